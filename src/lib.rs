@@ -2,8 +2,31 @@
 //!
 //! # Layout
 //!
+//! - [`cli`]: flags in the Prometheus exporter convention, with env mirrors.
+//! - [`config`]: the YAML config file, validated into typed settings; secrets that never print.
+//! - [`graph`]: the only code that talks to Microsoft: Graph client, sign-in, clouds, errors.
+//! - [`sources`]: one module per Graph data source: a request, a decoder and a pure
+//!   `(data, now) -> families` function.
+//! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
+//! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
+//! - [`poller`]: schedules polls and publishes immutable snapshots.
+//! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
+//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
+//! - [`app`]: wiring from a config to a running exporter.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
+//! - [`logging`]: logfmt or JSON logs.
 
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod duration;
+pub mod graph;
+pub mod health;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod poller;
+pub mod sources;
+pub mod state;

@@ -1,1 +1,132 @@
-fn main() {}
+//! The `intune-exporter` binary: parse flags, set up logging, run until SIGTERM or Ctrl-C, and
+//! map failures to exit codes (2 for configuration and usage errors, 1 for the rest).
+
+use clap::Parser;
+use intune_exporter::app::App;
+use intune_exporter::cli::{Cli, Command};
+use intune_exporter::config::{self, Config};
+use intune_exporter::{app, logging};
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.log_level, cli.log_format);
+    // One TLS crypto provider for every client and server in the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+
+    if cli.config_check {
+        return config_check(&cli);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the async runtime");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    runtime.block_on(async_main(cli))
+}
+
+fn config_check(cli: &Cli) -> ExitCode {
+    let Some(path) = &cli.config_file else {
+        eprintln!("--config.check needs --config.file");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    match Config::load(path) {
+        Ok(c) => {
+            println!(
+                "{}: valid ({} tenant(s))",
+                path.display(),
+                c.tenants.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+async fn async_main(cli: Cli) -> ExitCode {
+    let shutdown = CancellationToken::new();
+    tokio::spawn(signal_shutdown(shutdown.clone()));
+
+    if let Some(Command::Simulate { .. }) = &cli.command {
+        tracing::error!("the simulator is not built into this binary yet");
+        return ExitCode::from(EXIT_FAILURE);
+    }
+
+    let config = match (&cli.config_file, cli.demo) {
+        (Some(path), _) => match Config::load(path) {
+            Ok(c) => c,
+            Err(err) => {
+                eprintln!("{err}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        },
+        (None, _) => {
+            eprintln!("intune-exporter: {}", config::no_tenants_message());
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    run(config, &cli, shutdown).await
+}
+
+async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode {
+    let app = match App::build(&config, &cli.telemetry_path) {
+        Ok(a) => a,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let listener = match app::bind(&cli.listen_address).await {
+        Ok(l) => l,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| cli.listen_address.clone(), |a| a.to_string());
+    tracing::info!(
+        address = %address,
+        telemetry_path = %cli.telemetry_path,
+        tenants = config.tenants.len(),
+        version = env!("CARGO_PKG_VERSION"),
+        "listening"
+    );
+    app.run(listener, shutdown).await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+async fn signal_shutdown(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received; shutting down"),
+                    _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received; shutting down"),
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch SIGTERM; only Ctrl-C stops the exporter");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,31 @@
+//! Records the git revision and the compiler version for `intune_exporter_build_info`.
+
+use std::process::Command;
+
+fn main() {
+    let revision = std::env::var("INTUNE_EXPORTER_REVISION")
+        .ok()
+        .or_else(|| {
+            Command::new("git")
+                .args(["rev-parse", "--short=12", "HEAD"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let rustc_version = Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.split_whitespace().nth(1).map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string());
+    println!("cargo:rustc-env=INTUNE_EXPORTER_REVISION={revision}");
+    println!("cargo:rustc-env=INTUNE_EXPORTER_RUSTC_VERSION={rustc_version}");
+    println!("cargo:rerun-if-env-changed=INTUNE_EXPORTER_REVISION");
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/refs/heads");
+}

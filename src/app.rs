@@ -1,0 +1,181 @@
+//! Wiring: from a validated [`Config`] to a running exporter (HTTP client, credentials, Graph
+//! clients, state, registry, poller and server), and the listen-address rules.
+
+use crate::config::{Auth, Config, PollSettings};
+use crate::graph::auth::{Authority, EntraCredential};
+use crate::graph::client::RetryPolicy;
+use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
+use crate::http::{self, Endpoints};
+use crate::metrics::catalog::GRAPH_REQUESTS;
+use crate::metrics::collector::{BuildInfo, SnapshotCollector};
+use crate::poller;
+use crate::sources::Source;
+use crate::state::State;
+use prometheus::{IntCounterVec, Opts, Registry};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Why the exporter could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The HTTP client could not be built (bad trust roots, TLS set-up).
+    #[error("building the HTTP client: {0}")]
+    HttpClient(String),
+    /// A credential could not be built.
+    #[error("tenant {tenant_id}: {source}")]
+    Credential {
+        /// The tenant.
+        tenant_id: String,
+        /// Why.
+        source: GraphError,
+    },
+    /// A collector could not be registered.
+    #[error("registering metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// The listen address is not usable.
+    #[error("listen address {address:?}: {message}")]
+    Listen {
+        /// As given.
+        address: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// An assembled exporter, ready to run.
+#[derive(Debug)]
+pub struct App {
+    /// The snapshots the poller writes and the handlers read.
+    pub state: Arc<State>,
+    /// The HTTP handlers.
+    pub endpoints: Arc<Endpoints>,
+    clients: Vec<GraphClient>,
+    poll: PollSettings,
+}
+
+impl App {
+    /// Builds every part from `config`; no request is sent yet.
+    pub fn build(config: &Config, telemetry_path: &str) -> Result<App, AppError> {
+        let http = http_client(config)?;
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(GRAPH_REQUESTS.name, GRAPH_REQUESTS.help),
+            GRAPH_REQUESTS.labels,
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        let metrics = GraphMetrics { requests };
+
+        let authority = Authority {
+            host: config.graph.authority_host.clone(),
+            scope: config.graph.scope(),
+        };
+        let mut clients = Vec::with_capacity(config.tenants.len());
+        for tenant in &config.tenants {
+            let token: Arc<dyn TokenSource> = match &tenant.auth {
+                Auth::ClientSecret { client_id, secret } => Arc::new(
+                    EntraCredential::client_secret(
+                        &tenant.tenant_id,
+                        client_id,
+                        secret.expose().to_string(),
+                        &authority,
+                        http.clone(),
+                    )
+                    .map_err(|source| AppError::Credential {
+                        tenant_id: tenant.tenant_id.clone(),
+                        source,
+                    })?,
+                ),
+            };
+            clients.push(GraphClient::new(
+                http.clone(),
+                config.graph.graph_root.clone(),
+                tenant.tenant_id.clone(),
+                token,
+                metrics.clone(),
+                RetryPolicy::default(),
+            ));
+        }
+
+        let tenant_ids: Vec<String> = config.tenants.iter().map(|t| t.tenant_id.clone()).collect();
+        let state = Arc::new(State::new(&tenant_ids, &Source::ALL, config.health));
+        registry.register(Box::new(SnapshotCollector::new(
+            Arc::clone(&state),
+            BuildInfo::current(),
+        )?))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+
+        let endpoints = Arc::new(Endpoints {
+            registry,
+            state: Arc::clone(&state),
+            telemetry_path: telemetry_path.to_string(),
+        });
+        Ok(App {
+            state,
+            endpoints,
+            clients,
+            poll: config.poll,
+        })
+    }
+
+    /// Polls and serves until `shutdown`.
+    pub async fn run(self, listener: TcpListener, shutdown: CancellationToken) {
+        let poller = tokio::spawn(poller::run(
+            Arc::clone(&self.state),
+            self.clients,
+            self.poll,
+            shutdown.clone(),
+        ));
+        http::serve(listener, self.endpoints, shutdown).await;
+        if let Err(err) = poller.await {
+            tracing::error!(error = %err, "the poller stopped abnormally");
+        }
+    }
+}
+
+fn http_client(config: &Config) -> Result<reqwest::Client, AppError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
+        .https_only(true)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(config.graph.request_timeout);
+    if !config.graph.extra_roots_pem.is_empty() {
+        let roots = reqwest::Certificate::from_pem_bundle(&config.graph.extra_roots_pem)
+            .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))?;
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder
+        .build()
+        .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))
+}
+
+/// Binds a Prometheus-style listen address: `:10468` (every interface), `127.0.0.1:10468`,
+/// `[::1]:10468` or `localhost:10468`.
+pub async fn bind(address: &str) -> Result<TcpListener, AppError> {
+    let err = |message: String| AppError::Listen {
+        address: address.to_string(),
+        message,
+    };
+    let target = if address.starts_with(':') {
+        format!("0.0.0.0{address}")
+    } else {
+        address.to_string()
+    };
+    let addrs: Vec<_> = tokio::net::lookup_host(&target)
+        .await
+        .map_err(|e| err(format!("expected host:port ({e})")))?
+        .collect();
+    let mut last = None;
+    for addr in addrs {
+        match TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(err(last.map_or_else(
+        || "resolves to no address".to_string(),
+        |e| e.to_string(),
+    )))
+}

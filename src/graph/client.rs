@@ -1,0 +1,320 @@
+//! [`GraphClient`]: GET requests to one tenant's Graph, with paging, retries and accounting.
+
+use super::auth::TokenSource;
+use super::error::{chain, GraphError};
+use super::odata::{decode, Page, Raw, Request, Shape};
+use chrono::{DateTime, Utc};
+use prometheus::IntCounterVec;
+use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::StatusCode;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// Instruments the client updates as requests happen.
+#[derive(Debug, Clone)]
+pub struct GraphMetrics {
+    /// `intune_exporter_graph_requests_total{tenant_id,source,code}`.
+    pub requests: IntCounterVec,
+}
+
+/// How often and how long to retry a throttled or failed request.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// First backoff when the response gave no `Retry-After`; doubled on each attempt.
+    pub base_backoff: Duration,
+    /// Longest single wait, whatever `Retry-After` asks for.
+    pub max_wait: Duration,
+    /// Most pages followed through `@odata.nextLink` before giving up.
+    pub max_pages: usize,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+            max_pages: 100,
+        }
+    }
+}
+
+/// A Graph client for one tenant.
+#[derive(Debug, Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    root: Url,
+    tenant_id: String,
+    token: Arc<dyn TokenSource>,
+    metrics: GraphMetrics,
+    retry: RetryPolicy,
+}
+
+enum Fetched {
+    Found(serde_json::Value),
+    NotFound,
+}
+
+impl GraphClient {
+    /// A client for `tenant_id` whose requests go to `root` (e.g. `https://graph.microsoft.com/`).
+    pub fn new(
+        http: reqwest::Client,
+        root: Url,
+        tenant_id: String,
+        token: Arc<dyn TokenSource>,
+        metrics: GraphMetrics,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            http,
+            root,
+            tenant_id,
+            token,
+            metrics,
+            retry,
+        }
+    }
+
+    /// The tenant this client reads.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// Fetches what `request` names: an entity (`None` when Graph answers 404, which for a
+    /// singleton connector means "not configured") or every item of a collection, following
+    /// `@odata.nextLink` to the end.
+    pub async fn fetch(&self, source: &str, request: &Request) -> Result<Raw, GraphError> {
+        let path = request.path;
+        let mut url = self.url(path, request.select)?;
+        match request.shape {
+            Shape::Entity => match self.get_json(source, path, url).await? {
+                Fetched::NotFound => Ok(Raw::Entity(None)),
+                Fetched::Found(v) => Ok(Raw::from_body(Shape::Entity, path, v)?),
+            },
+            Shape::Collection => {
+                let mut items = Vec::new();
+                for _ in 0..self.retry.max_pages {
+                    let body = match self.get_json(source, path, url).await? {
+                        Fetched::Found(v) => v,
+                        Fetched::NotFound => return Err(not_found(path)),
+                    };
+                    let page: Page = decode(path, body)?;
+                    items.extend(page.value);
+                    match page.next_link {
+                        None => return Ok(Raw::Collection(items)),
+                        // Graph's nextLink is opaque: follow it as given, but never send the
+                        // bearer token to another origin.
+                        Some(link) => url = self.same_origin(path, &link)?,
+                    }
+                }
+                Err(GraphError::TooManyPages {
+                    path: path.to_string(),
+                    max_pages: self.retry.max_pages,
+                })
+            }
+        }
+    }
+
+    fn url(&self, path: &str, select: &[&str]) -> Result<Url, GraphError> {
+        let mut url = self
+            .root
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| GraphError::Decode {
+                path: path.to_string(),
+                message: format!("cannot build a URL: {e}"),
+            })?;
+        if !select.is_empty() {
+            url.query_pairs_mut()
+                .append_pair("$select", &select.join(","));
+        }
+        Ok(url)
+    }
+
+    fn same_origin(&self, path: &str, link: &str) -> Result<Url, GraphError> {
+        let foreign = || GraphError::ForeignNextLink {
+            path: path.to_string(),
+            link: link.to_string(),
+        };
+        let url = Url::parse(link).map_err(|_| foreign())?;
+        if url.origin() != self.root.origin() {
+            return Err(foreign());
+        }
+        Ok(url)
+    }
+
+    async fn get_json(&self, source: &str, path: &str, url: Url) -> Result<Fetched, GraphError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= self.retry.max_attempts;
+            let token = self.token.token().await?;
+            let sent = self
+                .http
+                .get(url.clone())
+                .bearer_auth(token)
+                .header(ACCEPT, "application/json")
+                .send()
+                .await;
+            let response = match sent {
+                Ok(r) => r,
+                Err(err) => {
+                    self.count(source, "error");
+                    if last || !(err.is_timeout() || err.is_connect() || err.is_request()) {
+                        return Err(GraphError::Transport {
+                            path: path.to_string(),
+                            message: chain(&err),
+                        });
+                    }
+                    let wait = self.backoff(attempt);
+                    tracing::debug!(path, attempt, wait_seconds = wait.as_secs_f64(), error = %chain(&err), "retrying Graph request");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+            };
+            let status = response.status();
+            self.count(source, status.as_str());
+            if status == StatusCode::NOT_FOUND {
+                return Ok(Fetched::NotFound);
+            }
+            let retry_after = retry_after(response.headers(), Utc::now());
+            let body = response.bytes().await.map_err(|e| GraphError::Transport {
+                path: path.to_string(),
+                message: chain(&e),
+            })?;
+            if status.is_success() {
+                return serde_json::from_slice(&body)
+                    .map(Fetched::Found)
+                    .map_err(|e| GraphError::Decode {
+                        path: path.to_string(),
+                        message: e.to_string(),
+                    });
+            }
+            let error = status_error(path, status, &body, retry_after);
+            if last || !retryable(status) {
+                return Err(error);
+            }
+            // Graph asks clients to wait exactly Retry-After on 429 and 503; without one,
+            // back off exponentially with jitter (throttling guidance, concepts/throttling.md).
+            let wait = retry_after
+                .unwrap_or_else(|| self.backoff(attempt))
+                .min(self.retry.max_wait);
+            tracing::debug!(path, attempt, status = status.as_u16(), wait_seconds = wait.as_secs_f64(), "retrying Graph request");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.retry.base_backoff.saturating_mul(1 << attempt.min(10).saturating_sub(1));
+        // Full jitter between half and all of the exponential step.
+        exp.mul_f64(0.5 + fastrand::f64() / 2.0).min(self.retry.max_wait)
+    }
+
+    fn count(&self, source: &str, code: &str) {
+        self.metrics
+            .requests
+            .with_label_values(&[self.tenant_id.as_str(), source, code])
+            .inc();
+    }
+}
+
+fn retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+fn not_found(path: &str) -> GraphError {
+    GraphError::Status {
+        path: path.to_string(),
+        status: 404,
+        code: "NotFound".to_string(),
+        message: "the collection does not exist".to_string(),
+        retry_after: None,
+    }
+}
+
+/// Builds the error for a non-success answer from Graph's `{"error":{"code","message"}}` body.
+fn status_error(
+    path: &str,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> GraphError {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        error: Inner,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(default)]
+        code: String,
+        #[serde(default)]
+        message: String,
+    }
+    let (code, message) = match serde_json::from_slice::<Envelope>(body) {
+        Ok(e) => (e.error.code, e.error.message),
+        Err(_) => (
+            status.canonical_reason().unwrap_or("error").to_string(),
+            String::new(),
+        ),
+    };
+    GraphError::Status {
+        path: path.to_string(),
+        status: status.as_u16(),
+        code,
+        message,
+        retry_after,
+    }
+}
+
+/// Reads `Retry-After` as decimal seconds (Graph sends `2.128`) or as an HTTP date.
+pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
+    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = raw.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use reqwest::header::HeaderValue;
+
+    fn headers(v: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static(v));
+        h
+    }
+
+    #[test]
+    fn retry_after_accepts_decimal_seconds_and_http_dates() {
+        let now = Utc.with_ymd_and_hms(2015, 10, 21, 7, 27, 30).unwrap();
+        assert_eq!(
+            retry_after(&headers("2.128"), now),
+            Some(Duration::from_millis(2128))
+        );
+        assert_eq!(
+            retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT"), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(retry_after(&headers("soon"), now), None);
+        assert_eq!(retry_after(&headers("-1"), now), None);
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn error_bodies_name_graphs_code() {
+        let body = br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#;
+        let err = status_error("v1.0/subscribedSkus", StatusCode::FORBIDDEN, body, None);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/subscribedSkus: HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation."
+        );
+        let err = status_error("v1.0/x", StatusCode::BAD_GATEWAY, b"<html>", None);
+        assert_eq!(err.to_string(), "GET v1.0/x: HTTP 502 Bad Gateway: ");
+    }
+}

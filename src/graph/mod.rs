@@ -1,0 +1,17 @@
+//! Everything that talks HTTP to Microsoft: the Graph client, sign-in, clouds and errors.
+//!
+//! No other module sends a request to Graph or to the login authority. Sources describe what to
+//! fetch (a path and the properties to `$select`); this module owns how: tokens, paging through
+//! `@odata.nextLink`, retries with `Retry-After`, and turning failures into [`GraphError`]s that
+//! tell the operator what to do. Base URLs and trust roots are configuration, never test hooks.
+
+pub mod auth;
+pub mod client;
+pub mod cloud;
+pub mod error;
+pub mod odata;
+
+pub use auth::TokenSource;
+pub use client::{GraphClient, GraphMetrics};
+pub use cloud::Cloud;
+pub use error::GraphError;

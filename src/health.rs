@@ -1,0 +1,223 @@
+//! The Tenant status page's health rules, as pure functions of timestamps and `now`.
+//!
+//! Intune's *Tenant status* page marks a connector **unhealthy** when its certificate or token
+//! has expired or its last sync was at least 3 days ago, and **warning** when it expires within
+//! 7 days or last synced more than 1 day ago. An instance takes the worst rule that applies.
+//! A kind of connector is as healthy as its worst instance, and *not configured* when it has
+//! none. Everything here is evaluated at scrape time, so a stored timestamp never goes stale
+//! in meaning; nothing here does I/O.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::time::Duration;
+
+/// Health of one connector instance. Ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    /// Nothing to do.
+    Healthy,
+    /// Needs attention soon.
+    Warning,
+    /// Needs attention now.
+    Unhealthy,
+}
+
+impl Health {
+    /// Every state, in the order the `status` stateset is emitted.
+    pub const STATES: [&'static str; 3] = ["healthy", "warning", "unhealthy"];
+
+    /// The `status` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Warning => "warning",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+/// Health of a connector kind: the worst instance, or not configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeHealth {
+    /// At least one instance, and this is the worst.
+    Configured(Health),
+    /// No instance of this kind exists.
+    NotConfigured,
+}
+
+impl TypeHealth {
+    /// Every state, in the order the page sorts them: unhealthy first, not configured last.
+    pub const STATES: [&'static str; 4] = ["healthy", "warning", "unhealthy", "not_configured"];
+
+    /// The worst of `instances`, or `NotConfigured` when there are none.
+    pub fn of(instances: impl IntoIterator<Item = Health>) -> Self {
+        instances
+            .into_iter()
+            .max()
+            .map_or(TypeHealth::NotConfigured, TypeHealth::Configured)
+    }
+
+    /// The `status` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TypeHealth::Configured(h) => h.as_str(),
+            TypeHealth::NotConfigured => "not_configured",
+        }
+    }
+}
+
+/// The page's thresholds. Defaults are Intune's: 7 days, 1 day, 3 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    /// Warning when the expiry is at most this far ahead.
+    pub expiry_warning: Duration,
+    /// Warning when the last sync is more than this long ago.
+    pub sync_warning: Duration,
+    /// Unhealthy when the last sync is at least this long ago.
+    pub sync_unhealthy: Duration,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            expiry_warning: Duration::from_secs(7 * 86_400),
+            sync_warning: Duration::from_secs(86_400),
+            sync_unhealthy: Duration::from_secs(3 * 86_400),
+        }
+    }
+}
+
+/// The facts about one instance that the rules look at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// When its certificate or token expires, if it has one.
+    pub expiry: Option<DateTime<Utc>>,
+    /// When it last synchronised (or sent a heartbeat), if ever.
+    pub last_sync: Option<DateTime<Utc>>,
+    /// Graph reports an explicit failure state (a VPP token `expired`, a partner
+    /// `unresponsive`, ...): unhealthy whatever the dates say.
+    pub failed: bool,
+}
+
+/// Applies the page's rules to one instance at `now`.
+pub fn evaluate(facts: &Facts, now: DateTime<Utc>, t: &Thresholds) -> Health {
+    let mut health = if facts.failed {
+        Health::Unhealthy
+    } else {
+        Health::Healthy
+    };
+    if let Some(expiry) = facts.expiry {
+        let left = expiry - now;
+        let rule = if left <= TimeDelta::zero() {
+            Health::Unhealthy
+        } else if left <= delta(t.expiry_warning) {
+            Health::Warning
+        } else {
+            Health::Healthy
+        };
+        health = health.max(rule);
+    }
+    if let Some(last_sync) = facts.last_sync {
+        let age = now - last_sync;
+        let rule = if age >= delta(t.sync_unhealthy) {
+            Health::Unhealthy
+        } else if age > delta(t.sync_warning) {
+            Health::Warning
+        } else {
+            Health::Healthy
+        };
+        health = health.max(rule);
+    }
+    health
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap()
+    }
+
+    fn expiring(offset: TimeDelta) -> Facts {
+        Facts {
+            expiry: Some(now() + offset),
+            ..Facts::default()
+        }
+    }
+
+    fn synced(ago: TimeDelta) -> Facts {
+        Facts {
+            last_sync: Some(now() - ago),
+            ..Facts::default()
+        }
+    }
+
+    fn eval(f: Facts) -> Health {
+        evaluate(&f, now(), &Thresholds::default())
+    }
+
+    #[test]
+    fn expiry_boundaries() {
+        assert_eq!(eval(expiring(TimeDelta::seconds(-1))), Health::Unhealthy);
+        assert_eq!(eval(expiring(TimeDelta::zero())), Health::Unhealthy);
+        assert_eq!(eval(expiring(TimeDelta::seconds(1))), Health::Warning);
+        assert_eq!(eval(expiring(TimeDelta::days(7))), Health::Warning);
+        assert_eq!(
+            eval(expiring(TimeDelta::days(7) + TimeDelta::seconds(1))),
+            Health::Healthy
+        );
+    }
+
+    #[test]
+    fn sync_boundaries() {
+        assert_eq!(eval(synced(TimeDelta::days(1))), Health::Healthy);
+        assert_eq!(
+            eval(synced(TimeDelta::days(1) + TimeDelta::minutes(1))),
+            Health::Warning
+        );
+        assert_eq!(
+            eval(synced(TimeDelta::days(3) - TimeDelta::seconds(1))),
+            Health::Warning
+        );
+        assert_eq!(eval(synced(TimeDelta::days(3))), Health::Unhealthy);
+    }
+
+    #[test]
+    fn worst_rule_wins_and_failure_overrides_dates() {
+        let f = Facts {
+            expiry: Some(now() + TimeDelta::days(100)),
+            last_sync: Some(now() - TimeDelta::days(2)),
+            failed: false,
+        };
+        assert_eq!(eval(f), Health::Warning);
+        assert_eq!(eval(Facts { failed: true, ..f }), Health::Unhealthy);
+        assert_eq!(eval(Facts::default()), Health::Healthy);
+    }
+
+    #[test]
+    fn thresholds_are_configurable() {
+        let t = Thresholds {
+            expiry_warning: Duration::from_secs(30 * 86_400),
+            ..Thresholds::default()
+        };
+        assert_eq!(
+            evaluate(&expiring(TimeDelta::days(20)), now(), &t),
+            Health::Warning
+        );
+    }
+
+    #[test]
+    fn kind_takes_the_worst_instance() {
+        assert_eq!(TypeHealth::of([]), TypeHealth::NotConfigured);
+        assert_eq!(
+            TypeHealth::of([Health::Healthy, Health::Unhealthy, Health::Warning]),
+            TypeHealth::Configured(Health::Unhealthy)
+        );
+        assert_eq!(TypeHealth::NotConfigured.as_str(), "not_configured");
+    }
+}

@@ -1,0 +1,125 @@
+//! The poller: one task per (tenant, source) that fetches on a schedule and publishes an
+//! immutable snapshot. A failed poll keeps the last good data, marks the source down, and
+//! touches no other source.
+
+use crate::config::PollSettings;
+use crate::graph::{GraphClient, GraphError};
+use crate::state::{Slot, SourceState, State};
+use chrono::Utc;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// Polls every slot of `state` until `shutdown` fires. `clients` maps a tenant id to its client.
+pub async fn run(
+    state: Arc<State>,
+    clients: Vec<GraphClient>,
+    settings: PollSettings,
+    shutdown: CancellationToken,
+) {
+    let mut tasks = JoinSet::new();
+    for index in 0..state.slots().len() {
+        let slot_tenant = &state.slots()[index].tenant_id;
+        let Some(client) = clients.iter().find(|c| c.tenant_id() == slot_tenant).cloned() else {
+            tracing::error!(tenant_id = %slot_tenant, "no Graph client for tenant");
+            continue;
+        };
+        let state = Arc::clone(&state);
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            let slot = &state.slots()[index];
+            poll_loop(slot, &client, settings, shutdown).await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn poll_loop(
+    slot: &Slot,
+    client: &GraphClient,
+    settings: PollSettings,
+    shutdown: CancellationToken,
+) {
+    // Later polls are spread over a tenth of the interval, the same offset for a slot every
+    // time, so that hundreds of tenants do not hit Graph in the same second.
+    let offset = spread(&slot.tenant_id, slot.source.name(), settings.interval / 10);
+    let mut next = Instant::now();
+    loop {
+        let span = tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
+        poll_once(slot, client, settings.timeout).instrument(span).await;
+        next += settings.interval;
+        let wake = next + offset;
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep_until(wake) => {}
+        }
+        // After a long stall (a suspended laptop, a stuck poll), don't fire a burst to catch up.
+        if next + settings.interval < Instant::now() {
+            next = Instant::now();
+        }
+    }
+}
+
+/// Polls one source once and publishes the result.
+pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
+    let started = Instant::now();
+    let result = match tokio::time::timeout(timeout, slot.source.fetch(client)).await {
+        Ok(r) => r,
+        Err(_) => Err(GraphError::Transport {
+            path: slot.source.request().path.to_string(),
+            message: format!(
+                "poll timed out after {}",
+                crate::duration::format(timeout)
+            ),
+        }),
+    };
+    let duration = started.elapsed();
+    let previous = slot.load();
+    let next = match result {
+        Ok(data) => {
+            tracing::debug!(duration_seconds = duration.as_secs_f64(), "poll succeeded");
+            SourceState {
+                data: Some(Arc::new(data)),
+                up: true,
+                last_success: Some(Utc::now()),
+                duration: Some(duration),
+                completed_polls: previous.completed_polls + 1,
+            }
+        }
+        Err(err) => {
+            log_failure(slot, &err);
+            SourceState {
+                data: previous.data.clone(),
+                up: false,
+                last_success: previous.last_success,
+                duration: Some(duration),
+                completed_polls: previous.completed_polls + 1,
+            }
+        }
+    };
+    slot.publish(next);
+}
+
+fn log_failure(slot: &Slot, err: &GraphError) {
+    match err.status() {
+        Some(403) => tracing::warn!(
+            error = %err,
+            permission = slot.source.permission(),
+            "poll failed: the app registration lacks a Graph application permission; grant it (with admin consent)"
+        ),
+        Some(401) => tracing::warn!(error = %err, "poll failed: Graph refused the token"),
+        _ => tracing::warn!(error = %err, "poll failed"),
+    }
+}
+
+fn spread(tenant_id: &str, source: &str, window: Duration) -> Duration {
+    let mut h = DefaultHasher::new();
+    (tenant_id, source).hash(&mut h);
+    let millis = window.as_millis().max(1) as u64;
+    Duration::from_millis(h.finish() % millis)
+}

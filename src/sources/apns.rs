@@ -1,0 +1,60 @@
+//! The Apple MDM push certificate: `GET /v1.0/deviceManagement/applePushNotificationCertificate`.
+//!
+//! A singleton; Graph answers 404 when no certificate was ever uploaded, which is "not
+//! configured". Health comes from `expirationDateTime` alone: it has no sync.
+
+use super::connector::{self, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for (`certificate` itself is left out).
+pub const REQUEST: Request = Request {
+    path: "v1.0/deviceManagement/applePushNotificationCertificate",
+    select: &[
+        "id",
+        "appleIdentifier",
+        "topicIdentifier",
+        "expirationDateTime",
+        "certificateSerialNumber",
+    ],
+    shape: Shape::Entity,
+};
+
+/// Graph's `applePushNotificationCertificate`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Certificate {
+    /// Graph's id of the singleton.
+    pub id: Option<String>,
+    /// The Apple ID that created the certificate: renewal must use the same one.
+    pub apple_identifier: Option<String>,
+    /// The push topic.
+    pub topic_identifier: Option<String>,
+    /// When the certificate expires.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub expiration_date_time: Option<DateTime<Utc>>,
+}
+
+/// The connector families for the certificate, or `not_configured` when there is none.
+pub fn families(cert: Option<&Certificate>, ctx: &Context<'_>) -> MetricSet {
+    let instances: Vec<Instance> = cert
+        .map(|c| Instance {
+            id: c
+                .id
+                .clone()
+                .or_else(|| c.topic_identifier.clone())
+                .unwrap_or_else(|| "applePushNotificationCertificate".to_string()),
+            display_name: c.apple_identifier.clone().unwrap_or_default(),
+            facts: Facts {
+                expiry: c.expiration_date_time,
+                ..Facts::default()
+            },
+        })
+        .into_iter()
+        .collect();
+    connector::families(ConnectorKind::Apns, &instances, ctx)
+}

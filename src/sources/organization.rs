@@ -1,0 +1,60 @@
+//! Tenant details: `GET /v1.0/organization` (name, country, MDM authority).
+
+use super::Context;
+use crate::graph::odata::{snake_case, Request, Shape};
+use crate::metrics::catalog::TENANT_INFO;
+use crate::metrics::MetricSet;
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/organization",
+    select: &[
+        "id",
+        "displayName",
+        "countryLetterCode",
+        "mobileDeviceManagementAuthority",
+    ],
+    shape: Shape::Collection,
+};
+
+/// Graph's `organization`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    /// The tenant id.
+    #[serde(default)]
+    pub id: String,
+    /// The tenant name.
+    pub display_name: Option<String>,
+    /// Two-letter country code.
+    pub country_letter_code: Option<String>,
+    /// `intune`, `sccm`, `office365` or `unknown` (kept as Graph sent it).
+    pub mobile_device_management_authority: Option<String>,
+}
+
+/// `intune_tenant_info` for the organization whose id is the tenant's (or the only one).
+pub fn families(orgs: &[Organization], ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
+    let org = orgs
+        .iter()
+        .find(|o| o.id.eq_ignore_ascii_case(ctx.tenant_id))
+        .or(orgs.first());
+    if let Some(org) = org {
+        let mdm = org
+            .mobile_device_management_authority
+            .as_deref()
+            .map_or_else(|| "unknown".to_string(), snake_case);
+        set.gauge(
+            &TENANT_INFO,
+            &[
+                ctx.tenant_id,
+                org.display_name.as_deref().unwrap_or(""),
+                org.country_letter_code.as_deref().unwrap_or(""),
+                &mdm,
+            ],
+            1.0,
+        );
+    }
+    set
+}
