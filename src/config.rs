@@ -377,6 +377,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
         problem("tenants", no_tenants_message().to_string());
     }
     let mut tenants = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for (i, t) in raw.tenants.into_iter().enumerate() {
         let key = |k: &str| format!("tenants[{i}].{k}");
         let tenant_id = t.tenant_id.trim().to_ascii_lowercase();
@@ -388,12 +389,10 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
                     t.tenant_id
                 ),
             );
-        } else if tenants
-            .iter()
-            .any(|x: &TenantConfig| x.tenant_id == tenant_id)
-        {
+        } else if seen.contains(&tenant_id) {
             problem(&key("tenant_id"), format!("{tenant_id} is listed twice"));
         }
+        seen.push(tenant_id.clone());
         let client_id = t.auth.client_id.trim().to_ascii_lowercase();
         if !is_guid(&client_id) {
             problem(
