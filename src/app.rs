@@ -105,7 +105,9 @@ impl App {
             BuildInfo::current(),
         )?))?;
         #[cfg(target_os = "linux")]
-        registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))?;
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
 
         let endpoints = Arc::new(Endpoints {
             registry,

@@ -28,7 +28,11 @@ pub struct Cli {
     pub telemetry_path: String,
 
     /// Configuration file (YAML).
-    #[arg(long = "config.file", env = "INTUNE_EXPORTER_CONFIG_FILE", value_name = "FILE")]
+    #[arg(
+        long = "config.file",
+        env = "INTUNE_EXPORTER_CONFIG_FILE",
+        value_name = "FILE"
+    )]
     pub config_file: Option<PathBuf>,
 
     /// Validate the configuration file, print every problem, and exit (0 valid, 2 invalid).
@@ -54,7 +58,11 @@ pub struct Cli {
     pub log_format: LogFormat,
 
     /// Run against a built-in simulated tenant ("Contoso"); needs no configuration.
-    #[arg(long = "demo", env = "INTUNE_EXPORTER_DEMO", conflicts_with = "config_file")]
+    #[arg(
+        long = "demo",
+        env = "INTUNE_EXPORTER_DEMO",
+        conflicts_with = "config_file"
+    )]
     pub demo: bool,
 
     /// A subcommand instead of running the exporter.

@@ -72,7 +72,10 @@ pub struct GraphSettings {
 impl GraphSettings {
     /// The token scope: `{graph root}/.default`.
     pub fn scope(&self) -> String {
-        format!("{}/.default", self.graph_root.as_str().trim_end_matches('/'))
+        format!(
+            "{}/.default",
+            self.graph_root.as_str().trim_end_matches('/')
+        )
     }
 }
 
@@ -220,11 +223,13 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut unknown = Vec::new();
         let de = serde_yaml_ng::Deserializer::from_str(text);
-        let raw: Option<RawConfig> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()))
-            .map_err(|e| ConfigError::Parse {
-                file: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
+        let raw: Option<RawConfig> = serde_ignored::deserialize(de, |p| {
+            unknown.push(p.to_string())
+        })
+        .map_err(|e| ConfigError::Parse {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let raw = raw.unwrap_or_default();
         let mut problems: Vec<Problem> = unknown
             .into_iter()

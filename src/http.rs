@@ -36,7 +36,10 @@ impl Endpoints {
     /// Answers one request.
     pub fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Only GET and HEAD are supported.\n");
+            let mut r = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Only GET and HEAD are supported.\n",
+            );
             r.headers_mut()
                 .insert("allow", HeaderValue::from_static("GET, HEAD"));
             return r;
@@ -60,7 +63,9 @@ impl Endpoints {
                         .count();
                     text(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        &format!("Not ready: {waiting} source(s) have not finished a first poll.\n"),
+                        &format!(
+                            "Not ready: {waiting} source(s) have not finished a first poll.\n"
+                        ),
                     )
                 }
             }
@@ -80,7 +85,9 @@ impl Endpoints {
                 let mut parts = enc.split(';');
                 let name = parts.next().unwrap_or("").trim();
                 let refused = parts.any(|p| {
-                    p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok())
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
                         == Some(0.0)
                 });
                 name.eq_ignore_ascii_case("gzip") && !refused

@@ -38,11 +38,7 @@ fn config_check(cli: &Cli) -> ExitCode {
     };
     match Config::load(path) {
         Ok(c) => {
-            println!(
-                "{}: valid ({} tenant(s))",
-                path.display(),
-                c.tenants.len()
-            );
+            println!("{}: valid ({} tenant(s))", path.display(), c.tenants.len());
             ExitCode::SUCCESS
         }
         Err(err) => {

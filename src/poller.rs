@@ -25,7 +25,11 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     for index in 0..state.slots().len() {
         let slot_tenant = &state.slots()[index].tenant_id;
-        let Some(client) = clients.iter().find(|c| c.tenant_id() == slot_tenant).cloned() else {
+        let Some(client) = clients
+            .iter()
+            .find(|c| c.tenant_id() == slot_tenant)
+            .cloned()
+        else {
             tracing::error!(tenant_id = %slot_tenant, "no Graph client for tenant");
             continue;
         };
@@ -50,8 +54,11 @@ async fn poll_loop(
     let offset = spread(&slot.tenant_id, slot.source.name(), settings.interval / 10);
     let mut next = Instant::now();
     loop {
-        let span = tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
-        poll_once(slot, client, settings.timeout).instrument(span).await;
+        let span =
+            tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
+        poll_once(slot, client, settings.timeout)
+            .instrument(span)
+            .await;
         next += settings.interval;
         let wake = next + offset;
         tokio::select! {
@@ -72,10 +79,7 @@ pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
         Ok(r) => r,
         Err(_) => Err(GraphError::Transport {
             path: slot.source.request().path.to_string(),
-            message: format!(
-                "poll timed out after {}",
-                crate::duration::format(timeout)
-            ),
+            message: format!("poll timed out after {}", crate::duration::format(timeout)),
         }),
     };
     let duration = started.elapsed();

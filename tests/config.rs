@@ -2,6 +2,8 @@
 //! `tests/fixtures/config/invalid/` exits 2 with exactly the message in
 //! `tests/golden/config/<name>.txt`; the valid files exit 0.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::process::Command;
@@ -31,7 +33,10 @@ fn invalid_configs_exit_2_naming_every_problem() {
         assert_eq!(code, 2, "{rel}: {stderr}");
         assert_eq!(stdout, "", "{rel}");
         common::assert_golden(&format!("tests/golden/config/{name}.txt"), &stderr);
-        assert!(!stderr.contains("do-not-put-secrets-here"), "{rel} echoed a secret");
+        assert!(
+            !stderr.contains("do-not-put-secrets-here"),
+            "{rel} echoed a secret"
+        );
     }
 }
 

@@ -6,6 +6,8 @@
 //! `*.404` stands for Graph answering 404. Every fixture folder must belong to a source, and
 //! every source must have fixtures.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -32,7 +34,10 @@ fn raw_from_fixture(source: Source, file: &std::path::Path) -> Raw {
     let body: serde_json::Value = serde_json::from_str(&text).unwrap();
     if name.ends_with(".pages.json") {
         let mut items = Vec::new();
-        for page in body.as_array().expect("a .pages.json file holds an array of pages") {
+        for page in body
+            .as_array()
+            .expect("a .pages.json file holds an array of pages")
+        {
             match Raw::from_body(Shape::Collection, req.path, page.clone()).unwrap() {
                 Raw::Collection(v) => items.extend(v),
                 Raw::Entity(_) => unreachable!(),
@@ -65,19 +70,31 @@ fn every_fixture_matches_its_golden_file() {
             .join("tests/fixtures/graph")
             .join(source.name());
         let files = common::files_in(&dir);
-        assert!(files.len() >= 2, "{} needs fixtures (doc example + edge cases)", source.name());
+        assert!(
+            files.len() >= 2,
+            "{} needs fixtures (doc example + edge cases)",
+            source.name()
+        );
         for file in files {
             let data = source
                 .decode(raw_from_fixture(source, &file))
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
             let text = data.families(&ctx).to_text();
             common::assert_golden(
-                &format!("tests/golden/sources/{}/{}.prom", source.name(), case_name(&file)),
+                &format!(
+                    "tests/golden/sources/{}/{}.prom",
+                    source.name(),
+                    case_name(&file)
+                ),
                 &text,
             );
             if !text.is_empty() {
                 let (ok, out) = common::promtool_check_metrics(&text);
-                assert!(ok && out.trim().is_empty(), "{}: promtool: {out}", file.display());
+                assert!(
+                    ok && out.trim().is_empty(),
+                    "{}: promtool: {out}",
+                    file.display()
+                );
             }
             checked += 1;
         }
@@ -90,7 +107,10 @@ fn every_fixture_folder_is_a_source() {
     let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
     for entry in std::fs::read_dir(common::root().join("tests/fixtures/graph")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(names.contains(&name.as_str()), "fixture folder {name} is no source");
+        assert!(
+            names.contains(&name.as_str()),
+            "fixture folder {name} is no source"
+        );
     }
 }
 
@@ -111,7 +131,15 @@ fn health_moves_with_the_scrape_time_not_the_poll_time() {
         let text = data.families(&ctx).to_text();
         text.lines()
             .find(|l| l.starts_with("intune_connector_health{") && l.ends_with(" 1"))
-            .map(|l| l.split("status=\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+            .map(|l| {
+                l.split("status=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .unwrap()
     };
     assert_eq!(status(-2), "healthy");

@@ -119,13 +119,13 @@ impl GraphClient {
     }
 
     fn url(&self, path: &str, select: &[&str]) -> Result<Url, GraphError> {
-        let mut url = self
-            .root
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| GraphError::Decode {
-                path: path.to_string(),
-                message: format!("cannot build a URL: {e}"),
-            })?;
+        let mut url =
+            self.root
+                .join(path.trim_start_matches('/'))
+                .map_err(|e| GraphError::Decode {
+                    path: path.to_string(),
+                    message: format!("cannot build a URL: {e}"),
+                })?;
         if !select.is_empty() {
             url.query_pairs_mut()
                 .append_pair("$select", &select.join(","));
@@ -201,15 +201,25 @@ impl GraphClient {
             let wait = retry_after
                 .unwrap_or_else(|| self.backoff(attempt))
                 .min(self.retry.max_wait);
-            tracing::debug!(path, attempt, status = status.as_u16(), wait_seconds = wait.as_secs_f64(), "retrying Graph request");
+            tracing::debug!(
+                path,
+                attempt,
+                status = status.as_u16(),
+                wait_seconds = wait.as_secs_f64(),
+                "retrying Graph request"
+            );
             tokio::time::sleep(wait).await;
         }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.retry.base_backoff.saturating_mul(1 << attempt.min(10).saturating_sub(1));
+        let exp = self
+            .retry
+            .base_backoff
+            .saturating_mul(1 << attempt.min(10).saturating_sub(1));
         // Full jitter between half and all of the exponential step.
-        exp.mul_f64(0.5 + fastrand::f64() / 2.0).min(self.retry.max_wait)
+        exp.mul_f64(0.5 + fastrand::f64() / 2.0)
+            .min(self.retry.max_wait)
     }
 
     fn count(&self, source: &str, code: &str) {

@@ -82,7 +82,10 @@ mod tests {
             assert_eq!(name.parse::<Cloud>().unwrap(), cloud);
             assert_eq!(cloud.to_string(), name);
         }
-        assert_eq!(Cloud::UsGovDod.graph_root(), "https://dod-graph.microsoft.us");
+        assert_eq!(
+            Cloud::UsGovDod.graph_root(),
+            "https://dod-graph.microsoft.us"
+        );
         assert_eq!(
             Cloud::UsGovDod.authority_host(),
             "https://login.microsoftonline.us"

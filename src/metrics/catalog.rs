@@ -67,9 +67,14 @@ macro_rules! family {
 }
 
 // Tenant details.
-family!(TENANT_INFO, "intune_tenant_info", Gauge, Snapshot,
+family!(
+    TENANT_INFO,
+    "intune_tenant_info",
+    Gauge,
+    Snapshot,
     ["tenant_id", "tenant_name", "country_code", "mdm_authority"],
-    "Tenant details from Microsoft Graph /organization (polled); always 1.");
+    "Tenant details from Microsoft Graph /organization (polled); always 1."
+);
 family!(LICENSE_PREPAID_UNITS, "intune_license_prepaid_units", Gauge, Snapshot,
     ["tenant_id", "sku", "state"],
     "Prepaid licence units of a subscribed SKU that carries an Intune service plan, by state: enabled, suspended, warning, locked_out (polled).");
@@ -78,35 +83,60 @@ family!(LICENSE_CONSUMED_UNITS, "intune_license_consumed_units", Gauge, Snapshot
     "Licence units assigned to users for a subscribed SKU that carries an Intune service plan (polled).");
 
 // Connectors.
-family!(CONNECTOR_INFO, "intune_connector_info", Gauge, Snapshot,
+family!(
+    CONNECTOR_INFO,
+    "intune_connector_info",
+    Gauge,
+    Snapshot,
     ["tenant_id", "connector", "connector_id", "display_name"],
-    "A configured Intune connector, certificate or token (polled); always 1.");
+    "A configured Intune connector, certificate or token (polled); always 1."
+);
 family!(CONNECTOR_HEALTH, "intune_connector_health", Gauge, Snapshot,
     ["tenant_id", "connector", "connector_id", "status"],
     "Connector health by the Tenant status page rules, evaluated at scrape time from polled timestamps; stateset over healthy, warning, unhealthy.");
 family!(CONNECTOR_TYPE_HEALTH, "intune_connector_type_health", Gauge, Snapshot,
     ["tenant_id", "connector", "status"],
     "Health of a connector kind: its worst instance, or not_configured when it has none (evaluated at scrape time); stateset over healthy, warning, unhealthy, not_configured.");
-family!(CONNECTOR_EXPIRY, "intune_connector_expiry_timestamp_seconds", Gauge, Snapshot,
+family!(
+    CONNECTOR_EXPIRY,
+    "intune_connector_expiry_timestamp_seconds",
+    Gauge,
+    Snapshot,
     ["tenant_id", "connector", "connector_id"],
-    "When the connector's certificate or token expires, as a Unix timestamp (polled).");
+    "When the connector's certificate or token expires, as a Unix timestamp (polled)."
+);
 family!(CONNECTOR_LAST_SYNC, "intune_connector_last_sync_timestamp_seconds", Gauge, Snapshot,
     ["tenant_id", "connector", "connector_id"],
     "When the connector last synchronised (or sent a heartbeat or checked in), as a Unix timestamp (polled).");
 
 // The exporter itself.
-family!(BUILD_INFO, "intune_exporter_build_info", Gauge, Snapshot,
+family!(
+    BUILD_INFO,
+    "intune_exporter_build_info",
+    Gauge,
+    Snapshot,
     ["version", "revision", "rustc_version"],
-    "The version of intune-exporter that is running; always 1.");
+    "The version of intune-exporter that is running; always 1."
+);
 family!(SOURCE_UP, "intune_exporter_source_up", Gauge, Snapshot,
     ["tenant_id", "source"],
     "1 if the last poll of this Graph source succeeded, 0 if it failed (its last good data is still exported).");
-family!(SOURCE_LAST_SUCCESS, "intune_exporter_source_last_success_timestamp_seconds", Gauge, Snapshot,
+family!(
+    SOURCE_LAST_SUCCESS,
+    "intune_exporter_source_last_success_timestamp_seconds",
+    Gauge,
+    Snapshot,
     ["tenant_id", "source"],
-    "When this Graph source was last polled successfully, as a Unix timestamp.");
-family!(SOURCE_DURATION, "intune_exporter_source_duration_seconds", Gauge, Snapshot,
+    "When this Graph source was last polled successfully, as a Unix timestamp."
+);
+family!(
+    SOURCE_DURATION,
+    "intune_exporter_source_duration_seconds",
+    Gauge,
+    Snapshot,
     ["tenant_id", "source"],
-    "How long the last poll of this Graph source took, in seconds.");
+    "How long the last poll of this Graph source took, in seconds."
+);
 family!(GRAPH_REQUESTS, "intune_exporter_graph_requests_total", Counter, Instrument,
     ["tenant_id", "source", "code"],
     "HTTP requests sent to Microsoft Graph, by response status code (\"error\" when no response arrived).");
@@ -139,6 +169,30 @@ pub static PROCESS_FAMILIES: &[&str] = &[
     "process_virtual_memory_bytes",
 ];
 
+/// The README's metric reference: one Markdown table row per family.
+pub fn markdown_reference() -> String {
+    let mut out = String::from("| Metric | Type | Labels | Description |\n|---|---|---|---|\n");
+    for f in ALL {
+        let labels: Vec<String> = f.labels.iter().map(|l| format!("`{l}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            f.name,
+            f.kind.as_str(),
+            labels.join(", "),
+            f.help.replace('|', "\\|")
+        ));
+    }
+    out.push_str(&format!(
+        "| `process_*` | | | On Linux: {}. |\n",
+        PROCESS_FAMILIES
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +204,12 @@ mod tests {
         for f in ALL {
             assert!(seen.insert(f.name), "{} declared twice", f.name);
             assert!(f.name.starts_with("intune_"), "{}", f.name);
-            assert_eq!(f.kind == Kind::Counter, f.name.ends_with("_total"), "{}", f.name);
+            assert_eq!(
+                f.kind == Kind::Counter,
+                f.name.ends_with("_total"),
+                "{}",
+                f.name
+            );
             for label in f.labels {
                 assert!(
                     !["instance", "job", "type", "service"].contains(label),

@@ -99,6 +99,23 @@ impl Source {
     }
 }
 
+/// The README's permission table: every source, its Graph request and the application
+/// permission it needs.
+pub fn markdown_permissions() -> String {
+    let mut out = String::from(
+        "| Source (`source` label) | Graph request | Application permission |\n|---|---|---|\n",
+    );
+    for s in Source::ALL {
+        out.push_str(&format!(
+            "| `{}` | `GET /{}` | `{}` |\n",
+            s.name(),
+            s.request().path,
+            s.permission()
+        ));
+    }
+    out
+}
+
 /// The decoded data of one successful poll.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceData {

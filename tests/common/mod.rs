@@ -21,7 +21,10 @@ pub fn assert_golden(path: &str, actual: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!("{}: {e}; run with UPDATE_GOLDEN=1 to create it", file.display())
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            file.display()
+        )
     });
     if expected != actual {
         panic!(
@@ -40,7 +43,12 @@ fn diff(expected: &str, actual: &str) -> String {
         match (e.get(i), a.get(i)) {
             (Some(x), Some(y)) if x == y => {}
             (x, y) => {
-                out.push_str(&format!("line {}:\n- {}\n+ {}\n", i + 1, x.unwrap_or(&""), y.unwrap_or(&"")));
+                out.push_str(&format!(
+                    "line {}:\n- {}\n+ {}\n",
+                    i + 1,
+                    x.unwrap_or(&""),
+                    y.unwrap_or(&"")
+                ));
             }
         }
     }
