@@ -15,6 +15,8 @@
 //! - [`app`]: wiring from a config to a running exporter.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
 //! - [`logging`]: logfmt or JSON logs.
+//! - [`simulator`]: a Microsoft Graph + Entra token endpoint simulator over HTTPS, for `--demo`,
+//!   `simulate` and the integration tests. Not used by the exporter itself.
 
 #![forbid(unsafe_code)]
 
@@ -28,5 +30,6 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod poller;
+pub mod simulator;
 pub mod sources;
 pub mod state;

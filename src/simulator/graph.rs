@@ -1,0 +1,318 @@
+//! Microsoft Graph, `GET /v1.0/...` and `GET /beta/...`: bearer-token check, scripted faults,
+//! then the scenario's resource for the path, shaped like Graph (`@odata.context`, paging with an
+//! absolute `@odata.nextLink`, `$select`, Graph's error body, `request-id` headers).
+
+use chrono::Utc;
+use hyper::body::Incoming;
+use hyper::header::AUTHORIZATION;
+use hyper::{Method, Request};
+use serde_json::{json, Map, Value};
+
+use super::odata::{self, Query, SkipToken};
+use super::reply::{self, HttpResponse, GRAPH_JSON};
+use super::router::Handled;
+use super::scenario::FaultOutcome;
+use super::state::{LiveResource, LiveTenant, SimState, TokenCheck};
+
+/// Graph's error: HTTP status, `error.code` and `error.message`.
+struct GraphError {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+fn graph_error(status: u16, code: &'static str, message: impl Into<String>) -> GraphError {
+    GraphError {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+fn not_found(path: &str) -> GraphError {
+    let segment = path.rsplit('/').next().unwrap_or(path);
+    graph_error(
+        404,
+        "ResourceNotFound",
+        format!("Resource not found for the segment '{segment}'."),
+    )
+}
+
+/// `request-id` is ours; `client-request-id` echoes the client's, as Graph does.
+struct Ids {
+    request_id: String,
+    client_request_id: String,
+}
+
+/// One Graph request. `path` is percent-decoded, without the leading slash (`v1.0/...`).
+pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &str) -> Handled {
+    let request_id = state.new_id();
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| request_id.clone(), str::to_string);
+    let ids = Ids {
+        request_id,
+        client_request_id,
+    };
+
+    let bearer = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let tenant_ix = match bearer.map(|t| state.check_token(t)) {
+        Some(TokenCheck::Valid(ix)) => ix,
+        other => {
+            let message = match other {
+                None => "Access token is empty.",
+                Some(TokenCheck::Expired) => "Lifetime validation failed, the token is expired.",
+                _ => "Invalid access token.",
+            };
+            let err = graph_error(401, "InvalidAuthenticationToken", message);
+            return Handled {
+                tenant_id: None,
+                response: error_response(state, &ids, &err, None),
+            };
+        }
+    };
+    let tenant = &state.tenants[tenant_ix];
+    let handled = |response| Handled {
+        tenant_id: Some(tenant.tenant_id.clone()),
+        response,
+    };
+
+    state.pause(tenant.latency).await;
+    if request.method() != Method::GET {
+        let err = graph_error(
+            405,
+            "Request_BadRequest",
+            format!(
+                "The HTTP method '{}' is not allowed: the simulated Graph is read-only.",
+                request.method()
+            ),
+        );
+        return handled(error_response(state, &ids, &err, None));
+    }
+
+    let mut malformed = false;
+    if let Some(fault) = state.next_fault(tenant_ix, path) {
+        state.pause(fault.delay).await;
+        match fault.outcome {
+            FaultOutcome::Normal => {}
+            FaultOutcome::Malformed => malformed = true,
+            FaultOutcome::Status {
+                status,
+                retry_after,
+            } => {
+                let err = scripted(status, path);
+                return handled(error_response(state, &ids, &err, retry_after.as_deref()));
+            }
+        }
+    }
+
+    let page_size = request
+        .headers()
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .and_then(odata::max_page_size);
+    let target = Target {
+        path,
+        raw_path: request.uri().path(),
+        raw_query: request.uri().query(),
+        preferred_page_size: page_size,
+    };
+    match body(state, tenant, &target) {
+        Ok(body) => {
+            let bytes = body.to_string().into_bytes();
+            let bytes = if malformed {
+                reply::truncate(&bytes)
+            } else {
+                bytes
+            };
+            let mut response = reply::json(200, GRAPH_JSON, bytes);
+            set_ids(&mut response, &ids);
+            handled(response)
+        }
+        Err(err) => handled(error_response(state, &ids, &err, None)),
+    }
+}
+
+/// What the request asked for, beyond the tenant.
+struct Target<'a> {
+    path: &'a str,
+    raw_path: &'a str,
+    raw_query: Option<&'a str>,
+    preferred_page_size: Option<usize>,
+}
+
+/// What a path resolves to.
+enum Found<'a> {
+    Collection(&'a [Map<String, Value>]),
+    /// An entity and the name it has in `@odata.context`, with whether that needs `/$entity`.
+    Entity(&'a Map<String, Value>, &'a str, bool),
+}
+
+fn lookup<'a>(tenant: &'a LiveTenant, path: &'a str, resource: &'a str) -> Option<Found<'a>> {
+    match tenant.resources.get(path) {
+        Some(LiveResource::Missing) => None,
+        Some(LiveResource::Collection(items)) => Some(Found::Collection(items)),
+        Some(LiveResource::Entity(object)) => {
+            Some(Found::Entity(object, resource, resource.contains('/')))
+        }
+        // `organization/{id}` and the like: one element of a simulated collection.
+        None => {
+            let (parent, id) = path.rsplit_once('/')?;
+            let (parent_resource, _) = resource.rsplit_once('/')?;
+            let Some(LiveResource::Collection(items)) = tenant.resources.get(parent) else {
+                return None;
+            };
+            items
+                .iter()
+                .find(|o| {
+                    o.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|i| i.eq_ignore_ascii_case(id))
+                })
+                .map(|o| Found::Entity(o, parent_resource, true))
+        }
+    }
+}
+
+fn body(state: &SimState, tenant: &LiveTenant, target: &Target<'_>) -> Result<Value, GraphError> {
+    let (version, resource) = target.path.split_once('/').unwrap_or((target.path, ""));
+    let query = Query::parse(target.raw_query);
+    let select = query.select.as_deref();
+    let project = |o: &Map<String, Value>| match select {
+        Some(fields) => Value::Object(odata::select(o, fields)),
+        None => Value::Object(o.clone()),
+    };
+    match lookup(tenant, target.path, resource).ok_or_else(|| not_found(target.path))? {
+        Found::Entity(object, name, entity) => {
+            let mut out = Map::new();
+            out.insert(
+                "@odata.context".into(),
+                odata::context(&state.base_url, version, name, select, entity).into(),
+            );
+            if let Value::Object(fields) = project(object) {
+                out.extend(fields);
+            }
+            Ok(Value::Object(out))
+        }
+        Found::Collection(items) => {
+            let token = match &query.skiptoken {
+                None => None,
+                Some(raw) => Some(SkipToken::decode(raw).ok_or_else(|| {
+                    graph_error(
+                        400,
+                        "BadRequest",
+                        format!("Invalid $skiptoken value '{raw}'."),
+                    )
+                })?),
+            };
+            let mut page_size = token.map_or(tenant.page_size, |t| t.page_size);
+            if let Some(preferred) = target.preferred_page_size {
+                page_size = page_size.min(preferred);
+            }
+            let (range, next) = odata::page(items.len(), token.map_or(0, |t| t.offset), page_size);
+            let mut out = Map::new();
+            out.insert(
+                "@odata.context".into(),
+                odata::context(&state.base_url, version, resource, select, false).into(),
+            );
+            if let Some(offset) = next {
+                let link = odata::next_link(
+                    &state.base_url,
+                    target.raw_path,
+                    target.raw_query,
+                    SkipToken { offset, page_size },
+                );
+                out.insert("@odata.nextLink".into(), link.into());
+            }
+            out.insert("value".into(), items[range].iter().map(project).collect());
+            Ok(Value::Object(out))
+        }
+    }
+}
+
+/// The error a scripted status produces: Graph's code for it.
+fn scripted(status: u16, path: &str) -> GraphError {
+    match status {
+        400 => graph_error(400, "BadRequest", "Invalid request."),
+        401 => graph_error(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token has expired or is not yet valid.",
+        ),
+        403 => {
+            // Directory resources answer with Entra's code, Intune and service health with Graph's.
+            let directory = ["organization", "subscribedSkus"]
+                .iter()
+                .any(|r| path.split('/').nth(1) == Some(r));
+            let code = if directory {
+                "Authorization_RequestDenied"
+            } else {
+                "Forbidden"
+            };
+            graph_error(
+                403,
+                code,
+                "Insufficient privileges to complete the operation.",
+            )
+        }
+        404 => not_found(path),
+        429 => graph_error(429, "TooManyRequests", "Please retry again later."),
+        500 => graph_error(
+            500,
+            "generalException",
+            "General exception while processing.",
+        ),
+        503 => graph_error(503, "serviceNotAvailable", "Service unavailable."),
+        504 => graph_error(504, "gatewayTimeout", "Gateway timeout."),
+        _ => graph_error(status, "UnknownError", "An error occurred."),
+    }
+}
+
+fn error_response(
+    state: &SimState,
+    ids: &Ids,
+    err: &GraphError,
+    retry_after: Option<&str>,
+) -> HttpResponse {
+    let mut inner = json!({
+        "date": Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        "request-id": ids.request_id,
+        "client-request-id": ids.client_request_id,
+    });
+    if err.status == 429 {
+        // The throttling sample repeats the status inside innerError.
+        if let Value::Object(inner) = &mut inner {
+            inner.insert("code".into(), "429".into());
+            inner.insert("message".into(), "Please retry after".into());
+            inner.insert("status".into(), "429".into());
+        }
+    }
+    let body = json!({"error": {"code": err.code, "message": err.message, "innerError": inner}});
+    let mut response = reply::json(err.status, GRAPH_JSON, body.to_string());
+    set_ids(&mut response, ids);
+    if let Some(retry_after) = retry_after {
+        reply::set_header(&mut response, "retry-after", retry_after);
+    }
+    if err.status == 401 {
+        let challenge = format!(
+            "Bearer realm=\"\", authorization_uri=\"{}/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"",
+            state.base_url
+        );
+        reply::set_header(&mut response, "www-authenticate", &challenge);
+    }
+    response
+}
+
+fn set_ids(response: &mut HttpResponse, ids: &Ids) {
+    reply::set_header(response, "request-id", &ids.request_id);
+    reply::set_header(response, "client-request-id", &ids.client_request_id);
+}

@@ -1,0 +1,202 @@
+//! A Microsoft Graph and Entra ID token endpoint simulator that speaks the real wire format, over
+//! HTTPS only. It backs `intune-exporter --demo`, `intune-exporter simulate` and the integration
+//! tests: production code has no test hooks, so everything a test needs comes from here.
+//!
+//! It owns serving a [`Scenario`]; it must not know any exporter type or any particular Graph
+//! resource (resources are raw JSON in the scenario).
+//!
+//! # Layout
+//!
+//! - [`scenario`]: the YAML format, validation and relative-time resolution.
+//! - `tls`: the throw-away CA and server certificate.
+//! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
+//! - `router`: dispatch to the token endpoint or Graph, and the request log.
+//! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials.
+//! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources.
+//! - `odata`: `$select`, paging and `@odata.context`, as pure functions.
+//! - `state`: tenants, tokens, remaining faults, recorded requests.
+//! - `reply`: response and header helpers.
+//!
+//! # What it does not simulate
+//!
+//! `$filter`, `$orderby`, `$top` and `$expand` are ignored (the exporter filters client-side);
+//! the token URL takes the tenant GUID, not a domain; HTTP Basic client authentication and
+//! `client_assertion` are not accepted yet.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+
+mod graph;
+mod odata;
+mod reply;
+mod router;
+pub mod scenario;
+mod server;
+mod state;
+mod tls;
+mod token;
+
+pub use scenario::{Scenario, ScenarioError};
+
+use state::SimState;
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimulatorError {
+    /// Generating the throw-away CA or server certificate failed.
+    #[error("cannot generate the simulator's certificates: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// rustls refused the generated certificate or the protocol versions.
+    #[error("cannot build the simulator's TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The listen address is taken, not local, or not permitted.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// One request the simulator answered (or whose client hung up: status 499).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// When the request arrived, with sub-second precision.
+    pub at: DateTime<Utc>,
+    /// The scenario's tenant the request concerned: from the token URL, or from the bearer token
+    /// for Graph. `None` for an unknown tenant or a missing/invalid token.
+    pub tenant_id: Option<String>,
+    pub method: String,
+    /// The percent-decoded path, e.g. `/v1.0/subscribedSkus`.
+    pub path: String,
+    /// The raw query, still percent-encoded, without the `?`.
+    pub query: Option<String>,
+    /// The status sent.
+    pub status: u16,
+}
+
+/// A running simulator. Stops on [`Simulator::shutdown`] or when dropped.
+pub struct Simulator {
+    local_addr: SocketAddr,
+    ca_pem: String,
+    state: Arc<SimState>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Binds `listen` (e.g. `127.0.0.1:0`), generates a throw-away CA and server certificate
+    /// (SANs `localhost`, `127.0.0.1`, `::1`), resolves the scenario's relative times against
+    /// `anchor = Utc::now()` truncated to whole seconds, and serves HTTPS (HTTP/1.1 and HTTP/2)
+    /// until [`Simulator::shutdown`] or drop.
+    pub async fn start(
+        scenario: Scenario,
+        listen: SocketAddr,
+    ) -> Result<Simulator, SimulatorError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let identity = tls::generate(provider.clone())?;
+        let bind_error = |source| SimulatorError::Bind {
+            addr: listen,
+            source,
+        };
+        let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+
+        let now = Utc::now();
+        let anchor = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+        let cancel = CancellationToken::new();
+        let state = Arc::new(SimState::new(
+            scenario,
+            base_url(local_addr),
+            anchor,
+            provider,
+            cancel,
+        ));
+        let acceptor = TlsAcceptor::from(identity.server_config);
+        let task = tokio::spawn(server::serve(listener, acceptor, state.clone()));
+        tracing::info!(address = %local_addr, "simulator listening");
+        Ok(Simulator {
+            local_addr,
+            ca_pem: identity.ca_pem,
+            state,
+            task: Some(task),
+        })
+    }
+
+    /// The bound address (with the real port when `:0` was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `https://127.0.0.1:PORT`: both the Graph root and the login authority host.
+    pub fn base_url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// PEM of the throw-away CA, for a client's trust roots.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// The instant relative scenario times were resolved against (whole seconds).
+    pub fn anchor(&self) -> DateTime<Utc> {
+        self.state.anchor()
+    }
+
+    /// Every request answered so far, in arrival order. A request still being answered (a
+    /// `delay` fault, say) appears once it is answered or its client leaves.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (pending delays end at once) and waits
+    /// for the server to close.
+    pub async fn shutdown(mut self) {
+        self.state.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            // A panic in the server task has nothing left to clean up here.
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.state.cancel.cancel();
+    }
+}
+
+/// The URL clients use. An unspecified listen address (`0.0.0.0`, `::`) is reached over loopback,
+/// which the certificate also names.
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("https://{}", SocketAddr::new(ip, addr.port()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_use_loopback_for_unspecified_addresses() {
+        assert_eq!(
+            base_url("127.0.0.1:8443".parse().unwrap()),
+            "https://127.0.0.1:8443"
+        );
+        assert_eq!(
+            base_url("0.0.0.0:8443".parse().unwrap()),
+            "https://127.0.0.1:8443"
+        );
+        assert_eq!(base_url("[::]:8443".parse().unwrap()), "https://[::1]:8443");
+        assert_eq!(base_url("[::1]:1".parse().unwrap()), "https://[::1]:1");
+    }
+}

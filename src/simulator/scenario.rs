@@ -1,0 +1,771 @@
+//! Simulator scenarios: which tenants exist, what Graph answers for each path, and which faults
+//! are scripted. Owns the YAML format, its validation and relative-time resolution; it does no I/O
+//! beyond reading the file in [`Scenario::load`] and knows nothing about HTTP.
+//!
+//! # Format
+//!
+//! ```yaml
+//! tenants:
+//!   - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21   # GUID, also the {tenant} of the token URL
+//!     client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b   # GUID
+//!     client_secret: demo-secret-not-for-production
+//!     token_lifetime: 1h     # optional, default 1h; expires_in is one second less, like Entra (3599)
+//!     page_size: 100         # optional, default 100; longer collections are paged with @odata.nextLink
+//!     latency: 0s            # optional, default 0s; added to every Graph response of this tenant
+//!     resources:
+//!       v1.0/deviceAppManagement/vppTokens:      # Graph path: version, then the resource, no query
+//!         - id: 2f1a6c1e-...                     # a sequence is a collection
+//!           expirationDateTime: {in: 5d}         # relative time: anchor + 5 days
+//!           lastSyncDateTime: {ago: 2h}          # relative time: anchor - 2 hours
+//!       v1.0/deviceManagement:                   # a mapping is a singleton or entity
+//!         subscriptionState: active
+//!       v1.0/deviceManagement/applePushNotificationCertificate: ~   # null (or absent): 404
+//!     faults:                                    # optional
+//!       - path: v1.0/subscribedSkus              # a resource path, or `token` for the token endpoint
+//!         sequence:                              # one entry per request, then normal service
+//!           - {status: 429, retry_after: "2.5"}  # error status with Graph's (or Entra's) error body
+//!           - {status: 503}
+//!           - {malformed: true}                  # 200 with a truncated, non-JSON body
+//!           - {delay: 3s}                        # normal answer, late; combines with the others
+//! ```
+//!
+//! - Property names and values are Graph's own (camelCase), copied into responses unchanged. The
+//!   simulator has no per-resource code: any Graph resource can be simulated.
+//! - A relative time is a mapping with exactly one key, `in` or `ago`, whose value is a duration
+//!   ([`crate::duration::parse`]), anywhere in the object tree. It becomes an RFC 3339 UTC string
+//!   `YYYY-MM-DDTHH:MM:SSZ` relative to the simulator's anchor (its start time, whole seconds). A
+//!   plain string is passed through unchanged, so absolute times are written as strings.
+//! - Collection elements are mappings. A collection `v1.0/organization` also answers
+//!   `v1.0/organization/{id}` with the element whose `id` matches, unless that path has its own key.
+//! - Unknown keys are refused everywhere outside `resources`, naming the key.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::duration;
+
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+const DEFAULT_PAGE_SIZE: usize = 100;
+/// Relative times further out than this are almost certainly typos, and would leave the years
+/// RFC 3339 can express.
+const MAX_RELATIVE: Duration = Duration::from_secs(100 * 365 * 86_400);
+/// What [`Scenario::from_yaml`] calls its input in error messages.
+const INLINE: &str = "<inline scenario>";
+
+/// Why a scenario was refused. Every variant names the file; validation errors also name the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario {file}: {source}")]
+    Read {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not YAML, or not the expected shape (unknown key, wrong type). The message names the key.
+    #[error("scenario {file}: {source}")]
+    Syntax {
+        file: String,
+        #[source]
+        source: serde_yaml_ng::Error,
+    },
+    /// Well-formed YAML with a value the simulator cannot use.
+    #[error("scenario {file}: {key}: {message}")]
+    Invalid {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// A validated scenario. Times are still relative: the simulator resolves them when it starts.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    tenants: Vec<TenantScenario>,
+}
+
+/// One simulated tenant: its app registration, its Graph resources and its scripted faults.
+#[derive(Debug, Clone)]
+pub struct TenantScenario {
+    tenant_id: String,
+    client_id: String,
+    client_secret: Secret,
+    pub(crate) token_lifetime: Duration,
+    pub(crate) page_size: usize,
+    pub(crate) latency: Duration,
+    pub(crate) resources: BTreeMap<String, Resource>,
+    pub(crate) faults: BTreeMap<String, Vec<Fault>>,
+}
+
+impl Scenario {
+    /// Parses and validates a scenario; errors call the input `<inline scenario>`.
+    pub fn from_yaml(text: &str) -> Result<Scenario, ScenarioError> {
+        Self::parse(text, INLINE)
+    }
+
+    /// Reads, parses and validates a scenario file; errors name the file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Self::parse(&text, &file)
+    }
+
+    /// The simulated tenants, in file order.
+    pub fn tenants(&self) -> &[TenantScenario] {
+        &self.tenants
+    }
+
+    fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let raw: RawScenario =
+            serde_yaml_ng::from_str(text).map_err(|source| ScenarioError::Syntax {
+                file: file.to_string(),
+                source,
+            })?;
+        raw.validate().map_err(|e| ScenarioError::Invalid {
+            file: file.to_string(),
+            key: e.key,
+            message: e.message,
+        })
+    }
+}
+
+impl TenantScenario {
+    /// The tenant GUID, as written in the scenario.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The app registration's client id the token endpoint accepts.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The client secret the token endpoint accepts. Never log it.
+    pub fn client_secret(&self) -> &str {
+        &self.client_secret.0
+    }
+}
+
+/// A secret whose `Debug` does not print it, so a scenario can be debug-printed safely.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(pub(crate) String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What the scenario says lives at one Graph path.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Resource {
+    /// `null`: Graph answers 404, as for an APNs certificate that was never uploaded.
+    Missing,
+    /// A YAML sequence: an entity set or collection, paged.
+    Collection(Vec<Template>),
+    /// A YAML mapping: a singleton or single entity.
+    Entity(Template),
+}
+
+/// A Graph JSON value whose relative times are not yet resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Template {
+    /// A scalar, copied as is.
+    Scalar(Value),
+    Array(Vec<Template>),
+    Object(Vec<(String, Template)>),
+    /// `{in: 5d}`: the anchor plus the duration.
+    In(Duration),
+    /// `{ago: 2h}`: the anchor minus the duration.
+    Ago(Duration),
+}
+
+impl Template {
+    /// Replaces every relative time with an RFC 3339 UTC string relative to `anchor`.
+    pub(crate) fn resolve(&self, anchor: DateTime<Utc>) -> Value {
+        match self {
+            Template::Scalar(v) => v.clone(),
+            Template::Array(items) => {
+                Value::Array(items.iter().map(|t| t.resolve(anchor)).collect())
+            }
+            Template::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.resolve(anchor)))
+                    .collect::<Map<String, Value>>(),
+            ),
+            Template::In(d) => Value::String(rfc3339(shift(anchor, *d, true))),
+            Template::Ago(d) => Value::String(rfc3339(shift(anchor, *d, false))),
+        }
+    }
+}
+
+fn shift(anchor: DateTime<Utc>, d: Duration, forward: bool) -> DateTime<Utc> {
+    // MAX_RELATIVE keeps both conversions and the addition far inside chrono's range, so the
+    // fallbacks below are unreachable for validated scenarios.
+    let delta = chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::zero());
+    let shifted = if forward {
+        anchor.checked_add_signed(delta)
+    } else {
+        anchor.checked_sub_signed(delta)
+    };
+    shifted.unwrap_or(anchor)
+}
+
+/// Graph's own shape for the times the simulator writes: UTC, whole seconds, `Z`.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// One scripted answer of a fault sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Fault {
+    /// Wait this long before answering (zero: answer at once).
+    pub(crate) delay: Duration,
+    pub(crate) outcome: FaultOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FaultOutcome {
+    /// Answer as usual (only the delay applies).
+    Normal,
+    /// An error status with the endpoint's error body and, if given, `Retry-After` verbatim.
+    Status {
+        status: u16,
+        retry_after: Option<String>,
+    },
+    /// 200 with a body cut in half, which is never valid JSON.
+    Malformed,
+}
+
+/// The path under which token endpoint faults are scripted.
+pub(crate) const TOKEN_FAULT_PATH: &str = "token";
+
+// ---- raw YAML shape ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    tenants: Vec<RawTenant>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTenant {
+    tenant_id: String,
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    token_lifetime: Option<String>,
+    #[serde(default)]
+    page_size: Option<usize>,
+    #[serde(default)]
+    latency: Option<String>,
+    #[serde(default)]
+    resources: BTreeMap<String, Value>,
+    #[serde(default)]
+    faults: Vec<RawFaultScript>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFaultScript {
+    path: String,
+    sequence: Vec<RawFault>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    #[serde(default)]
+    status: Option<u16>,
+    /// A string or a number: `retry_after: 2` is as natural to write as `"2.5"`.
+    #[serde(default)]
+    retry_after: Option<Value>,
+    #[serde(default)]
+    malformed: bool,
+    #[serde(default)]
+    delay: Option<String>,
+}
+
+/// A validation failure before the file name is attached.
+#[derive(Debug)]
+struct KeyError {
+    key: String,
+    message: String,
+}
+
+fn key_error(key: impl Into<String>, message: impl Into<String>) -> KeyError {
+    KeyError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl RawScenario {
+    fn validate(self) -> Result<Scenario, KeyError> {
+        if self.tenants.is_empty() {
+            return Err(key_error("tenants", "at least one tenant is needed"));
+        }
+        let mut seen = HashSet::new();
+        let mut tenants = Vec::with_capacity(self.tenants.len());
+        for (i, raw) in self.tenants.into_iter().enumerate() {
+            let key = format!("tenants[{i}]");
+            let tenant = raw.validate(&key)?;
+            if !seen.insert(tenant.tenant_id.to_ascii_lowercase()) {
+                return Err(key_error(
+                    format!("{key}.tenant_id"),
+                    format!("tenant {} appears twice", tenant.tenant_id),
+                ));
+            }
+            tenants.push(tenant);
+        }
+        Ok(Scenario { tenants })
+    }
+}
+
+impl RawTenant {
+    fn validate(self, key: &str) -> Result<TenantScenario, KeyError> {
+        for (name, value) in [
+            ("tenant_id", &self.tenant_id),
+            ("client_id", &self.client_id),
+        ] {
+            if !is_guid(value) {
+                return Err(key_error(
+                    format!("{key}.{name}"),
+                    format!("{value:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"),
+                ));
+            }
+        }
+        if self.client_secret.is_empty() {
+            return Err(key_error(
+                format!("{key}.client_secret"),
+                "must not be empty",
+            ));
+        }
+        let token_lifetime = optional_duration(
+            self.token_lifetime.as_deref(),
+            DEFAULT_TOKEN_LIFETIME,
+            &format!("{key}.token_lifetime"),
+        )?;
+        if token_lifetime < Duration::from_secs(1) {
+            return Err(key_error(
+                format!("{key}.token_lifetime"),
+                "must be at least 1s",
+            ));
+        }
+        let latency = optional_duration(
+            self.latency.as_deref(),
+            Duration::ZERO,
+            &format!("{key}.latency"),
+        )?;
+        let page_size = self.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if page_size == 0 {
+            return Err(key_error(format!("{key}.page_size"), "must be at least 1"));
+        }
+
+        let mut resources = BTreeMap::new();
+        for (path, value) in self.resources {
+            let rkey = format!("{key}.resources.{path:?}");
+            check_graph_path(&path).map_err(|m| key_error(&rkey, m))?;
+            resources.insert(path, resource(value, &rkey)?);
+        }
+
+        let mut faults = BTreeMap::new();
+        for (i, script) in self.faults.into_iter().enumerate() {
+            let fkey = format!("{key}.faults[{i}]");
+            if script.path != TOKEN_FAULT_PATH {
+                check_graph_path(&script.path).map_err(|m| key_error(format!("{fkey}.path"), m))?;
+            }
+            let sequence = script
+                .sequence
+                .into_iter()
+                .enumerate()
+                .map(|(j, f)| f.validate(&format!("{fkey}.sequence[{j}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            if faults.insert(script.path.clone(), sequence).is_some() {
+                return Err(key_error(
+                    format!("{fkey}.path"),
+                    format!(
+                        "{:?} is scripted twice; put all its faults in one sequence",
+                        script.path
+                    ),
+                ));
+            }
+        }
+
+        Ok(TenantScenario {
+            tenant_id: self.tenant_id,
+            client_id: self.client_id,
+            client_secret: Secret(self.client_secret),
+            token_lifetime,
+            page_size,
+            latency,
+            resources,
+            faults,
+        })
+    }
+}
+
+impl RawFault {
+    fn validate(self, key: &str) -> Result<Fault, KeyError> {
+        let delay = optional_duration(
+            self.delay.as_deref(),
+            Duration::ZERO,
+            &format!("{key}.delay"),
+        )?;
+        let retry_after = match self.retry_after {
+            None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(other) => {
+                return Err(key_error(
+                    format!("{key}.retry_after"),
+                    format!("expected seconds (\"2.5\") or an HTTP date, got {other}"),
+                ))
+            }
+        };
+        let outcome = match (self.status, self.malformed) {
+            (Some(_), true) => {
+                return Err(key_error(
+                    key,
+                    "status and malformed exclude each other (malformed answers 200)",
+                ))
+            }
+            (Some(status), false) => {
+                if !(400..=599).contains(&status) {
+                    return Err(key_error(
+                        format!("{key}.status"),
+                        format!("{status} is not an error status (400-599)"),
+                    ));
+                }
+                FaultOutcome::Status {
+                    status,
+                    retry_after,
+                }
+            }
+            (None, malformed) => {
+                if retry_after.is_some() {
+                    return Err(key_error(
+                        format!("{key}.retry_after"),
+                        "only applies together with a status",
+                    ));
+                }
+                if malformed {
+                    FaultOutcome::Malformed
+                } else if self.delay.is_some() {
+                    FaultOutcome::Normal
+                } else {
+                    return Err(key_error(key, "a fault needs status, malformed or delay"));
+                }
+            }
+        };
+        Ok(Fault { delay, outcome })
+    }
+}
+
+fn optional_duration(
+    value: Option<&str>,
+    default: Duration,
+    key: &str,
+) -> Result<Duration, KeyError> {
+    match value {
+        None => Ok(default),
+        Some(s) => duration::parse(s).map_err(|e| key_error(key, e.to_string())),
+    }
+}
+
+/// Resource and fault paths look like Graph URLs after the host: `v1.0/...` or `beta/...`.
+fn check_graph_path(path: &str) -> Result<(), String> {
+    let Some(rest) = path
+        .strip_prefix("v1.0/")
+        .or_else(|| path.strip_prefix("beta/"))
+    else {
+        return Err(format!(
+            "{path:?} must start with the Graph version, v1.0/ or beta/ (no leading slash)"
+        ));
+    };
+    if path.contains('?') {
+        return Err(format!("{path:?} must not carry a query"));
+    }
+    if rest.split('/').any(str::is_empty) {
+        return Err(format!("{path:?} has an empty segment"));
+    }
+    Ok(())
+}
+
+fn resource(value: Value, key: &str) -> Result<Resource, KeyError> {
+    match value {
+        Value::Null => Ok(Resource::Missing),
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let ikey = format!("{key}[{i}]");
+                if !item.is_object() {
+                    return Err(key_error(ikey, "collection elements must be mappings"));
+                }
+                template(item, &ikey)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Resource::Collection),
+        Value::Object(_) => template(value, key).map(Resource::Entity),
+        _ => Err(key_error(
+            key,
+            "expected a sequence (collection), a mapping (entity) or null (404)",
+        )),
+    }
+}
+
+/// Turns scenario JSON into a template, recognising `{in: ..}` and `{ago: ..}` anywhere.
+fn template(value: Value, key: &str) -> Result<Template, KeyError> {
+    match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| template(v, &format!("{key}[{i}]")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Template::Array),
+        Value::Object(map) => {
+            if map.len() == 1 {
+                if let Some((word, v)) = map.iter().next() {
+                    if word == "in" || word == "ago" {
+                        return relative(word, v, &format!("{key}.{word}"));
+                    }
+                }
+            }
+            map.into_iter()
+                .map(|(k, v)| {
+                    let t = template(v, &format!("{key}.{k}"))?;
+                    Ok((k, t))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Template::Object)
+        }
+        scalar => Ok(Template::Scalar(scalar)),
+    }
+}
+
+fn relative(word: &str, value: &Value, key: &str) -> Result<Template, KeyError> {
+    let Value::String(text) = value else {
+        return Err(key_error(
+            key,
+            format!("a relative time needs a duration string such as 5d or 2h30m, got {value}"),
+        ));
+    };
+    let d = duration::parse(text).map_err(|e| key_error(key, e.to_string()))?;
+    if d > MAX_RELATIVE {
+        return Err(key_error(key, format!("{text} is more than 100 years")));
+    }
+    Ok(if word == "in" {
+        Template::In(d)
+    } else {
+        Template::Ago(d)
+    })
+}
+
+fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TENANT: &str = "tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b\n    client_secret: s3cret\n";
+
+    fn scenario(extra: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_yaml(&format!("tenants:\n  - {TENANT}{extra}"))
+    }
+
+    fn anchor() -> DateTime<Utc> {
+        "2026-11-25T12:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn resolves_relative_times_anywhere_in_the_tree() {
+        let s = scenario(
+            "    resources:\n      v1.0/x:\n        - id: a\n          expirationDateTime: {in: 5d}\n          lastSyncDateTime: {ago: 2h30m}\n          plain: \"2020-01-01T00:00:00Z\"\n          nested:\n            list:\n              - {ago: 1w}\n              - when: {in: 90s}\n",
+        )
+        .unwrap();
+        let Resource::Collection(items) = &s.tenants()[0].resources["v1.0/x"] else {
+            panic!("expected a collection");
+        };
+        assert_eq!(
+            items[0].resolve(anchor()),
+            json!({
+                "id": "a",
+                "expirationDateTime": "2026-11-30T12:00:00Z",
+                "lastSyncDateTime": "2026-11-25T09:30:00Z",
+                "plain": "2020-01-01T00:00:00Z",
+                "nested": {"list": ["2026-11-18T12:00:00Z", {"when": "2026-11-25T12:01:30Z"}]}
+            })
+        );
+    }
+
+    #[test]
+    fn a_mapping_with_in_and_another_key_is_an_ordinary_object() {
+        let s =
+            scenario("    resources:\n      v1.0/x:\n        in: 5d\n        other: 1\n").unwrap();
+        let Resource::Entity(t) = &s.tenants()[0].resources["v1.0/x"] else {
+            panic!("expected an entity");
+        };
+        assert_eq!(t.resolve(anchor()), json!({"in": "5d", "other": 1}));
+    }
+
+    #[test]
+    fn defaults_and_resource_kinds() {
+        let s = scenario("    resources:\n      v1.0/a: []\n      v1.0/b: {}\n      beta/c: ~\n")
+            .unwrap();
+        let t = &s.tenants()[0];
+        assert_eq!(t.token_lifetime, Duration::from_secs(3600));
+        assert_eq!(t.page_size, 100);
+        assert_eq!(t.latency, Duration::ZERO);
+        assert_eq!(t.resources["v1.0/a"], Resource::Collection(vec![]));
+        assert_eq!(
+            t.resources["v1.0/b"],
+            Resource::Entity(Template::Object(vec![]))
+        );
+        assert_eq!(t.resources["beta/c"], Resource::Missing);
+        assert_eq!(format!("{:?}", t.client_secret), "***");
+        assert_eq!(t.client_secret(), "s3cret");
+    }
+
+    #[test]
+    fn parses_fault_sequences() {
+        let s = scenario(
+            "    faults:\n      - path: v1.0/subscribedSkus\n        sequence:\n          - {status: 429, retry_after: \"2.5\"}\n          - {status: 503, retry_after: 7}\n          - {malformed: true}\n          - {delay: 3s}\n      - path: token\n        sequence: [{status: 500, delay: 1s}]\n",
+        )
+        .unwrap();
+        let t = &s.tenants()[0];
+        let status = |status, retry_after: Option<&str>| FaultOutcome::Status {
+            status,
+            retry_after: retry_after.map(str::to_string),
+        };
+        assert_eq!(
+            t.faults["v1.0/subscribedSkus"],
+            vec![
+                Fault {
+                    delay: Duration::ZERO,
+                    outcome: status(429, Some("2.5"))
+                },
+                Fault {
+                    delay: Duration::ZERO,
+                    outcome: status(503, Some("7"))
+                },
+                Fault {
+                    delay: Duration::ZERO,
+                    outcome: FaultOutcome::Malformed
+                },
+                Fault {
+                    delay: Duration::from_secs(3),
+                    outcome: FaultOutcome::Normal
+                },
+            ]
+        );
+        assert_eq!(
+            t.faults["token"],
+            vec![Fault {
+                delay: Duration::from_secs(1),
+                outcome: status(500, None)
+            }]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let err = scenario("    page_sise: 5\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("scenario <inline scenario>: tenants[0]: unknown field `page_sise`, expected one of"),
+            "{err}"
+        );
+        let err = scenario(
+            "    faults:\n      - path: token\n        sequence: [{status: 500, retry: 1}]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("scenario <inline scenario>: tenants[0].faults[0].sequence[0]: unknown field `retry`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let cases = [
+            (
+                "    resources:\n      v1.0/x: [{id: a, t: {in: 5y}}]\n",
+                "scenario <inline scenario>: tenants[0].resources.\"v1.0/x\"[0].t.in: invalid duration \"5y\": unknown unit (use ms, s, m, h, d or w) (expected e.g. 30s, 5m, 1h30m, 7d)",
+            ),
+            (
+                "    resources:\n      /v1.0/x: []\n",
+                "scenario <inline scenario>: tenants[0].resources.\"/v1.0/x\": \"/v1.0/x\" must start with the Graph version, v1.0/ or beta/ (no leading slash)",
+            ),
+            (
+                "    resources:\n      v1.0/x: 5\n",
+                "scenario <inline scenario>: tenants[0].resources.\"v1.0/x\": expected a sequence (collection), a mapping (entity) or null (404)",
+            ),
+            (
+                "    resources:\n      v1.0/x: [1]\n",
+                "scenario <inline scenario>: tenants[0].resources.\"v1.0/x\"[0]: collection elements must be mappings",
+            ),
+            (
+                "    page_size: 0\n",
+                "scenario <inline scenario>: tenants[0].page_size: must be at least 1",
+            ),
+            (
+                "    faults:\n      - path: token\n        sequence: [{status: 200}]\n",
+                "scenario <inline scenario>: tenants[0].faults[0].sequence[0].status: 200 is not an error status (400-599)",
+            ),
+            (
+                "    faults:\n      - path: token\n        sequence: [{retry_after: \"1\"}]\n",
+                "scenario <inline scenario>: tenants[0].faults[0].sequence[0].retry_after: only applies together with a status",
+            ),
+            (
+                "    faults:\n      - path: token\n        sequence: [{}]\n",
+                "scenario <inline scenario>: tenants[0].faults[0].sequence[0]: a fault needs status, malformed or delay",
+            ),
+            (
+                "    faults:\n      - path: subscribedSkus\n        sequence: [{status: 500}]\n",
+                "scenario <inline scenario>: tenants[0].faults[0].path: \"subscribedSkus\" must start with the Graph version, v1.0/ or beta/ (no leading slash)",
+            ),
+        ];
+        for (extra, expected) in cases {
+            assert_eq!(scenario(extra).unwrap_err().to_string(), expected);
+        }
+        let err = Scenario::from_yaml(
+            "tenants:\n  - tenant_id: contoso\n    client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b\n    client_secret: x\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "scenario <inline scenario>: tenants[0].tenant_id: \"contoso\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
+        );
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let err = Scenario::load(Path::new("/nonexistent/scenario.yaml")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("cannot read scenario /nonexistent/scenario.yaml: "),
+            "{err}"
+        );
+    }
+}

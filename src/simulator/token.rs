@@ -1,0 +1,291 @@
+//! The Entra ID v2 token endpoint, `POST /{tenant}/oauth2/v2.0/token`, client-credentials grant
+//! only. Errors use Entra's body (`error`, `error_description` with an `AADSTS` code, `error_codes`,
+//! `timestamp`, `trace_id`, `correlation_id`). Secrets and tokens are never logged.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_TYPE;
+use hyper::{Method, Request};
+use serde_json::json;
+
+use super::reply::{self, HttpResponse, ENTRA_JSON};
+use super::router::Handled;
+use super::scenario::{FaultOutcome, TOKEN_FAULT_PATH};
+use super::state::{LiveTenant, SimState, TenantIx};
+
+/// Token requests are a few hundred bytes; anything much larger is not one.
+const MAX_BODY: usize = 64 * 1024;
+/// The public-cloud Graph scope, accepted besides `{base_url}/.default` so that a client
+/// configured for the real Graph root can be pointed at the simulator's authority alone.
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// An Entra error: HTTP status, OAuth `error`, AADSTS number and its text.
+struct EntraError {
+    status: u16,
+    error: &'static str,
+    code: u32,
+    message: String,
+}
+
+fn entra(status: u16, error: &'static str, code: u32, message: impl Into<String>) -> EntraError {
+    EntraError {
+        status,
+        error,
+        code,
+        message: message.into(),
+    }
+}
+
+fn missing_parameter(name: &str) -> EntraError {
+    entra(
+        400,
+        "invalid_request",
+        900144,
+        format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+/// How the client proves who it is. A second kind (`client_assertion`, a signed JWT) slots in as
+/// another variant, read in [`ClientCredential::from_form`] and checked in [`ClientCredential::verify`].
+enum ClientCredential {
+    Secret(String),
+}
+
+impl ClientCredential {
+    fn from_form(form: &HashMap<String, String>) -> Result<ClientCredential, EntraError> {
+        match form.get("client_secret") {
+            Some(secret) => Ok(ClientCredential::Secret(secret.clone())),
+            None => Err(entra(
+                401,
+                "invalid_client",
+                7000216,
+                "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+            )),
+        }
+    }
+
+    fn verify(&self, tenant: &LiveTenant) -> Result<(), EntraError> {
+        match self {
+            ClientCredential::Secret(secret) if *secret == tenant.client_secret.0 => Ok(()),
+            ClientCredential::Secret(_) => Err(entra(
+                401,
+                "invalid_client",
+                7000215,
+                format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                    tenant.client_id
+                ),
+            )),
+        }
+    }
+}
+
+/// Serves one token request for the tenant named in the URL (a GUID; domains are not simulated).
+pub(crate) async fn handle(
+    state: &SimState,
+    tenant_segment: &str,
+    request: Request<Incoming>,
+) -> Handled {
+    let Some(ix) = state.tenant_by_id(tenant_segment) else {
+        let err = entra(
+            400,
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant_segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+        );
+        return Handled {
+            tenant_id: None,
+            response: error_response(state, &err, None),
+        };
+    };
+    let tenant = &state.tenants[ix];
+    let response = match answer(state, ix, request).await {
+        Ok(response) => response,
+        Err((err, retry_after)) => error_response(state, &err, retry_after.as_deref()),
+    };
+    Handled {
+        tenant_id: Some(tenant.tenant_id.clone()),
+        response,
+    }
+}
+
+type Failure = (EntraError, Option<String>);
+
+async fn answer(
+    state: &SimState,
+    ix: TenantIx,
+    request: Request<Incoming>,
+) -> Result<HttpResponse, Failure> {
+    let plain = |e: EntraError| (e, None);
+    if request.method() != Method::POST {
+        return Err(plain(entra(
+            400,
+            "invalid_request",
+            900561,
+            "The endpoint only accepts POST requests.",
+        )));
+    }
+    let mut malformed = false;
+    if let Some(fault) = state.next_fault(ix, TOKEN_FAULT_PATH) {
+        state.pause(fault.delay).await;
+        match fault.outcome {
+            FaultOutcome::Normal => {}
+            FaultOutcome::Malformed => malformed = true,
+            FaultOutcome::Status {
+                status,
+                retry_after,
+            } => {
+                return Err((scripted(status), retry_after));
+            }
+        }
+    }
+
+    let form_encoded = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !form_encoded {
+        // Entra reads no body it cannot decode, so the first required parameter is "missing".
+        return Err(plain(missing_parameter("grant_type")));
+    }
+    let body = Limited::new(request.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|_| {
+            plain(entra(
+                400,
+                "invalid_request",
+                90014,
+                "The request body could not be read.",
+            ))
+        })?
+        .to_bytes();
+    let mut form = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(&body) {
+        form.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+
+    let tenant = &state.tenants[ix];
+    check_request(state, tenant, &form).map_err(plain)?;
+
+    let expires_in = tenant.token_lifetime.as_secs().saturating_sub(1);
+    let token = state
+        .issue_token(ix, std::time::Duration::from_secs(expires_in))
+        .ok_or_else(|| plain(scripted(500)))?;
+    let body = json!({
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+        "ext_expires_in": expires_in,
+        "access_token": token,
+    })
+    .to_string();
+    let body = if malformed {
+        reply::truncate(body.as_bytes())
+    } else {
+        body.into_bytes()
+    };
+    let mut response = reply::json(200, ENTRA_JSON, body);
+    reply::set_header(&mut response, "cache-control", "no-store, no-cache");
+    reply::set_header(&mut response, "x-ms-request-id", &state.new_id());
+    Ok(response)
+}
+
+/// The checks Entra makes on a client-credentials request, in its order: grant, client, scope,
+/// then the credential itself.
+fn check_request(
+    state: &SimState,
+    tenant: &LiveTenant,
+    form: &HashMap<String, String>,
+) -> Result<(), EntraError> {
+    let grant_type = form
+        .get("grant_type")
+        .ok_or_else(|| missing_parameter("grant_type"))?;
+    if grant_type != "client_credentials" {
+        return Err(entra(
+            400,
+            "unsupported_grant_type",
+            70003,
+            format!("The app requested an unsupported grant type '{grant_type}'."),
+        ));
+    }
+    let client_id = form
+        .get("client_id")
+        .ok_or_else(|| missing_parameter("client_id"))?;
+    if !client_id.eq_ignore_ascii_case(&tenant.client_id) {
+        return Err(entra(
+            400,
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                tenant.tenant_id
+            ),
+        ));
+    }
+    let scope = form
+        .get("scope")
+        .ok_or_else(|| missing_parameter("scope"))?;
+    let own_scope = format!("{}/.default", state.base_url);
+    if *scope != own_scope && scope != GRAPH_SCOPE {
+        return Err(entra(
+            400,
+            "invalid_scope",
+            70011,
+            format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+        ));
+    }
+    ClientCredential::from_form(form)?.verify(tenant)
+}
+
+/// The error a scripted status produces: the closest real Entra answer for it.
+fn scripted(status: u16) -> EntraError {
+    match status {
+        400 => entra(
+            400,
+            "invalid_client",
+            7000222,
+            "The provided client secret keys for app are expired. Visit the Azure portal to create new keys for your app.",
+        ),
+        401 => entra(401, "invalid_client", 7000215, "Invalid client secret provided."),
+        _ => entra(
+            status,
+            "temporarily_unavailable",
+            90033,
+            "A transient error has occurred. Please try again.",
+        ),
+    }
+}
+
+fn error_response(state: &SimState, err: &EntraError, retry_after: Option<&str>) -> HttpResponse {
+    let trace_id = state.new_id();
+    let correlation_id = state.new_id();
+    let timestamp = Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+    let body = json!({
+        "error": err.error,
+        "error_description": format!(
+            "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
+            err.code, err.message
+        ),
+        "error_codes": [err.code],
+        "timestamp": timestamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+    });
+    let mut response = reply::json(err.status, ENTRA_JSON, body.to_string());
+    reply::set_header(&mut response, "cache-control", "no-store, no-cache");
+    reply::set_header(&mut response, "x-ms-request-id", &trace_id);
+    if let Some(retry_after) = retry_after {
+        reply::set_header(&mut response, "retry-after", retry_after);
+    }
+    response
+}
