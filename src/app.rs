@@ -9,7 +9,6 @@ use crate::http::{self, Endpoints};
 use crate::metrics::catalog::GRAPH_REQUESTS;
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
 use crate::poller;
-use crate::sources::Source;
 use crate::state::State;
 use prometheus::{IntCounterVec, Opts, Registry};
 use std::sync::Arc;
@@ -99,7 +98,12 @@ impl App {
         }
 
         let tenant_ids: Vec<String> = config.tenants.iter().map(|t| t.tenant_id.clone()).collect();
-        let state = Arc::new(State::new(&tenant_ids, &Source::ALL, config.health));
+        let state = Arc::new(State::new(
+            &tenant_ids,
+            &config.sources,
+            config.health,
+            config.options.clone(),
+        ));
         registry.register(Box::new(SnapshotCollector::new(
             Arc::clone(&state),
             BuildInfo::current(),

@@ -7,7 +7,9 @@
 use crate::duration;
 use crate::graph::Cloud;
 use crate::health::Thresholds;
+use crate::sources::{Options, Source};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,8 +52,21 @@ pub struct Config {
     pub poll: PollSettings,
     /// The Tenant status page's thresholds.
     pub health: Thresholds,
+    /// The sources to poll, each with its interval.
+    pub sources: Vec<SourceSettings>,
+    /// Watched services and list lengths.
+    pub options: Options,
     /// The tenants to read, at least one.
     pub tenants: Vec<TenantConfig>,
+}
+
+/// One enabled source and how often to poll it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceSettings {
+    /// The source.
+    pub source: Source,
+    /// Time between two polls.
+    pub interval: Duration,
 }
 
 /// The `graph:` section, resolved.
@@ -162,7 +177,23 @@ struct RawConfig {
     #[serde(default)]
     health: RawHealth,
     #[serde(default)]
+    sources: BTreeMap<String, RawSource>,
+    #[serde(default)]
+    service_communications: RawServiceCommunications,
+    #[serde(default)]
     tenants: Vec<RawTenant>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawSource {
+    enabled: Option<bool>,
+    interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawServiceCommunications {
+    services: Option<Vec<String>>,
+    message_center_latest: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -268,118 +299,124 @@ fn bracket_indices(path: &str) -> String {
 }
 
 fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<Config> {
-    let mut problem = |key: &str, message: String| {
-        problems.push(Problem {
-            key: key.to_string(),
-            message,
-        })
-    };
+    let mut p = Problems(problems);
 
     let cloud = match raw.graph.cloud.as_deref().map(str::parse::<Cloud>) {
         None => Cloud::Public,
         Some(Ok(c)) => c,
         Some(Err(e)) => {
-            problem("graph.cloud", e);
+            p.add("graph.cloud", e);
             Cloud::Public
         }
     };
-    let mut https_url = |key: &str, value: Option<&str>, default: &str| {
-        let text = value.unwrap_or(default);
-        match Url::parse(text) {
-            Ok(u) if u.scheme() == "https" && u.host().is_some() => Some(with_slash(u)),
-            Ok(_) => {
-                problem(key, format!("{text:?} must be an https:// URL"));
-                None
-            }
-            Err(e) => {
-                problem(key, format!("{text:?} is not a URL: {e}"));
-                None
-            }
-        }
-    };
-    let graph_root = https_url(
+    let graph_root = p.https_url(
         "graph.graph_url",
         raw.graph.graph_url.as_deref(),
         cloud.graph_root(),
     );
-    let authority_host = https_url(
+    let authority_host = p.https_url(
         "graph.authority_host",
         raw.graph.authority_host.as_deref(),
         cloud.authority_host(),
     );
 
-    let mut problem = |key: &str, message: String| {
-        problems.push(Problem {
-            key: key.to_string(),
-            message,
-        })
-    };
     let extra_roots_pem = match &raw.graph.ca_file {
         None => Vec::new(),
         Some(file) => match read_pem_certificates(&base.join(file)) {
             Ok(pem) => pem,
             Err(e) => {
-                problem("graph.ca_file", e);
+                p.add("graph.ca_file", e);
                 Vec::new()
             }
         },
     };
 
-    let mut dur = |key: &str, value: Option<&str>, default: &str| -> Duration {
-        match duration::parse(value.unwrap_or(default)) {
-            Ok(d) if d.is_zero() => {
-                problem(key, "must be greater than zero".to_string());
-                Duration::from_secs(1)
-            }
-            Ok(d) => d,
-            Err(e) => {
-                problem(key, e.to_string());
-                Duration::from_secs(1)
-            }
-        }
-    };
-    let request_timeout = dur(
+    let request_timeout = p.duration(
         "graph.request_timeout",
         raw.graph.request_timeout.as_deref(),
         defaults::REQUEST_TIMEOUT,
     );
-    let interval = dur(
+    let interval = p.duration(
         "poll.interval",
         raw.poll.interval.as_deref(),
         defaults::POLL_INTERVAL,
     );
-    let timeout = dur(
+    let timeout = p.duration(
         "poll.timeout",
         raw.poll.timeout.as_deref(),
         defaults::POLL_TIMEOUT,
     );
     let d = Thresholds::default();
     let health = Thresholds {
-        expiry_warning: dur(
+        expiry_warning: p.duration(
             "health.expiry_warning",
             raw.health.expiry_warning.as_deref(),
             &duration::format(d.expiry_warning),
         ),
-        sync_warning: dur(
+        sync_warning: p.duration(
             "health.sync_warning",
             raw.health.sync_warning.as_deref(),
             &duration::format(d.sync_warning),
         ),
-        sync_unhealthy: dur(
+        sync_unhealthy: p.duration(
             "health.sync_unhealthy",
             raw.health.sync_unhealthy.as_deref(),
             &duration::format(d.sync_unhealthy),
         ),
     };
     if health.sync_warning >= health.sync_unhealthy {
-        problem(
+        p.add(
             "health.sync_warning",
             "must be shorter than health.sync_unhealthy".to_string(),
         );
     }
 
+    let mut sources = Vec::new();
+    for name in raw.sources.keys() {
+        if Source::from_name(name).is_none() {
+            let names: Vec<&str> = Source::ALL.iter().map(|s| s.name()).collect();
+            p.add(
+                &format!("sources.{name}"),
+                format!("unknown source; expected one of {}", names.join(", ")),
+            );
+        }
+    }
+    for source in Source::ALL {
+        let spec = source.spec();
+        let settings = raw.sources.get(spec.name);
+        if settings.and_then(|s| s.enabled) == Some(false) {
+            continue;
+        }
+        let interval = match settings.and_then(|s| s.interval.as_deref()) {
+            Some(text) => p.duration(&format!("sources.{}.interval", spec.name), Some(text), ""),
+            // Built-in defaults are checked by a unit test, so parsing them cannot fail.
+            None => spec
+                .default_interval
+                .and_then(|d| duration::parse(d).ok())
+                .unwrap_or(interval),
+        };
+        sources.push(SourceSettings { source, interval });
+    }
+    let defaults = Options::default();
+    let options = Options {
+        services: raw
+            .service_communications
+            .services
+            .unwrap_or(defaults.services),
+        message_center_latest: raw
+            .service_communications
+            .message_center_latest
+            .unwrap_or(defaults.message_center_latest),
+    };
+    if options.services.iter().any(|s| s.trim().is_empty()) {
+        p.add(
+            "service_communications.services",
+            "service names must not be empty".to_string(),
+        );
+    }
+
     if raw.tenants.is_empty() {
-        problem("tenants", no_tenants_message().to_string());
+        p.add("tenants", no_tenants_message().to_string());
     }
     let mut tenants = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -387,7 +424,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
         let key = |k: &str| format!("tenants[{i}].{k}");
         let tenant_id = t.tenant_id.trim().to_ascii_lowercase();
         if !is_guid(&tenant_id) {
-            problem(
+            p.add(
                 &key("tenant_id"),
                 format!(
                     "{:?} is not a directory (tenant) id; expected a GUID like 00000000-0000-0000-0000-000000000000",
@@ -395,12 +432,12 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
                 ),
             );
         } else if seen.contains(&tenant_id) {
-            problem(&key("tenant_id"), format!("{tenant_id} is listed twice"));
+            p.add(&key("tenant_id"), format!("{tenant_id} is listed twice"));
         }
         seen.push(tenant_id.clone());
         let client_id = t.auth.client_id.trim().to_ascii_lowercase();
         if !is_guid(&client_id) {
-            problem(
+            p.add(
                 &key("auth.client_id"),
                 format!(
                     "{:?} is not an application (client) id; expected a GUID",
@@ -410,7 +447,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
         }
         let secret = match &t.auth.client_secret_file {
             None => {
-                problem(
+                p.add(
                     &key("auth"),
                     "no credential: set client_secret_file".to_string(),
                 );
@@ -419,7 +456,7 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
             Some(file) => match read_secret(&base.join(file)) {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    problem(&key("auth.client_secret_file"), e);
+                    p.add(&key("auth.client_secret_file"), e);
                     None
                 }
             },
@@ -442,8 +479,50 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
         },
         poll: PollSettings { interval, timeout },
         health,
+        sources,
+        options,
         tenants,
     })
+}
+
+struct Problems<'a>(&'a mut Vec<Problem>);
+
+impl Problems<'_> {
+    fn add(&mut self, key: &str, message: String) {
+        self.0.push(Problem {
+            key: key.to_string(),
+            message,
+        });
+    }
+
+    fn duration(&mut self, key: &str, value: Option<&str>, default: &str) -> Duration {
+        match duration::parse(value.unwrap_or(default)) {
+            Ok(d) if d.is_zero() => {
+                self.add(key, "must be greater than zero".to_string());
+                Duration::from_secs(1)
+            }
+            Ok(d) => d,
+            Err(e) => {
+                self.add(key, e.to_string());
+                Duration::from_secs(1)
+            }
+        }
+    }
+
+    fn https_url(&mut self, key: &str, value: Option<&str>, default: &str) -> Option<Url> {
+        let text = value.unwrap_or(default);
+        match Url::parse(text) {
+            Ok(u) if u.scheme() == "https" && u.host().is_some() => Some(with_slash(u)),
+            Ok(_) => {
+                self.add(key, format!("{text:?} must be an https:// URL"));
+                None
+            }
+            Err(e) => {
+                self.add(key, format!("{text:?} is not a URL: {e}"));
+                None
+            }
+        }
+    }
 }
 
 /// What to tell someone who started the exporter without any tenant.
@@ -515,6 +594,56 @@ mod tests {
     fn secrets_never_print() {
         let s = SecretString::new("hunter2".into());
         assert_eq!(format!("{s} {s:?}"), "*** ***");
+    }
+
+    #[test]
+    fn sources_can_be_switched_off_and_retimed() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/valid");
+        let c = Config::load(&dir.join("multi_tenant.yaml")).unwrap();
+        let interval = |s: Source| c.sources.iter().find(|x| x.source == s).map(|x| x.interval);
+        assert_eq!(c.sources.len(), Source::ALL.len() - 1);
+        assert_eq!(interval(Source::DeviceAppManagement), None);
+        assert_eq!(interval(Source::Messages), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            interval(Source::ServiceHealth),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(interval(Source::VppTokens), Some(Duration::from_secs(600)));
+        assert_eq!(c.options.services, ["Microsoft Intune", "Exchange Online"]);
+        assert_eq!(c.options.message_center_latest, 5);
+        assert_eq!(
+            c.tenants[0].tenant_id,
+            "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21"
+        );
+        assert_eq!(c.graph.cloud, Cloud::UsGov);
+        assert_eq!(c.graph.scope(), "https://graph.microsoft.us/.default");
+    }
+
+    #[test]
+    fn built_in_source_intervals_parse() {
+        for s in Source::ALL {
+            if let Some(d) = s.spec().default_interval {
+                assert!(duration::parse(d).is_ok(), "{}", s.name());
+            }
+        }
+    }
+
+    #[test]
+    fn service_communications_stay_far_below_800_requests_an_hour() {
+        // Graph's limit for /admin/serviceAnnouncement is 800 requests an hour per app and
+        // tenant. Assume ten pages per poll, far more than a real tenant needs.
+        let per_hour: u64 = [
+            Source::ServiceHealth,
+            Source::ServiceIssues,
+            Source::Messages,
+        ]
+        .iter()
+        .map(|s| {
+            let every = duration::parse(s.spec().default_interval.unwrap()).unwrap();
+            10 * 3600 / every.as_secs()
+        })
+        .sum();
+        assert_eq!(per_hour, 280);
     }
 
     #[test]

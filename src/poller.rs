@@ -51,7 +51,8 @@ async fn poll_loop(
 ) {
     // Later polls are spread over a tenth of the interval, the same offset for a slot every
     // time, so that hundreds of tenants do not hit Graph in the same second.
-    let offset = spread(&slot.tenant_id, slot.source.name(), settings.interval / 10);
+    let interval = slot.interval;
+    let offset = spread(&slot.tenant_id, slot.source.name(), interval / 10);
     let mut next = Instant::now();
     loop {
         let span =
@@ -59,14 +60,14 @@ async fn poll_loop(
         poll_once(slot, client, settings.timeout)
             .instrument(span)
             .await;
-        next += settings.interval;
+        next += interval;
         let wake = next + offset;
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep_until(wake) => {}
         }
         // After a long stall (a suspended laptop, a stuck poll), don't fire a burst to catch up.
-        if next + settings.interval < Instant::now() {
+        if next + interval < Instant::now() {
             next = Instant::now();
         }
     }

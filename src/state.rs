@@ -1,8 +1,9 @@
 //! The latest result of every (tenant, source), swapped atomically by the poller and read by
 //! the `/metrics` handler. Readers never wait for a poll: they clone an `Arc` and go.
 
+use crate::config::SourceSettings;
 use crate::health::Thresholds;
-use crate::sources::{Source, SourceData};
+use crate::sources::{Options, Source, SourceData};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -29,6 +30,8 @@ pub struct Slot {
     pub tenant_id: String,
     /// The source.
     pub source: Source,
+    /// Time between two polls.
+    pub interval: Duration,
     current: RwLock<Arc<SourceState>>,
 }
 
@@ -59,22 +62,34 @@ pub struct State {
     slots: Vec<Slot>,
     /// Thresholds for scrape-time health.
     pub thresholds: Thresholds,
+    /// Watched services and list lengths.
+    pub options: Options,
 }
 
 impl State {
     /// One slot per (tenant, source), tenants in the given order.
-    pub fn new(tenant_ids: &[String], sources: &[Source], thresholds: Thresholds) -> Self {
+    pub fn new(
+        tenant_ids: &[String],
+        sources: &[SourceSettings],
+        thresholds: Thresholds,
+        options: Options,
+    ) -> Self {
         let slots = tenant_ids
             .iter()
             .flat_map(|t| {
                 sources.iter().map(move |s| Slot {
                     tenant_id: t.clone(),
-                    source: *s,
+                    source: s.source,
+                    interval: s.interval,
                     current: RwLock::default(),
                 })
             })
             .collect();
-        Self { slots, thresholds }
+        Self {
+            slots,
+            thresholds,
+            options,
+        }
     }
 
     /// Every slot.

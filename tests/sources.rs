@@ -13,7 +13,7 @@ mod common;
 use chrono::{DateTime, TimeZone, Utc};
 use intune_exporter::graph::odata::{Raw, Shape};
 use intune_exporter::health::Thresholds;
-use intune_exporter::sources::{Context, Source};
+use intune_exporter::sources::{Context, Options, Source};
 
 const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
 
@@ -59,10 +59,12 @@ fn case_name(file: &std::path::Path) -> String {
 #[test]
 fn every_fixture_matches_its_golden_file() {
     let thresholds = Thresholds::default();
+    let options = Options::default();
     let ctx = Context {
         tenant_id: TENANT,
         now: now(),
         thresholds: &thresholds,
+        options: &options,
     };
     let mut checked = 0;
     for source in Source::ALL {
@@ -99,7 +101,7 @@ fn every_fixture_matches_its_golden_file() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 11);
+    assert_eq!(checked, 55);
 }
 
 #[test]
@@ -122,11 +124,13 @@ fn health_moves_with_the_scrape_time_not_the_poll_time() {
     let file = common::root().join("tests/fixtures/graph/apns/unwrapped_expires_in_6_days.json");
     let data = source.decode(raw_from_fixture(source, &file)).unwrap();
     let thresholds = Thresholds::default();
+    let options = Options::default();
     let status = |days: i64| {
         let ctx = Context {
             tenant_id: TENANT,
             now: now() + chrono::TimeDelta::days(days),
             thresholds: &thresholds,
+            options: &options,
         };
         let text = data.families(&ctx).to_text();
         text.lines()

@@ -88,7 +88,7 @@ impl GraphClient {
     /// `@odata.nextLink` to the end.
     pub async fn fetch(&self, source: &str, request: &Request) -> Result<Raw, GraphError> {
         let path = request.path;
-        let mut url = self.url(path, request.select)?;
+        let mut url = self.url(path, request.select, request.filter)?;
         match request.shape {
             Shape::Entity => match self.get_json(source, path, url).await? {
                 Fetched::NotFound => Ok(Raw::Entity(None)),
@@ -118,7 +118,7 @@ impl GraphClient {
         }
     }
 
-    fn url(&self, path: &str, select: &[&str]) -> Result<Url, GraphError> {
+    fn url(&self, path: &str, select: &[&str], filter: Option<&str>) -> Result<Url, GraphError> {
         let mut url =
             self.root
                 .join(path.trim_start_matches('/'))
@@ -129,6 +129,9 @@ impl GraphClient {
         if !select.is_empty() {
             url.query_pairs_mut()
                 .append_pair("$select", &select.join(","));
+        }
+        if let Some(filter) = filter {
+            url.query_pairs_mut().append_pair("$filter", filter);
         }
         Ok(url)
     }

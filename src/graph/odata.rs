@@ -23,6 +23,9 @@ pub struct Request {
     pub select: &'static [&'static str],
     /// Entity or collection.
     pub shape: Shape,
+    /// An OData `$filter` that narrows a collection on Graph's side. Sources still filter
+    /// what they receive, so a Graph that ignores it changes nothing but the traffic.
+    pub filter: Option<&'static str>,
 }
 
 /// A response before any source-specific decoding.
@@ -48,6 +51,22 @@ impl Raw {
         match self {
             Raw::Entity(v) => v.map(|v| decode(path, v)).transpose(),
             Raw::Collection(_) => Err(shape_mismatch(path, "an object", "a collection")),
+        }
+    }
+
+    /// Decodes a response that may be an object or a collection, as a list (empty for 404).
+    /// For resources whose shape Microsoft does not document.
+    pub fn entity_or_items<T: DeserializeOwned>(self, path: &str) -> Result<Vec<T>, GraphError> {
+        match self {
+            Raw::Entity(None) => Ok(Vec::new()),
+            Raw::Entity(Some(serde_json::Value::Object(mut map)))
+                if map.get("value").is_some_and(|v| v.is_array()) =>
+            {
+                let items = map.remove("value").unwrap_or_default();
+                decode(path, items)
+            }
+            Raw::Entity(Some(v)) => Ok(vec![decode(path, v)?]),
+            Raw::Collection(items) => items.into_iter().map(|v| decode(path, v)).collect(),
         }
     }
 
@@ -121,10 +140,18 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
 /// Compares enum members the way Graph's documents need: camelCase in the schema, PascalCase
 /// in some examples. Returns the member in snake_case (`serviceOperational` -> `service_operational`).
 pub fn snake_case(member: &str) -> String {
+    let chars: Vec<char> = member.chars().collect();
     let mut out = String::with_capacity(member.len() + 4);
-    for (i, c) in member.chars().enumerate() {
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
+            let prev = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            // A new word starts at an upper-case letter after a lower-case one or a digit
+            // (`lockedOut`), and at the last capital of an acronym (`ATPConnector`).
+            let boundary = prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(|p| p.is_ascii_uppercase())
+                    && next.is_some_and(|n| n.is_ascii_lowercase()));
+            if boundary && !out.ends_with('_') {
                 out.push('_');
             }
             out.push(c.to_ascii_lowercase());
@@ -168,5 +195,14 @@ mod tests {
         assert_eq!(snake_case("ServiceOperational"), "service_operational");
         assert_eq!(snake_case("lockedOut"), "locked_out");
         assert_eq!(snake_case("valid"), "valid");
+        assert_eq!(
+            snake_case("windowsDefenderATPConnectorLastHeartbeatDateTime"),
+            "windows_defender_atp_connector_last_heartbeat_date_time"
+        );
+        assert_eq!(
+            snake_case("assignedToExternalMDM"),
+            "assigned_to_external_mdm"
+        );
+        assert_eq!(snake_case("office365"), "office365");
     }
 }

@@ -75,6 +75,9 @@ family!(
     ["tenant_id", "tenant_name", "country_code", "mdm_authority"],
     "Tenant details from Microsoft Graph /organization (polled); always 1."
 );
+family!(TENANT_SUBSCRIPTION_STATE, "intune_tenant_subscription_state", Gauge, Snapshot,
+    ["tenant_id", "state"],
+    "State of the tenant's Intune subscription from Graph /deviceManagement (polled); stateset over pending, active, warning, disabled, deleted, blocked, locked_out.");
 family!(LICENSE_PREPAID_UNITS, "intune_license_prepaid_units", Gauge, Snapshot,
     ["tenant_id", "sku", "state"],
     "Prepaid licence units of a subscribed SKU that carries an Intune service plan, by state: enabled, suspended, warning, locked_out (polled).");
@@ -108,6 +111,60 @@ family!(
 family!(CONNECTOR_LAST_SYNC, "intune_connector_last_sync_timestamp_seconds", Gauge, Snapshot,
     ["tenant_id", "connector", "connector_id"],
     "When the connector last synchronised (or sent a heartbeat or checked in), as a Unix timestamp (polled).");
+
+family!(APPLE_ENROLLMENT_TERMS_PENDING, "intune_apple_enrollment_terms_pending", Gauge, Snapshot,
+    ["tenant_id", "connector_id"],
+    "1 when Apple Business Manager has new terms that must be accepted before this ADE/DEP token syncs again (lastSyncErrorCode 3), else 0 (polled).");
+family!(CONNECTOR_REPORTED_HEALTH, "intune_connector_reported_health", Gauge, Snapshot,
+    ["tenant_id", "connector_name", "connector_id", "status"],
+    "Microsoft's own connector verdict from beta /deviceManagement connectorStatus (polled); stateset over healthy, warning, unhealthy, unknown.");
+
+// Service health and Message center.
+family!(SERVICE_HEALTH_STATUS, "intune_service_health_status", Gauge, Snapshot,
+    ["tenant_id", "service_name", "status"],
+    "Microsoft 365 service health of a watched service (polled); stateset over the serviceHealthStatus members in snake_case, and unknown.");
+family!(SERVICE_ISSUES_ACTIVE, "intune_service_issues_active", Gauge, Snapshot,
+    ["tenant_id", "service_name", "classification"],
+    "Unresolved service health issues of a watched service, by classification: incident, advisory (polled).");
+family!(
+    SERVICE_ISSUE_INFO,
+    "intune_service_issue_info",
+    Gauge,
+    Snapshot,
+    [
+        "tenant_id",
+        "service_name",
+        "issue_id",
+        "classification",
+        "status",
+        "feature_group",
+        "feature",
+        "title"
+    ],
+    "An unresolved service health issue of a watched service (polled); always 1."
+);
+family!(
+    SERVICE_ISSUE_START,
+    "intune_service_issue_start_timestamp_seconds",
+    Gauge,
+    Snapshot,
+    ["tenant_id", "issue_id"],
+    "When an unresolved service health issue started, as a Unix timestamp (polled)."
+);
+family!(MESSAGE_CENTER_ACTIVE, "intune_message_center_messages_active", Gauge, Snapshot,
+    ["tenant_id", "category", "severity"],
+    "Active Message center posts about a watched service, by category and severity (polled; active = no end date or one in the future, at scrape time).");
+family!(MESSAGE_CENTER_INFO, "intune_message_center_message_info", Gauge, Snapshot,
+    ["tenant_id", "message_id", "title", "category", "severity", "major_change"],
+    "One of the most recently updated active Message center posts about a watched service (polled); always 1.");
+family!(
+    MESSAGE_ACTION_REQUIRED,
+    "intune_message_center_action_required_timestamp_seconds",
+    Gauge,
+    Snapshot,
+    ["tenant_id", "message_id"],
+    "The action-required-by date of an active Message center post, as a Unix timestamp (polled)."
+);
 
 // The exporter itself.
 family!(
@@ -144,6 +201,7 @@ family!(GRAPH_REQUESTS, "intune_exporter_graph_requests_total", Counter, Instrum
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
     &TENANT_INFO,
+    &TENANT_SUBSCRIPTION_STATE,
     &LICENSE_PREPAID_UNITS,
     &LICENSE_CONSUMED_UNITS,
     &CONNECTOR_INFO,
@@ -151,6 +209,15 @@ pub static ALL: &[&FamilyDef] = &[
     &CONNECTOR_TYPE_HEALTH,
     &CONNECTOR_EXPIRY,
     &CONNECTOR_LAST_SYNC,
+    &APPLE_ENROLLMENT_TERMS_PENDING,
+    &CONNECTOR_REPORTED_HEALTH,
+    &SERVICE_HEALTH_STATUS,
+    &SERVICE_ISSUES_ACTIVE,
+    &SERVICE_ISSUE_INFO,
+    &SERVICE_ISSUE_START,
+    &MESSAGE_CENTER_ACTIVE,
+    &MESSAGE_CENTER_INFO,
+    &MESSAGE_ACTION_REQUIRED,
     &BUILD_INFO,
     &SOURCE_UP,
     &SOURCE_LAST_SUCCESS,

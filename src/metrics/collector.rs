@@ -102,6 +102,7 @@ pub fn snapshot_families(state: &State, build: &BuildInfo, now: DateTime<Utc>) -
                 tenant_id: &slot.tenant_id,
                 now,
                 thresholds: &state.thresholds,
+                options: &state.options,
             };
             set.extend(data.families(&ctx));
         }

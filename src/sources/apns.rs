@@ -22,6 +22,7 @@ pub const REQUEST: Request = Request {
         "certificateSerialNumber",
     ],
     shape: Shape::Entity,
+    filter: None,
 };
 
 /// Graph's `applePushNotificationCertificate`, the properties used.

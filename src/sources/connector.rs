@@ -15,14 +15,102 @@ pub enum ConnectorKind {
     Apns,
     /// Apple VPP (Apps and Books) token.
     VppToken,
+    /// Apple Automated Device Enrollment (DEP) token.
+    DepToken,
+    /// Windows Autopilot device sync.
+    WindowsAutopilot,
+    /// Microsoft Store for Business sync (a retired product).
+    MicrosoftStoreForBusiness,
+    /// Managed Google Play.
+    ManagedGooglePlay,
+    /// Exchange connector.
+    ExchangeConnector,
+    /// Legacy NDES connector.
+    NdesConnector,
+    /// Certificate Connector for Microsoft Intune.
+    CertificateConnector,
+    /// Mobile threat defense partner connector.
+    MobileThreatDefense,
+    /// Microsoft Defender for Endpoint, among the mobile threat defense connectors.
+    DefenderForEndpoint,
+    /// Device management partner (Jamf and others).
+    DeviceManagementPartner,
+    /// Partner compliance management.
+    CompliancePartner,
+    /// Intune Connector for Active Directory (hybrid join).
+    AdConnector,
+    /// Remote assistance partner (TeamViewer).
+    RemoteAssistancePartner,
+    /// Chromebook (ChromeOS) tenant onboarding.
+    Chromebook,
 }
 
 impl ConnectorKind {
+    /// Every kind, in the order of the README.
+    pub const ALL: [ConnectorKind; 16] = [
+        ConnectorKind::Apns,
+        ConnectorKind::VppToken,
+        ConnectorKind::DepToken,
+        ConnectorKind::WindowsAutopilot,
+        ConnectorKind::MicrosoftStoreForBusiness,
+        ConnectorKind::ManagedGooglePlay,
+        ConnectorKind::ExchangeConnector,
+        ConnectorKind::NdesConnector,
+        ConnectorKind::CertificateConnector,
+        ConnectorKind::MobileThreatDefense,
+        ConnectorKind::DefenderForEndpoint,
+        ConnectorKind::DeviceManagementPartner,
+        ConnectorKind::CompliancePartner,
+        ConnectorKind::AdConnector,
+        ConnectorKind::RemoteAssistancePartner,
+        ConnectorKind::Chromebook,
+    ];
+
     /// The `connector` label value.
     pub fn label(self) -> &'static str {
         match self {
             ConnectorKind::Apns => "apns",
             ConnectorKind::VppToken => "vpp_token",
+            ConnectorKind::DepToken => "dep_token",
+            ConnectorKind::WindowsAutopilot => "windows_autopilot",
+            ConnectorKind::MicrosoftStoreForBusiness => "microsoft_store_for_business",
+            ConnectorKind::ManagedGooglePlay => "managed_google_play",
+            ConnectorKind::ExchangeConnector => "exchange_connector",
+            ConnectorKind::NdesConnector => "ndes_connector",
+            ConnectorKind::CertificateConnector => "certificate_connector",
+            ConnectorKind::MobileThreatDefense => "mobile_threat_defense",
+            ConnectorKind::DefenderForEndpoint => "defender_for_endpoint",
+            ConnectorKind::DeviceManagementPartner => "device_management_partner",
+            ConnectorKind::CompliancePartner => "compliance_partner",
+            ConnectorKind::AdConnector => "ad_connector",
+            ConnectorKind::RemoteAssistancePartner => "remote_assistance_partner",
+            ConnectorKind::Chromebook => "chromebook",
+        }
+    }
+
+    /// What it is, for the README.
+    pub fn description(self) -> &'static str {
+        match self {
+            ConnectorKind::Apns => "Apple MDM push certificate",
+            ConnectorKind::VppToken => "Apple VPP (Apps and Books) token",
+            ConnectorKind::DepToken => "Apple ADE/DEP token",
+            ConnectorKind::WindowsAutopilot => "Windows Autopilot device sync",
+            ConnectorKind::MicrosoftStoreForBusiness => {
+                "Microsoft Store for Business sync (retired)"
+            }
+            ConnectorKind::ManagedGooglePlay => "Managed Google Play",
+            ConnectorKind::ExchangeConnector => "Exchange connector",
+            ConnectorKind::NdesConnector => "NDES connector (legacy)",
+            ConnectorKind::CertificateConnector => "Certificate Connector for Microsoft Intune",
+            ConnectorKind::MobileThreatDefense => "Other mobile threat defense connectors",
+            ConnectorKind::DefenderForEndpoint => "Microsoft Defender for Endpoint",
+            ConnectorKind::DeviceManagementPartner => {
+                "Device management partners (Jamf and others)"
+            }
+            ConnectorKind::CompliancePartner => "Partner compliance management",
+            ConnectorKind::AdConnector => "Intune Connector for Active Directory",
+            ConnectorKind::RemoteAssistancePartner => "Remote assistance partner (TeamViewer)",
+            ConnectorKind::Chromebook => "Chromebook (ChromeOS) onboarding",
         }
     }
 }
@@ -81,6 +169,27 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
         TypeHealth::of(healths).as_str(),
     );
     set
+}
+
+/// The families of one source that lists instances of one kind; `instance` returns `None` for
+/// an item that does not count as configured.
+pub fn families_of<T>(
+    kind: ConnectorKind,
+    items: &[T],
+    instance: impl Fn(&T) -> Option<Instance>,
+    ctx: &Context<'_>,
+) -> MetricSet {
+    let instances: Vec<Instance> = items.iter().filter_map(instance).collect();
+    families(kind, &instances, ctx)
+}
+
+/// A display name: the first non-empty candidate.
+pub fn first_name(candidates: &[Option<&str>]) -> String {
+    candidates
+        .iter()
+        .flatten()
+        .find(|n| !n.trim().is_empty())
+        .map_or_else(String::new, |n| n.to_string())
 }
 
 /// Compares a Graph enum member without regard to case (the schema says `expired`, some

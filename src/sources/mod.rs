@@ -6,17 +6,62 @@
 //! [`GraphClient`]. Adding a source means: a module here, a variant in [`Source`] and
 //! [`SourceData`], catalog entries, a fixture and a golden file.
 
+pub mod ad_connectors;
 pub mod apns;
+pub mod certificate_connectors;
+pub mod chromebook;
 pub mod connector;
+pub mod connector_status;
+pub mod dep_tokens;
+pub mod device_management;
+pub mod exchange_connectors;
+pub mod managed_google_play;
+pub mod messages;
+pub mod mobile_threat_defense;
+pub mod ndes_connectors;
 pub mod organization;
+pub mod partners;
+pub mod remote_assistance;
+pub mod service_health;
+pub mod service_issues;
+pub mod store_for_business;
 pub mod subscribed_skus;
 pub mod vpp_tokens;
+pub mod windows_autopilot;
 
 use crate::graph::odata::{Raw, Request};
 use crate::graph::{GraphClient, GraphError};
 use crate::health::Thresholds;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
+
+/// Settings some sources' families depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Service names (as Graph's `service`, e.g. `Microsoft Intune`) whose health, issues and
+    /// Message center posts are exported.
+    pub services: Vec<String>,
+    /// How many of the most recent active Message center posts get an info series.
+    pub message_center_latest: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            services: vec!["Microsoft Intune".to_string()],
+            message_center_latest: 10,
+        }
+    }
+}
+
+impl Options {
+    /// Whether `service` is one of the watched services (compared without regard to case).
+    pub fn watches(&self, service: &str) -> bool {
+        self.services
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(service))
+    }
+}
 
 /// Everything a pure families function may depend on besides the data.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +72,8 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
     /// The Tenant status page's health thresholds.
     pub thresholds: &'a Thresholds,
+    /// Watched services and list lengths.
+    pub options: &'a Options,
 }
 
 /// A Graph data source.
@@ -34,51 +81,252 @@ pub struct Context<'a> {
 pub enum Source {
     /// Tenant name, country and MDM authority.
     Organization,
+    /// The Intune subscription state.
+    DeviceManagement,
+    /// Microsoft's own connector verdict (beta).
+    ConnectorStatus,
     /// User licences.
     SubscribedSkus,
     /// The Apple MDM push certificate.
     Apns,
     /// Apple VPP tokens.
     VppTokens,
+    /// Apple ADE/DEP tokens (beta).
+    DepOnboardingSettings,
+    /// Windows Autopilot sync (beta).
+    WindowsAutopilotSettings,
+    /// Microsoft Store for Business sync.
+    DeviceAppManagement,
+    /// Managed Google Play (beta).
+    ManagedGooglePlay,
+    /// Exchange connectors.
+    ExchangeConnectors,
+    /// Legacy NDES connectors (beta).
+    NdesConnectors,
+    /// Certificate Connectors for Microsoft Intune (beta).
+    CertificateConnectors,
+    /// Mobile threat defense connectors, Defender for Endpoint included (beta).
+    MobileThreatDefenseConnectors,
+    /// Device management partners (Jamf and others).
+    DeviceManagementPartners,
+    /// Compliance partners.
+    ComplianceManagementPartners,
+    /// Intune Connectors for Active Directory (beta).
+    DomainJoinConnectors,
+    /// Remote assistance partners.
+    RemoteAssistancePartners,
+    /// Chromebook onboarding (beta).
+    ChromeOsOnboardingSettings,
+    /// Service health of the watched services.
+    ServiceHealth,
+    /// Unresolved incidents and advisories of the watched services.
+    ServiceIssues,
+    /// Message center posts of the watched services.
+    Messages,
 }
+
+/// What the poller and the docs need to know about a source.
+#[derive(Debug)]
+pub struct Spec {
+    /// The `source` label value and config key.
+    pub name: &'static str,
+    /// The least-privileged Graph application permission that reads it.
+    pub permission: &'static str,
+    /// What to ask Graph for.
+    pub request: &'static Request,
+    /// Its default poll interval, when it differs from `poll.interval`.
+    pub default_interval: Option<&'static str>,
+}
+
+const DM_SERVICE_CONFIG: &str = "DeviceManagementServiceConfig.Read.All";
+const DM_CONFIGURATION: &str = "DeviceManagementConfiguration.Read.All";
+
+// The service communications API allows 800 requests an hour per app and tenant. Health and
+// issues are one request each per poll (two pages at most in practice) and Message center posts
+// a few pages: at these defaults a tenant costs about 40 requests an hour there.
+const SERVICE_COMMS_INTERVAL: &str = "5m";
+const MESSAGE_CENTER_INTERVAL: &str = "15m";
 
 impl Source {
     /// Every source, in polling order.
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 22] = [
         Source::Organization,
+        Source::DeviceManagement,
+        Source::ConnectorStatus,
         Source::SubscribedSkus,
         Source::Apns,
         Source::VppTokens,
+        Source::DepOnboardingSettings,
+        Source::WindowsAutopilotSettings,
+        Source::DeviceAppManagement,
+        Source::ManagedGooglePlay,
+        Source::ExchangeConnectors,
+        Source::NdesConnectors,
+        Source::CertificateConnectors,
+        Source::MobileThreatDefenseConnectors,
+        Source::DeviceManagementPartners,
+        Source::ComplianceManagementPartners,
+        Source::DomainJoinConnectors,
+        Source::RemoteAssistancePartners,
+        Source::ChromeOsOnboardingSettings,
+        Source::ServiceHealth,
+        Source::ServiceIssues,
+        Source::Messages,
     ];
 
-    /// The `source` label value and config name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Organization => "organization",
-            Source::SubscribedSkus => "subscribed_skus",
-            Source::Apns => "apns",
-            Source::VppTokens => "vpp_tokens",
+    /// Name, permission, request and default interval.
+    pub fn spec(self) -> Spec {
+        let (name, permission, request, default_interval): (_, _, &'static Request, _) = match self
+        {
+            Source::Organization => (
+                "organization",
+                "Organization.Read.All",
+                &organization::REQUEST,
+                None,
+            ),
+            Source::DeviceManagement => (
+                "device_management",
+                DM_SERVICE_CONFIG,
+                &device_management::REQUEST,
+                None,
+            ),
+            Source::ConnectorStatus => (
+                "connector_status",
+                DM_CONFIGURATION,
+                &connector_status::REQUEST,
+                None,
+            ),
+            Source::SubscribedSkus => (
+                "subscribed_skus",
+                "Organization.Read.All",
+                &subscribed_skus::REQUEST,
+                None,
+            ),
+            Source::Apns => ("apns", DM_CONFIGURATION, &apns::REQUEST, None),
+            Source::VppTokens => ("vpp_tokens", DM_SERVICE_CONFIG, &vpp_tokens::REQUEST, None),
+            Source::DepOnboardingSettings => (
+                "dep_onboarding_settings",
+                DM_SERVICE_CONFIG,
+                &dep_tokens::REQUEST,
+                None,
+            ),
+            Source::WindowsAutopilotSettings => (
+                "windows_autopilot_settings",
+                DM_SERVICE_CONFIG,
+                &windows_autopilot::REQUEST,
+                None,
+            ),
+            Source::DeviceAppManagement => (
+                "device_app_management",
+                "DeviceManagementApps.Read.All",
+                &store_for_business::REQUEST,
+                None,
+            ),
+            Source::ManagedGooglePlay => (
+                "managed_google_play",
+                DM_CONFIGURATION,
+                &managed_google_play::REQUEST,
+                None,
+            ),
+            Source::ExchangeConnectors => (
+                "exchange_connectors",
+                DM_SERVICE_CONFIG,
+                &exchange_connectors::REQUEST,
+                None,
+            ),
+            Source::NdesConnectors => (
+                "ndes_connectors",
+                DM_CONFIGURATION,
+                &ndes_connectors::REQUEST,
+                None,
+            ),
+            Source::CertificateConnectors => (
+                "certificate_connectors",
+                DM_CONFIGURATION,
+                &certificate_connectors::REQUEST,
+                None,
+            ),
+            Source::MobileThreatDefenseConnectors => (
+                "mobile_threat_defense_connectors",
+                DM_SERVICE_CONFIG,
+                &mobile_threat_defense::REQUEST,
+                None,
+            ),
+            Source::DeviceManagementPartners => (
+                "device_management_partners",
+                DM_SERVICE_CONFIG,
+                &partners::DEVICE_MANAGEMENT_REQUEST,
+                None,
+            ),
+            Source::ComplianceManagementPartners => (
+                "compliance_management_partners",
+                DM_SERVICE_CONFIG,
+                &partners::COMPLIANCE_REQUEST,
+                None,
+            ),
+            Source::DomainJoinConnectors => (
+                "domain_join_connectors",
+                DM_CONFIGURATION,
+                &ad_connectors::REQUEST,
+                None,
+            ),
+            Source::RemoteAssistancePartners => (
+                "remote_assistance_partners",
+                DM_SERVICE_CONFIG,
+                &remote_assistance::REQUEST,
+                None,
+            ),
+            Source::ChromeOsOnboardingSettings => (
+                "chromeos_onboarding_settings",
+                DM_CONFIGURATION,
+                &chromebook::REQUEST,
+                None,
+            ),
+            Source::ServiceHealth => (
+                "service_health",
+                "ServiceHealth.Read.All",
+                &service_health::REQUEST,
+                Some(SERVICE_COMMS_INTERVAL),
+            ),
+            Source::ServiceIssues => (
+                "service_issues",
+                "ServiceHealth.Read.All",
+                &service_issues::REQUEST,
+                Some(SERVICE_COMMS_INTERVAL),
+            ),
+            Source::Messages => (
+                "messages",
+                "ServiceMessage.Read.All",
+                &messages::REQUEST,
+                Some(MESSAGE_CENTER_INTERVAL),
+            ),
+        };
+        Spec {
+            name,
+            permission,
+            request,
+            default_interval,
         }
     }
 
-    /// The least-privileged Graph application permission that reads this source (read-only
-    /// where Graph offers one).
+    /// The `source` label value and config key.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The least-privileged Graph application permission that reads this source.
     pub fn permission(self) -> &'static str {
-        match self {
-            Source::Organization | Source::SubscribedSkus => "Organization.Read.All",
-            Source::Apns => "DeviceManagementConfiguration.Read.All",
-            Source::VppTokens => "DeviceManagementServiceConfig.Read.All",
-        }
+        self.spec().permission
     }
 
     /// What to ask Graph for.
     pub fn request(self) -> &'static Request {
-        match self {
-            Source::Organization => &organization::REQUEST,
-            Source::SubscribedSkus => &subscribed_skus::REQUEST,
-            Source::Apns => &apns::REQUEST,
-            Source::VppTokens => &vpp_tokens::REQUEST,
-        }
+        self.spec().request
+    }
+
+    /// The source called `name`.
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// Polls Graph once for this source.
@@ -89,12 +337,31 @@ impl Source {
 
     /// Decodes a raw response into this source's data.
     pub fn decode(self, raw: Raw) -> Result<SourceData, GraphError> {
+        use SourceData as D;
         let path = self.request().path;
         Ok(match self {
-            Source::Organization => SourceData::Organization(raw.items(path)?),
-            Source::SubscribedSkus => SourceData::SubscribedSkus(raw.items(path)?),
-            Source::Apns => SourceData::Apns(raw.entity(path)?),
-            Source::VppTokens => SourceData::VppTokens(raw.items(path)?),
+            Source::Organization => D::Organization(raw.items(path)?),
+            Source::DeviceManagement => D::DeviceManagement(raw.entity(path)?),
+            Source::ConnectorStatus => D::ConnectorStatus(raw.entity(path)?),
+            Source::SubscribedSkus => D::SubscribedSkus(raw.items(path)?),
+            Source::Apns => D::Apns(raw.entity(path)?),
+            Source::VppTokens => D::VppTokens(raw.items(path)?),
+            Source::DepOnboardingSettings => D::DepTokens(raw.items(path)?),
+            Source::WindowsAutopilotSettings => D::WindowsAutopilot(raw.entity(path)?),
+            Source::DeviceAppManagement => D::StoreForBusiness(raw.entity(path)?),
+            Source::ManagedGooglePlay => D::ManagedGooglePlay(raw.entity(path)?),
+            Source::ExchangeConnectors => D::ExchangeConnectors(raw.items(path)?),
+            Source::NdesConnectors => D::NdesConnectors(raw.items(path)?),
+            Source::CertificateConnectors => D::CertificateConnectors(raw.items(path)?),
+            Source::MobileThreatDefenseConnectors => D::MobileThreatDefense(raw.items(path)?),
+            Source::DeviceManagementPartners => D::DeviceManagementPartners(raw.items(path)?),
+            Source::ComplianceManagementPartners => D::CompliancePartners(raw.items(path)?),
+            Source::DomainJoinConnectors => D::AdConnectors(raw.items(path)?),
+            Source::RemoteAssistancePartners => D::RemoteAssistance(raw.items(path)?),
+            Source::ChromeOsOnboardingSettings => D::Chromebook(raw.entity_or_items(path)?),
+            Source::ServiceHealth => D::ServiceHealth(raw.items(path)?),
+            Source::ServiceIssues => D::ServiceIssues(raw.items(path)?),
+            Source::Messages => D::Messages(raw.items(path)?),
         })
     }
 }
@@ -121,22 +388,77 @@ pub fn markdown_permissions() -> String {
 pub enum SourceData {
     /// See [`organization`].
     Organization(Vec<organization::Organization>),
+    /// See [`device_management`].
+    DeviceManagement(Option<device_management::DeviceManagement>),
+    /// See [`connector_status`].
+    ConnectorStatus(Option<connector_status::ConnectorStatusReport>),
     /// See [`subscribed_skus`].
     SubscribedSkus(Vec<subscribed_skus::SubscribedSku>),
     /// See [`apns`]; `None` when no certificate is configured.
     Apns(Option<apns::Certificate>),
     /// See [`vpp_tokens`].
     VppTokens(Vec<vpp_tokens::VppToken>),
+    /// See [`dep_tokens`].
+    DepTokens(Vec<dep_tokens::DepToken>),
+    /// See [`windows_autopilot`].
+    WindowsAutopilot(Option<windows_autopilot::AutopilotSettings>),
+    /// See [`store_for_business`].
+    StoreForBusiness(Option<store_for_business::DeviceAppManagement>),
+    /// See [`managed_google_play`].
+    ManagedGooglePlay(Option<managed_google_play::GooglePlaySettings>),
+    /// See [`exchange_connectors`].
+    ExchangeConnectors(Vec<exchange_connectors::ExchangeConnector>),
+    /// See [`ndes_connectors`].
+    NdesConnectors(Vec<ndes_connectors::NdesConnector>),
+    /// See [`certificate_connectors`].
+    CertificateConnectors(Vec<certificate_connectors::CertificateConnector>),
+    /// See [`mobile_threat_defense`].
+    MobileThreatDefense(Vec<mobile_threat_defense::MtdConnector>),
+    /// See [`partners`].
+    DeviceManagementPartners(Vec<partners::Partner>),
+    /// See [`partners`].
+    CompliancePartners(Vec<partners::Partner>),
+    /// See [`ad_connectors`].
+    AdConnectors(Vec<ad_connectors::AdConnector>),
+    /// See [`remote_assistance`].
+    RemoteAssistance(Vec<remote_assistance::RemoteAssistancePartner>),
+    /// See [`chromebook`].
+    Chromebook(Vec<chromebook::ChromeOsSettings>),
+    /// See [`service_health`].
+    ServiceHealth(Vec<service_health::ServiceHealth>),
+    /// See [`service_issues`].
+    ServiceIssues(Vec<service_issues::ServiceIssue>),
+    /// See [`messages`].
+    Messages(Vec<messages::Message>),
 }
 
 impl SourceData {
     /// The metric families of this data at `ctx.now`.
     pub fn families(&self, ctx: &Context<'_>) -> MetricSet {
+        use SourceData as D;
         match self {
-            SourceData::Organization(d) => organization::families(d, ctx),
-            SourceData::SubscribedSkus(d) => subscribed_skus::families(d, ctx),
-            SourceData::Apns(d) => apns::families(d.as_ref(), ctx),
-            SourceData::VppTokens(d) => vpp_tokens::families(d, ctx),
+            D::Organization(d) => organization::families(d, ctx),
+            D::DeviceManagement(d) => device_management::families(d.as_ref(), ctx),
+            D::ConnectorStatus(d) => connector_status::families(d.as_ref(), ctx),
+            D::SubscribedSkus(d) => subscribed_skus::families(d, ctx),
+            D::Apns(d) => apns::families(d.as_ref(), ctx),
+            D::VppTokens(d) => vpp_tokens::families(d, ctx),
+            D::DepTokens(d) => dep_tokens::families(d, ctx),
+            D::WindowsAutopilot(d) => windows_autopilot::families(d.as_ref(), ctx),
+            D::StoreForBusiness(d) => store_for_business::families(d.as_ref(), ctx),
+            D::ManagedGooglePlay(d) => managed_google_play::families(d.as_ref(), ctx),
+            D::ExchangeConnectors(d) => exchange_connectors::families(d, ctx),
+            D::NdesConnectors(d) => ndes_connectors::families(d, ctx),
+            D::CertificateConnectors(d) => certificate_connectors::families(d, ctx),
+            D::MobileThreatDefense(d) => mobile_threat_defense::families(d, ctx),
+            D::DeviceManagementPartners(d) => partners::device_management_families(d, ctx),
+            D::CompliancePartners(d) => partners::compliance_families(d, ctx),
+            D::AdConnectors(d) => ad_connectors::families(d, ctx),
+            D::RemoteAssistance(d) => remote_assistance::families(d, ctx),
+            D::Chromebook(d) => chromebook::families(d, ctx),
+            D::ServiceHealth(d) => service_health::families(d, ctx),
+            D::ServiceIssues(d) => service_issues::families(d, ctx),
+            D::Messages(d) => messages::families(d, ctx),
         }
     }
 }

@@ -16,6 +16,7 @@ pub const REQUEST: Request = Request {
         "mobileDeviceManagementAuthority",
     ],
     shape: Shape::Collection,
+    filter: None,
 };
 
 /// Graph's `organization`, the properties used.

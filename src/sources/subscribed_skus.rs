@@ -24,6 +24,7 @@ pub const REQUEST: Request = Request {
         "servicePlans",
     ],
     shape: Shape::Collection,
+    filter: None,
 };
 
 /// Service plan ids of Intune, from Microsoft's licensing service plan reference.

@@ -25,6 +25,7 @@ pub const REQUEST: Request = Request {
         "lastSyncStatus",
     ],
     shape: Shape::Collection,
+    filter: None,
 };
 
 /// `state` members that make a token unhealthy.

@@ -1,0 +1,56 @@
+//! Certificate Connectors for Microsoft Intune: `GET /beta/deviceManagement/certificateConnectorDetails`
+//! (beta only).
+//!
+//! Graph gives no state for these connectors: health comes from `lastCheckinDateTime` alone.
+
+use super::connector::{self, first_name, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "beta/deviceManagement/certificateConnectorDetails",
+    select: &["id", "connectorName", "machineName", "lastCheckinDateTime"],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// Graph's `certificateConnectorDetails`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateConnector {
+    /// Graph's id of the connector.
+    #[serde(default)]
+    pub id: String,
+    /// The name given at enrolment.
+    pub connector_name: Option<String>,
+    /// The machine it runs on.
+    pub machine_name: Option<String>,
+    /// Last check-in with Intune.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_checkin_date_time: Option<DateTime<Utc>>,
+}
+
+/// The connector families for every certificate connector.
+pub fn families(connectors: &[CertificateConnector], ctx: &Context<'_>) -> MetricSet {
+    connector::families_of(
+        ConnectorKind::CertificateConnector,
+        connectors,
+        |c| {
+            Some(Instance {
+                id: c.id.clone(),
+                display_name: first_name(&[c.connector_name.as_deref(), c.machine_name.as_deref()]),
+                facts: Facts {
+                    expiry: None,
+                    last_sync: c.last_checkin_date_time,
+                    failed: false,
+                },
+            })
+        },
+        ctx,
+    )
+}

@@ -1,0 +1,49 @@
+//! The Intune subscription: `GET /v1.0/deviceManagement` (`subscriptionState`).
+
+use super::Context;
+use crate::graph::odata::{snake_case, Request, Shape};
+use crate::metrics::catalog::TENANT_SUBSCRIPTION_STATE;
+use crate::metrics::MetricSet;
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/deviceManagement",
+    select: &["id", "subscriptionState"],
+    shape: Shape::Entity,
+    filter: None,
+};
+
+/// The members of `deviceManagementSubscriptionState`, in snake_case: the stateset's states.
+/// A member Graph adds later sets all of them to 0 rather than failing the poll.
+pub const STATES: [&str; 7] = [
+    "pending",
+    "active",
+    "warning",
+    "disabled",
+    "deleted",
+    "blocked",
+    "locked_out",
+];
+
+/// Graph's `deviceManagement`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceManagement {
+    /// The state of the tenant's Intune subscription.
+    pub subscription_state: Option<String>,
+}
+
+/// `intune_tenant_subscription_state`.
+pub fn families(dm: Option<&DeviceManagement>, ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
+    if let Some(state) = dm.and_then(|d| d.subscription_state.as_deref()) {
+        set.stateset(
+            &TENANT_SUBSCRIPTION_STATE,
+            &[ctx.tenant_id],
+            &STATES,
+            &snake_case(state),
+        );
+    }
+    set
+}

@@ -1,0 +1,77 @@
+//! Managed Google Play: `GET /beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings`
+//! (beta only, a singleton).
+//!
+//! `bindStatus` `notBound` (or 404) is "not configured". Health: `lastAppSyncDateTime` by the
+//! page's rules; a `lastAppSyncStatus` other than `success` or `none` (`credentialsNotValid`,
+//! `androidForWorkApiError`, `managementServiceError`, `unknownError`) is unhealthy.
+
+use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings",
+    select: &[
+        "id",
+        "bindStatus",
+        "lastAppSyncDateTime",
+        "lastAppSyncStatus",
+        "ownerOrganizationName",
+        "ownerUserPrincipalName",
+    ],
+    shape: Shape::Entity,
+    filter: None,
+};
+
+/// `lastAppSyncStatus` members that are not failures.
+pub const OK_SYNC_STATUSES: [&str; 2] = ["success", "none"];
+
+/// Graph's `androidManagedStoreAccountEnterpriseSettings`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct GooglePlaySettings {
+    /// Graph's id of the singleton.
+    pub id: Option<String>,
+    /// `notBound`, `bound`, `boundAndValidated` or `unbinding`.
+    pub bind_status: Option<String>,
+    /// Last completed app sync.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_app_sync_date_time: Option<DateTime<Utc>>,
+    /// Result of the last app sync.
+    pub last_app_sync_status: Option<String>,
+    /// The Google organisation bound to the tenant.
+    pub owner_organization_name: Option<String>,
+    /// The account that bound it.
+    pub owner_user_principal_name: Option<String>,
+}
+
+/// The connector families for Managed Google Play.
+pub fn families(settings: Option<&GooglePlaySettings>, ctx: &Context<'_>) -> MetricSet {
+    let instances: Vec<Instance> = settings
+        .filter(|s| s.bind_status.is_some() && !member_is(s.bind_status.as_deref(), &["notBound"]))
+        .map(|s| Instance {
+            id: s
+                .id
+                .clone()
+                .unwrap_or_else(|| "androidManagedStoreAccountEnterpriseSettings".to_string()),
+            display_name: first_name(&[
+                s.owner_organization_name.as_deref(),
+                s.owner_user_principal_name.as_deref(),
+                Some("Managed Google Play"),
+            ]),
+            facts: Facts {
+                expiry: None,
+                last_sync: s.last_app_sync_date_time,
+                failed: s.last_app_sync_status.is_some()
+                    && !member_is(s.last_app_sync_status.as_deref(), &OK_SYNC_STATUSES),
+            },
+        })
+        .into_iter()
+        .collect();
+    connector::families(ConnectorKind::ManagedGooglePlay, &instances, ctx)
+}

@@ -1,0 +1,136 @@
+//! Intune news: `GET /v1.0/admin/serviceAnnouncement/messages`, the Message center posts of the
+//! chosen services.
+//!
+//! A post is active while it has no `endDateTime` or its end lies ahead, judged at scrape time.
+//! Graph's `$filter` on `services` is not documented for this endpoint, so the exporter asks for
+//! every post and filters itself. The most recent active posts (by `lastModifiedDateTime`, as
+//! the Message center sorts them) are exported with their titles; counts and action-required
+//! dates cover every active post.
+
+use super::Context;
+use crate::graph::odata::{optional_datetime, snake_case, Request, Shape};
+use crate::metrics::catalog::{
+    MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO,
+};
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/admin/serviceAnnouncement/messages",
+    select: &[
+        "id",
+        "title",
+        "services",
+        "category",
+        "severity",
+        "isMajorChange",
+        "startDateTime",
+        "endDateTime",
+        "lastModifiedDateTime",
+        "actionRequiredByDateTime",
+    ],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// `serviceUpdateCategory` members in snake_case, always exported (0 when none).
+pub const CATEGORIES: [&str; 3] = ["prevent_or_fix_issue", "plan_for_change", "stay_informed"];
+/// `serviceUpdateSeverity` members in snake_case, always exported (0 when none).
+pub const SEVERITIES: [&str; 3] = ["normal", "high", "critical"];
+
+/// Graph's `serviceUpdateMessage`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// e.g. `MC123456`.
+    #[serde(default)]
+    pub id: String,
+    /// The headline.
+    #[serde(default)]
+    pub title: String,
+    /// The services it is about.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// A `serviceUpdateCategory` member.
+    pub category: Option<String>,
+    /// A `serviceUpdateSeverity` member.
+    pub severity: Option<String>,
+    /// Whether Microsoft flags it as a major change.
+    pub is_major_change: Option<bool>,
+    /// When it stops being relevant, if ever.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub end_date_time: Option<DateTime<Utc>>,
+    /// Last update.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_modified_date_time: Option<DateTime<Utc>>,
+    /// The deadline for an action, if any.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub action_required_by_date_time: Option<DateTime<Utc>>,
+}
+
+fn label(member: Option<&str>) -> String {
+    member.map_or_else(|| "unknown".to_string(), snake_case)
+}
+
+/// Counts, the latest posts and action-required dates of the active posts.
+pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
+    let mut active: Vec<&Message> = messages
+        .iter()
+        .filter(|m| m.services.iter().any(|s| ctx.options.watches(s)))
+        .filter(|m| m.end_date_time.is_none_or(|end| end > ctx.now))
+        .collect();
+    active.sort_by(|a, b| {
+        b.last_modified_date_time
+            .cmp(&a.last_modified_date_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+
+    let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for c in CATEGORIES {
+        for s in SEVERITIES {
+            counts.insert((c.to_string(), s.to_string()), 0);
+        }
+    }
+    for m in &active {
+        *counts
+            .entry((label(m.category.as_deref()), label(m.severity.as_deref())))
+            .or_default() += 1;
+        if let Some(by) = m.action_required_by_date_time {
+            set.gauge(
+                &MESSAGE_ACTION_REQUIRED,
+                &[ctx.tenant_id, &m.id],
+                by.timestamp() as f64,
+            );
+        }
+    }
+    for ((category, severity), n) in counts {
+        set.gauge(
+            &MESSAGE_CENTER_ACTIVE,
+            &[ctx.tenant_id, &category, &severity],
+            f64::from(n),
+        );
+    }
+    for m in active.iter().take(ctx.options.message_center_latest) {
+        set.gauge(
+            &MESSAGE_CENTER_INFO,
+            &[
+                ctx.tenant_id,
+                &m.id,
+                &m.title,
+                &label(m.category.as_deref()),
+                &label(m.severity.as_deref()),
+                if m.is_major_change == Some(true) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ],
+            1.0,
+        );
+    }
+    set
+}

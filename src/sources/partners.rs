@@ -1,0 +1,88 @@
+//! Partner integrations that report a heartbeat and a `deviceManagementPartnerTenantState`:
+//! device management partners (Jamf and others, `GET /v1.0/deviceManagement/deviceManagementPartners`)
+//! and compliance partners (`GET /v1.0/deviceManagement/complianceManagementPartners`).
+//!
+//! Health: `lastHeartbeatDateTime` by the page's rules; a `partnerState` of `unavailable`,
+//! `terminated`, `rejected` or `unresponsive` is unhealthy. A device management partner whose
+//! `isConfigured` is false is not counted ("not configured").
+
+use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What the device management partner source asks Graph for.
+pub const DEVICE_MANAGEMENT_REQUEST: Request = Request {
+    path: "v1.0/deviceManagement/deviceManagementPartners",
+    select: &[
+        "id",
+        "displayName",
+        "lastHeartbeatDateTime",
+        "partnerState",
+        "isConfigured",
+    ],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// What the compliance partner source asks Graph for.
+pub const COMPLIANCE_REQUEST: Request = Request {
+    path: "v1.0/deviceManagement/complianceManagementPartners",
+    select: &["id", "displayName", "lastHeartbeatDateTime", "partnerState"],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// `partnerState` members that make a partner unhealthy.
+pub const FAILED_STATES: [&str; 4] = ["unavailable", "terminated", "rejected", "unresponsive"];
+
+/// Graph's `deviceManagementPartner` or `complianceManagementPartner`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Partner {
+    /// Graph's id of the partner.
+    #[serde(default)]
+    pub id: String,
+    /// The partner's name.
+    pub display_name: Option<String>,
+    /// Last heartbeat from the partner.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_heartbeat_date_time: Option<DateTime<Utc>>,
+    /// `unknown`, `unavailable`, `enabled`, `terminated`, `rejected`, `unresponsive`.
+    pub partner_state: Option<String>,
+    /// Device management partners only: whether it is set up.
+    pub is_configured: Option<bool>,
+}
+
+fn instance(p: &Partner) -> Option<Instance> {
+    if p.is_configured == Some(false) {
+        return None;
+    }
+    Some(Instance {
+        id: p.id.clone(),
+        display_name: p.display_name.clone().unwrap_or_default(),
+        facts: Facts {
+            expiry: None,
+            last_sync: p.last_heartbeat_date_time,
+            failed: member_is(p.partner_state.as_deref(), &FAILED_STATES),
+        },
+    })
+}
+
+/// The connector families for device management partners.
+pub fn device_management_families(partners: &[Partner], ctx: &Context<'_>) -> MetricSet {
+    connector::families_of(
+        ConnectorKind::DeviceManagementPartner,
+        partners,
+        instance,
+        ctx,
+    )
+}
+
+/// The connector families for compliance partners.
+pub fn compliance_families(partners: &[Partner], ctx: &Context<'_>) -> MetricSet {
+    connector::families_of(ConnectorKind::CompliancePartner, partners, instance, ctx)
+}

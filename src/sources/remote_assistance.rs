@@ -1,0 +1,64 @@
+//! Remote assistance partners (TeamViewer): `GET /v1.0/deviceManagement/remoteAssistancePartners`.
+//!
+//! A partner whose `onboardingStatus` is `notOnboarded` is not counted ("not configured").
+//! Health: `lastConnectionDateTime` by the page's rules.
+
+use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/deviceManagement/remoteAssistancePartners",
+    select: &[
+        "id",
+        "displayName",
+        "lastConnectionDateTime",
+        "onboardingStatus",
+    ],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// Graph's `remoteAssistancePartner`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteAssistancePartner {
+    /// Graph's id of the partner.
+    #[serde(default)]
+    pub id: String,
+    /// The partner's name.
+    pub display_name: Option<String>,
+    /// Last request from the partner to Intune.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_connection_date_time: Option<DateTime<Utc>>,
+    /// `notOnboarded`, `onboarding`, `onboarded`.
+    pub onboarding_status: Option<String>,
+}
+
+/// The connector families for every onboarded remote assistance partner.
+pub fn families(partners: &[RemoteAssistancePartner], ctx: &Context<'_>) -> MetricSet {
+    connector::families_of(
+        ConnectorKind::RemoteAssistancePartner,
+        partners,
+        |p| {
+            if member_is(p.onboarding_status.as_deref(), &["notOnboarded"]) {
+                return None;
+            }
+            Some(Instance {
+                id: p.id.clone(),
+                display_name: p.display_name.clone().unwrap_or_default(),
+                facts: Facts {
+                    expiry: None,
+                    last_sync: p.last_connection_date_time,
+                    failed: false,
+                },
+            })
+        },
+        ctx,
+    )
+}

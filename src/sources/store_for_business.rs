@@ -1,0 +1,60 @@
+//! Microsoft Store for Business sync: `GET /v1.0/deviceAppManagement` (a singleton).
+//!
+//! Microsoft retired the Store for Business; tenants that never enabled it, or turned it off,
+//! are "not configured". When enabled, `microsoftStoreForBusinessLastSuccessfulSyncDateTime`
+//! drives health by the page's rules.
+
+use super::connector::{self, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/deviceAppManagement",
+    select: &[
+        "id",
+        "isEnabledForMicrosoftStoreForBusiness",
+        "microsoftStoreForBusinessLastSuccessfulSyncDateTime",
+    ],
+    shape: Shape::Entity,
+    filter: None,
+};
+
+/// Graph's `deviceAppManagement`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceAppManagement {
+    /// Graph's id of the singleton.
+    pub id: Option<String>,
+    /// Whether the Store for Business connection is on.
+    #[serde(default)]
+    pub is_enabled_for_microsoft_store_for_business: bool,
+    /// Last successful sync with the Store for Business.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub microsoft_store_for_business_last_successful_sync_date_time: Option<DateTime<Utc>>,
+}
+
+/// The connector families for the Store for Business sync.
+pub fn families(app_mgmt: Option<&DeviceAppManagement>, ctx: &Context<'_>) -> MetricSet {
+    let instances: Vec<Instance> = app_mgmt
+        .filter(|a| a.is_enabled_for_microsoft_store_for_business)
+        .map(|a| Instance {
+            id: a
+                .id
+                .clone()
+                .unwrap_or_else(|| "deviceAppManagement".to_string()),
+            display_name: "Microsoft Store for Business".to_string(),
+            facts: Facts {
+                expiry: None,
+                last_sync: a.microsoft_store_for_business_last_successful_sync_date_time,
+                failed: false,
+            },
+        })
+        .into_iter()
+        .collect();
+    connector::families(ConnectorKind::MicrosoftStoreForBusiness, &instances, ctx)
+}

@@ -1,0 +1,55 @@
+//! Windows Autopilot device sync: `GET /beta/deviceManagement/windowsAutopilotSettings` (beta
+//! only, a singleton).
+//!
+//! Health: `lastSyncDateTime` by the page's rules; `syncStatus` `failed` is unhealthy. Graph
+//! answering 404, or a sync that never happened, is "not configured".
+
+use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::Context;
+use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::health::Facts;
+use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "beta/deviceManagement/windowsAutopilotSettings",
+    select: &["id", "lastSyncDateTime", "syncStatus"],
+    shape: Shape::Entity,
+    filter: None,
+};
+
+/// Graph's `windowsAutopilotSettings`, the properties used.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AutopilotSettings {
+    /// Graph's id of the singleton.
+    pub id: Option<String>,
+    /// Last sync with the Autopilot deployment service.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_sync_date_time: Option<DateTime<Utc>>,
+    /// `unknown`, `inProgress`, `completed` or `failed`.
+    pub sync_status: Option<String>,
+}
+
+/// The connector families for the Autopilot sync.
+pub fn families(settings: Option<&AutopilotSettings>, ctx: &Context<'_>) -> MetricSet {
+    let instances: Vec<Instance> = settings
+        .filter(|s| s.last_sync_date_time.is_some())
+        .map(|s| Instance {
+            id: s
+                .id
+                .clone()
+                .unwrap_or_else(|| "windowsAutopilotSettings".to_string()),
+            display_name: "Windows Autopilot".to_string(),
+            facts: Facts {
+                expiry: None,
+                last_sync: s.last_sync_date_time,
+                failed: member_is(s.sync_status.as_deref(), &["failed"]),
+            },
+        })
+        .into_iter()
+        .collect();
+    connector::families(ConnectorKind::WindowsAutopilot, &instances, ctx)
+}
