@@ -13,6 +13,7 @@
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
 //! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
 //! - [`app`]: wiring from a config to a running exporter.
+//! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
 //! - [`logging`]: logfmt or JSON logs.
 //! - [`simulator`]: a Microsoft Graph + Entra token endpoint simulator over HTTPS, for `--demo`,
@@ -23,6 +24,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod duration;
 pub mod graph;
 pub mod health;

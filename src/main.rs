@@ -5,7 +5,10 @@ use clap::Parser;
 use intune_exporter::app::App;
 use intune_exporter::cli::{Cli, Command};
 use intune_exporter::config::{self, Config};
-use intune_exporter::{app, logging};
+use intune_exporter::simulator::{Scenario, Simulator};
+use intune_exporter::{app, demo, logging};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
@@ -52,25 +55,88 @@ async fn async_main(cli: Cli) -> ExitCode {
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
 
-    if let Some(Command::Simulate { .. }) = &cli.command {
-        tracing::error!("the simulator is not built into this binary yet");
-        return ExitCode::from(EXIT_FAILURE);
+    if let Some(Command::Simulate {
+        scenario,
+        listen,
+        ca_out,
+    }) = &cli.command
+    {
+        return simulate(scenario, *listen, ca_out.as_deref(), shutdown).await;
     }
+    if cli.demo {
+        return run_demo(&cli, shutdown).await;
+    }
+    let Some(path) = &cli.config_file else {
+        eprintln!("intune-exporter: {}", config::no_tenants_message());
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    match Config::load(path) {
+        Ok(config) => run(config, &cli, shutdown).await,
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
 
-    let config = match (&cli.config_file, cli.demo) {
-        (Some(path), _) => match Config::load(path) {
-            Ok(c) => c,
-            Err(err) => {
-                eprintln!("{err}");
-                return ExitCode::from(EXIT_CONFIG);
-            }
-        },
-        (None, _) => {
-            eprintln!("intune-exporter: {}", config::no_tenants_message());
+async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
+    let scenario = match demo::scenario() {
+        Ok(s) => s,
+        Err(err) => {
+            tracing::error!(error = %err, "the bundled demo scenario is invalid");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let simulator = match Simulator::start(scenario.clone(), loopback).await {
+        Ok(s) => s,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the Graph simulator");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    tracing::info!(
+        graph_url = %simulator.base_url(),
+        "demo mode: reading the simulated tenant Contoso from the built-in Graph simulator"
+    );
+    let code = run(demo::config(&simulator, &scenario), cli, shutdown).await;
+    simulator.shutdown().await;
+    code
+}
+
+async fn simulate(
+    scenario: &Path,
+    listen: SocketAddr,
+    ca_out: Option<&Path>,
+    shutdown: CancellationToken,
+) -> ExitCode {
+    let scenario = match Scenario::load(scenario) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("{err}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    run(config, &cli, shutdown).await
+    let simulator = match Simulator::start(scenario, listen).await {
+        Ok(s) => s,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the Graph simulator");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    if let Some(path) = ca_out {
+        if let Err(err) = std::fs::write(path, simulator.ca_pem()) {
+            tracing::error!(error = %err, path = %path.display(), "cannot write the CA certificate");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    tracing::info!(
+        url = %simulator.base_url(),
+        "serving simulated Microsoft Graph and login endpoints; use this URL as graph.graph_url and graph.authority_host"
+    );
+    shutdown.cancelled().await;
+    simulator.shutdown().await;
+    ExitCode::SUCCESS
 }
 
 async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode {

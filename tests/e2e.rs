@@ -1,0 +1,257 @@
+//! End to end: the real binary against the Graph simulator over HTTPS, with the demo tenant.
+//!
+//! The simulator runs in this test process so that the test knows its anchor (the instant its
+//! relative times were resolved against); the exporter is configured like any production
+//! deployment pointed at a private Graph (`graph_url`, `authority_host`, `ca_file`).
+//! `/metrics` is compared exactly with `tests/golden/e2e/demo.prom`, after writing scenario
+//! timestamps relative to the anchor and checking, then masking, the values that depend on
+//! when the poll ran (last success, duration) and on the build (revision, rustc).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Exporter, TempDir};
+use intune_exporter::demo;
+use intune_exporter::simulator::Simulator;
+use std::io::Read;
+
+const SECRET_MARKER: &str = "demo-secret-not-for-production";
+
+async fn start_simulator() -> Simulator {
+    Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Writes a config for every tenant of the demo scenario, pointing at `sim`.
+fn write_config(dir: &TempDir, sim: &Simulator, extra: &str) -> String {
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    let scenario = demo::scenario().unwrap();
+    let mut tenants = String::new();
+    for (i, t) in scenario.tenants().iter().enumerate() {
+        let secret = format!("secret-{i}.txt");
+        std::fs::write(dir.0.join(&secret), format!("{}\n", t.client_secret())).unwrap();
+        tenants.push_str(&format!(
+            "  - tenant_id: {}\n    auth:\n      client_id: {}\n      client_secret_file: {secret}\n",
+            t.tenant_id(),
+            t.client_id()
+        ));
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{extra}tenants:\n{tenants}",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Rewrites a live exposition so that it can be compared exactly (see the module docs).
+fn normalise(text: &str, anchor: i64, polled_from: i64, polled_to: i64) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with("process_")
+            || line.starts_with("# HELP process_")
+            || line.starts_with("# TYPE process_")
+        {
+            continue;
+        }
+        if line.starts_with('#') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let name = series.split('{').next().unwrap();
+        let value: f64 = value.parse().unwrap();
+        let shown = match name {
+            "intune_exporter_source_last_success_timestamp_seconds" => {
+                let v = value as i64;
+                assert!(
+                    (polled_from..=polled_to).contains(&v),
+                    "{line}: not during the test"
+                );
+                "<poll time>".to_string()
+            }
+            "intune_exporter_source_duration_seconds" => {
+                assert!((0.0..10.0).contains(&value), "{line}");
+                "<duration>".to_string()
+            }
+            n if n.ends_with("_timestamp_seconds") => {
+                let delta = value as i64 - anchor;
+                format!("<anchor{delta:+}>")
+            }
+            _ => value.to_string(),
+        };
+        let series = if name == "intune_exporter_build_info" {
+            let version = env!("CARGO_PKG_VERSION");
+            assert!(
+                series.starts_with(&format!(
+                    "intune_exporter_build_info{{version=\"{version}\",revision=\""
+                )),
+                "{series}"
+            );
+            "intune_exporter_build_info{version=\"<version>\",revision=\"<revision>\",rustc_version=\"<rustc>\"}".to_string()
+        } else {
+            series.to_string()
+        };
+        out.push_str(&format!("{series} {shown}\n"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_tenant_metrics_end_to_end() {
+    let sim = start_simulator().await;
+    let dir = TempDir::new("e2e");
+    let config = write_config(&dir, &sim, "");
+    let started = chrono::Utc::now().timestamp();
+    let mut exporter = Exporter::start(&["--config.file", &config, "--log.level", "debug"]);
+    exporter.wait_ready().await;
+
+    // Gzip, as Prometheus asks for it.
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let response = client
+        .get(exporter.url("/metrics"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let finished = chrono::Utc::now().timestamp();
+
+    let (ok, out) = common::promtool_check_metrics(&text);
+    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+    common::assert_golden(
+        "tests/golden/e2e/demo.prom",
+        &normalise(&text, sim.anchor().timestamp(), started, finished),
+    );
+
+    // The same without gzip.
+    let plain = client.get(exporter.url("/metrics")).send().await.unwrap();
+    assert_eq!(plain.headers().get("content-encoding"), None);
+    let plain = plain.text().await.unwrap();
+    assert!(plain.contains("intune_tenant_info{tenant_id=\"4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\",tenant_name=\"Contoso\",country_code=\"US\",mdm_authority=\"intune\"} 1\n"));
+
+    // Every request carried $select, and no source was asked twice.
+    let graph: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1.0/") || r.path.starts_with("/beta/"))
+        .collect();
+    assert_eq!(graph.len(), 22, "{graph:#?}");
+    assert!(graph.iter().all(|r| r
+        .query
+        .as_deref()
+        .is_some_and(|q| q.contains("%24select=") || q.contains("$select="))));
+
+    // The other endpoints.
+    let healthy = client.get(exporter.url("/-/healthy")).send().await.unwrap();
+    assert_eq!(healthy.status(), 200);
+    let landing = client
+        .get(exporter.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        landing.contains("<a href=\"/metrics\">Metrics</a>"),
+        "{landing}"
+    );
+    let missing = client.get(exporter.url("/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // The secret appears nowhere, even at debug level.
+    assert!(!text.contains(SECRET_MARKER));
+    let log = exporter.log();
+    assert!(!log.contains(SECRET_MARKER), "{log}");
+    assert!(!log.to_ascii_lowercase().contains("bearer"), "{log}");
+
+    // SIGTERM stops it cleanly.
+    let status = exporter.terminate();
+    assert!(status.success(), "{status}: {}", exporter.log());
+    assert!(exporter.log().contains("message=stopped"));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_ready_until_every_source_polled_once() {
+    let mut scenario_text = demo::SCENARIO.to_string();
+    // Slow every Graph answer down so the first poll is still running when we look.
+    scenario_text = scenario_text.replacen(
+        "    client_secret: demo-secret-not-for-production\n",
+        "    client_secret: demo-secret-not-for-production\n    latency: 2s\n",
+        1,
+    );
+    let scenario = intune_exporter::simulator::Scenario::from_yaml(&scenario_text).unwrap();
+    let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("ready");
+    let config = write_config(&dir, &sim, "");
+    let exporter = Exporter::start(&["--config.file", &config]);
+    let ready = reqwest::get(exporter.url("/-/ready")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        ready.text().await.unwrap(),
+        "Not ready: 22 source(s) have not finished a first poll.\n"
+    );
+    let metrics = reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics.contains("intune_exporter_source_up"),
+        "no up before a poll:\n{metrics}"
+    );
+    exporter.wait_ready().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_flag_needs_no_configuration() {
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+    let text = reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (ok, out) = common::promtool_check_metrics(&text);
+    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+    // The Apple push certificate and the VPP tokens cover all three health states.
+    let mut states: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with("intune_connector_health{") && l.ends_with("} 1"))
+        .filter(|l| l.contains("connector=\"apns\"") || l.contains("connector=\"vpp_token\""))
+        .map(|l| {
+            l.split("status=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    states.sort();
+    states.dedup();
+    assert_eq!(states, ["healthy", "unhealthy", "warning"]);
+    assert!(text.contains("connector=\"chromebook\",status=\"not_configured\"} 1"));
+}

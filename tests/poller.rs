@@ -1,0 +1,185 @@
+//! The poller against the simulator: a failing source keeps its last good data and goes down
+//! without touching any other source, and recovers on its next good poll.
+
+#![allow(clippy::unwrap_used)]
+
+use intune_exporter::config::SourceSettings;
+use intune_exporter::demo;
+use intune_exporter::graph::auth::{Authority, EntraCredential};
+use intune_exporter::graph::client::RetryPolicy;
+use intune_exporter::graph::{GraphClient, GraphMetrics};
+use intune_exporter::health::Thresholds;
+use intune_exporter::metrics::catalog::GRAPH_REQUESTS;
+use intune_exporter::poller::poll_once;
+use intune_exporter::simulator::{Scenario, Simulator};
+use intune_exporter::sources::{Options, Source};
+use intune_exporter::state::State;
+use prometheus::{IntCounterVec, Opts};
+use std::sync::Arc;
+use std::time::Duration;
+
+const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+
+fn scenario_with_faults(faults: &str) -> Scenario {
+    let text = demo::SCENARIO.replacen(
+        "    client_secret: demo-secret-not-for-production\n",
+        &format!("    client_secret: demo-secret-not-for-production\n    faults:\n{faults}"),
+        1,
+    );
+    Scenario::from_yaml(&text).unwrap()
+}
+
+async fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let root = url::Url::parse(&format!("{}/", sim.base_url())).unwrap();
+    let authority = Authority {
+        host: root.clone(),
+        scope: format!("{}/.default", sim.base_url()),
+    };
+    let scenario = demo::scenario().unwrap();
+    let t = &scenario.tenants()[0];
+    let token = EntraCredential::client_secret(
+        TENANT,
+        t.client_id(),
+        t.client_secret().to_string(),
+        &authority,
+        http.clone(),
+    )
+    .unwrap();
+    let requests = IntCounterVec::new(
+        Opts::new(GRAPH_REQUESTS.name, GRAPH_REQUESTS.help),
+        GRAPH_REQUESTS.labels,
+    )
+    .unwrap();
+    let retry = RetryPolicy {
+        max_attempts: 2,
+        base_backoff: Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    let client = GraphClient::new(
+        http,
+        root,
+        TENANT.to_string(),
+        Arc::new(token),
+        GraphMetrics {
+            requests: requests.clone(),
+        },
+        retry,
+    );
+    (client, requests)
+}
+
+fn state() -> State {
+    let every = Duration::from_secs(300);
+    State::new(
+        &[TENANT.to_string()],
+        &[
+            SourceSettings {
+                source: Source::Apns,
+                interval: every,
+            },
+            SourceSettings {
+                source: Source::VppTokens,
+                interval: every,
+            },
+        ],
+        Thresholds::default(),
+        Options::default(),
+    )
+}
+
+#[tokio::test]
+async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
+    // First VPP poll answers normally, the second fails twice (both attempts), the third works.
+    let sim = Simulator::start(
+        scenario_with_faults(
+            "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 0s}, {status: 503}, {status: 503}]\n",
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (client, requests) = client(&sim).await;
+    let state = state();
+    let [apns, vpp] = state.slots() else {
+        panic!("two slots")
+    };
+    let timeout = Duration::from_secs(30);
+
+    poll_once(apns, &client, timeout).await;
+    poll_once(vpp, &client, timeout).await;
+    let good = vpp.load();
+    assert!(good.up);
+    let good_data = good.data.clone().unwrap();
+    let apns_before = apns.load();
+
+    poll_once(vpp, &client, timeout).await;
+    let failed = vpp.load();
+    assert!(!failed.up);
+    assert_eq!(
+        failed.data.as_deref(),
+        Some(&*good_data),
+        "last good data kept"
+    );
+    assert_eq!(failed.last_success, good.last_success);
+    assert_eq!(failed.completed_polls, 2);
+    assert!(
+        Arc::ptr_eq(&apns.load(), &apns_before),
+        "the other source was not touched"
+    );
+    let labels = |code: &str| {
+        requests
+            .with_label_values(&[TENANT, "vpp_tokens", code])
+            .get()
+    };
+    assert_eq!((labels("200"), labels("503")), (1, 2));
+
+    poll_once(vpp, &client, timeout).await;
+    let recovered = vpp.load();
+    assert!(recovered.up);
+    assert!(recovered.last_success > good.last_success);
+    assert_eq!(labels("200"), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_throttled_request_waits_retry_after_then_succeeds() {
+    let sim = Simulator::start(
+        scenario_with_faults(
+            "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 429, retry_after: \"0.5\"}]\n",
+        ),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let (client, requests) = client(&sim).await;
+    let state = state();
+    let vpp = &state.slots()[1];
+    poll_once(vpp, &client, Duration::from_secs(30)).await;
+    assert!(vpp.load().up);
+    let vpp_requests: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1.0/deviceAppManagement/vppTokens")
+        .collect();
+    assert_eq!(
+        vpp_requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    let waited = vpp_requests[1].at - vpp_requests[0].at;
+    assert!(
+        waited >= chrono::TimeDelta::milliseconds(500),
+        "retried after {waited}"
+    );
+    assert_eq!(
+        requests
+            .with_label_values(&[TENANT, "vpp_tokens", "429"])
+            .get(),
+        1
+    );
+    sim.shutdown().await;
+}
