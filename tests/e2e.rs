@@ -236,20 +236,7 @@ async fn demo_flag_needs_no_configuration() {
     let (ok, out) = common::promtool_check_metrics(&text);
     assert!(ok && out.trim().is_empty(), "promtool: {out}");
     // The Apple push certificate and the VPP tokens cover all three health states.
-    let mut states: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with("intune_connector_health{") && l.ends_with("} 1"))
-        .filter(|l| l.contains("connector=\"apns\"") || l.contains("connector=\"vpp_token\""))
-        .map(|l| {
-            l.split("status=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let mut states = common::current_health(&text, &["apns", "vpp_token"]);
     states.sort();
     states.dedup();
     assert_eq!(states, ["healthy", "unhealthy", "warning"]);

@@ -133,18 +133,9 @@ fn health_moves_with_the_scrape_time_not_the_poll_time() {
             options: &options,
         };
         let text = data.families(&ctx).to_text();
-        text.lines()
-            .find(|l| l.starts_with("intune_connector_health{") && l.ends_with(" 1"))
-            .map(|l| {
-                l.split("status=\"")
-                    .nth(1)
-                    .unwrap()
-                    .split('"')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
-            .unwrap()
+        let states = common::current_health(&text, &["apns"]);
+        assert_eq!(states.len(), 1);
+        states[0].clone()
     };
     assert_eq!(status(-2), "healthy");
     assert_eq!(status(0), "warning");

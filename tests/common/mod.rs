@@ -82,6 +82,22 @@ pub fn promtool_check_metrics(exposition: &str) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// The current `status` of every `intune_connector_health` series of the given connector kinds
+/// in an exposition, in the order they appear.
+pub fn current_health(exposition: &str, connectors: &[&str]) -> Vec<String> {
+    exposition
+        .lines()
+        .filter(|l| l.starts_with("intune_connector_health{") && l.ends_with("} 1"))
+        .filter(|l| {
+            connectors
+                .iter()
+                .any(|c| l.contains(&format!("connector=\"{c}\"")))
+        })
+        .filter_map(|l| l.split("status=\"").nth(1)?.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Every file in a folder, sorted.
 pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
