@@ -126,6 +126,11 @@ impl App {
         })
     }
 
+    /// The Graph client of every tenant, in config order.
+    pub fn clients(&self) -> &[GraphClient] {
+        &self.clients
+    }
+
     /// Polls and serves until `shutdown`.
     pub async fn run(self, listener: TcpListener, shutdown: CancellationToken) {
         let poller = tokio::spawn(poller::run(

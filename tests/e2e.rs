@@ -138,6 +138,15 @@ async fn demo_tenant_metrics_end_to_end() {
         &normalise(&text, sim.anchor().timestamp(), started, finished),
     );
 
+    // The demo shows every family of the catalog with data.
+    for family in intune_exporter::metrics::catalog::ALL {
+        assert!(
+            text.contains(&format!("\n{}{{", family.name)),
+            "the demo lacks {}",
+            family.name
+        );
+    }
+
     // The same without gzip.
     let plain = client.get(exporter.url("/metrics")).send().await.unwrap();
     assert_eq!(plain.headers().get("content-encoding"), None);
