@@ -10,6 +10,9 @@
 #
 # Environment: METRICS_LIST  list of metric families from the exporter's catalog
 #                            (default: deploy/tools/metric-api.txt)
+#              CHECK_SMOKE=0  skip the ~25 s end-to-end smoke test (deploy/tools/smoke_test.sh);
+#                            INTUNE_EXPORTER_URL points it at a running exporter instead of
+#                            the synthetic exposition
 #              PROMTOOL, AMTOOL, KUBECTL, KUSTOMIZE, COMPOSE  override the tool commands
 set -u
 
@@ -144,6 +147,15 @@ if have systemd-analyze; then
     bash "$tmp/systemd/intune-exporter.service"
 else
   skip "systemd-analyze verify" "systemd-analyze not installed"
+fi
+
+# --- End to end: real Prometheus and Alertmanager on random loopback ports -----------------
+if [ "${CHECK_SMOKE:-1}" = 0 ]; then
+  skip "smoke test (Prometheus + Alertmanager)" "CHECK_SMOKE=0"
+elif have "${PROMETHEUS:-prometheus}" && { have prometheus-alertmanager || have alertmanager || [ -n "${ALERTMANAGER:-}" ]; }; then
+  run "smoke test: dashboard queries, alerts and inhibition on a real Prometheus/Alertmanager" deploy/tools/smoke_test.sh
+else
+  skip "smoke test (Prometheus + Alertmanager)" "prometheus and alertmanager binaries not installed"
 fi
 
 echo
