@@ -5,6 +5,7 @@
 //! decoders. Run with `cargo bench --bench scrape`; figures are recorded in
 //! `docs/performance.md`. Timings on shared machines are noisy: compare runs on one machine.
 
+use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
 use intune_exporter::health::Thresholds;
 use intune_exporter::metrics::collector::{snapshot_families, BuildInfo};
@@ -12,7 +13,6 @@ use intune_exporter::metrics::encode;
 use intune_exporter::simulator::Simulator;
 use intune_exporter::sources::{Options, Source, SourceData};
 use intune_exporter::state::{SourceState, State};
-use intune_exporter::config::SourceSettings;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ fn demo_data() -> Vec<(Source, SourceData)> {
         let sim = Simulator::start(scenario.clone(), "127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("simulator");
-        let config = demo::config(&sim, &scenario);
+        let config = demo::config(&sim, &scenario).expect("demo config");
         let app = intune_exporter::app::App::build(&config, "/metrics").expect("app");
         let clients = app.clients();
         let mut out = Vec::new();

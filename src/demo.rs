@@ -24,11 +24,9 @@ pub fn scenario() -> Result<Scenario, ScenarioError> {
 }
 
 /// A configuration that reads every tenant of `scenario` from `simulator`.
-pub fn config(simulator: &Simulator, scenario: &Scenario) -> Config {
-    // The simulator's base URL is always a valid https URL with a host and no path.
-    let root = Url::parse(&format!("{}/", simulator.base_url()))
-        .unwrap_or_else(|_| Url::parse("https://127.0.0.1/").unwrap_or_else(|_| unreachable!()));
-    Config {
+pub fn config(simulator: &Simulator, scenario: &Scenario) -> Result<Config, url::ParseError> {
+    let root = Url::parse(&format!("{}/", simulator.base_url()))?;
+    Ok(Config {
         graph: GraphSettings {
             cloud: Cloud::Public,
             graph_root: root.clone(),
@@ -60,5 +58,5 @@ pub fn config(simulator: &Simulator, scenario: &Scenario) -> Config {
                 },
             })
             .collect(),
-    }
+    })
 }

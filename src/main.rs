@@ -99,7 +99,14 @@ async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
         graph_url = %simulator.base_url(),
         "demo mode: reading the simulated tenant Contoso from the built-in Graph simulator"
     );
-    let code = run(demo::config(&simulator, &scenario), cli, shutdown).await;
+    let config = match demo::config(&simulator, &scenario) {
+        Ok(c) => c,
+        Err(err) => {
+            tracing::error!(error = %err, "the simulator's address is not a URL");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let code = run(config, cli, shutdown).await;
     simulator.shutdown().await;
     code
 }
