@@ -1,18 +1,34 @@
 //! Signing in: a [`TokenSource`] hands the Graph client a bearer token for one tenant.
 //!
-//! Tokens come from Entra's v2 client-credentials flow through the Azure SDK's `azure_identity`
-//! crate, which caches them and refreshes them five minutes before they expire. The SDK's HTTP
-//! transport is our own `reqwest` client, so `graph.ca_file` and proxies apply to the login
-//! authority exactly as they do to Graph. Other credential types implement the same trait.
+//! Every credential type goes through the Azure SDK's `azure_identity` crate, which caches
+//! tokens and refreshes them five minutes before they expire:
+//!
+//! - client secret: `ClientSecretCredential`;
+//! - certificate: `ClientAssertionCredential` with a JWT this crate signs ([`super::certificate`]);
+//! - workload identity: `ClientAssertionCredential` with the federated token file read on every
+//!   request ([`super::federated`]);
+//! - managed identity: `ManagedIdentityCredential` (IMDS, or App Service / Container Apps through
+//!   `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`).
+//!
+//! The SDK's HTTP transport is our own `reqwest` client, so `graph.ca_file` and proxies apply to
+//! the login authority exactly as they do to Graph. Managed identity endpoints are local plain-HTTP
+//! services; they get a client of their own (see `app.rs`).
 
+use super::certificate::{AssertionAlg, CertificateAssertion, ClientCertificate};
 use super::error::{chain, GraphError};
+use super::federated::FederatedTokenFile;
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
-use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+use azure_identity::{
+    ClientAssertionCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
+    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId,
+};
 use std::fmt;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
 
 /// Gives out a valid bearer token for Graph, fetching or refreshing it as needed.
 #[async_trait]
@@ -20,6 +36,11 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// A token valid for at least the next few minutes. The returned string is a secret: it
     /// must never be logged.
     async fn token(&self) -> Result<String, GraphError>;
+
+    /// Forgets the cached token, so that the next [`TokenSource::token`] asks the authority for
+    /// a new one. Called when Graph answers 401 to a token the cache still considers valid (it
+    /// was revoked, or the app's permissions changed).
+    fn invalidate(&self);
 }
 
 /// Where and how to ask for tokens.
@@ -31,9 +52,26 @@ pub struct Authority {
     pub scope: String,
 }
 
+impl Authority {
+    /// The token endpoint of `tenant_id`: `{host}/{tenant}/oauth2/v2.0/token`, built the way
+    /// `azure_identity` builds it (any path of the host is replaced). Certificate assertions
+    /// name it as their audience.
+    pub fn token_endpoint(&self, tenant_id: &str) -> String {
+        self.host
+            .join(&format!("/{tenant_id}/oauth2/v2.0/token"))
+            .map_or_else(|_| self.host.to_string(), |u| u.to_string())
+    }
+}
+
+type Build = Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync>;
+
 /// A credential from `azure_identity`, asked for one scope.
 pub struct EntraCredential {
-    credential: Arc<dyn TokenCredential>,
+    // azure_identity's token cache cannot be told to drop a token. Rebuilding the credential
+    // (no I/O: it only parses options and URLs) starts it with an empty cache, which is how
+    // `invalidate` forces one fresh token after Graph rejects the cached one with a 401.
+    build: Build,
+    current: RwLock<Arc<dyn TokenCredential>>,
     scope: String,
     kind: &'static str,
 }
@@ -47,7 +85,27 @@ impl fmt::Debug for EntraCredential {
     }
 }
 
+fn sdk_error(e: &azure_core::Error) -> GraphError {
+    GraphError::Token(token_error_message(e))
+}
+
 impl EntraCredential {
+    fn new(kind: &'static str, scope: String, build: Build) -> Result<Self, GraphError> {
+        let first = build()?;
+        Ok(Self {
+            build,
+            current: RwLock::new(first),
+            scope,
+            kind,
+        })
+    }
+
+    /// Which kind of credential this is: `client_secret`, `certificate`, `workload_identity`
+    /// or `managed_identity`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// A client-secret credential for `tenant_id`, sending its requests through `http`.
     pub fn client_secret(
         tenant_id: &str,
@@ -56,22 +114,141 @@ impl EntraCredential {
         authority: &Authority,
         http: reqwest::Client,
     ) -> Result<Self, GraphError> {
-        let options = ClientSecretCredentialOptions {
-            client_options: client_options(authority, http),
-        };
-        let credential = ClientSecretCredential::new(
-            tenant_id,
+        let (tenant_id, client_id, authority) = (
+            tenant_id.to_string(),
             client_id.to_string(),
-            Secret::new(secret),
-            Some(options),
+            authority.clone(),
+        );
+        let scope = authority.scope.clone();
+        let secret = Secret::new(secret);
+        Self::new(
+            "client_secret",
+            scope,
+            Box::new(move || {
+                let options = ClientSecretCredentialOptions {
+                    client_options: client_options(&authority, http.clone()),
+                };
+                let credential: Arc<dyn TokenCredential> = ClientSecretCredential::new(
+                    &tenant_id,
+                    client_id.clone(),
+                    secret.clone(),
+                    Some(options),
+                )
+                .map_err(|e| sdk_error(&e))?;
+                Ok(credential)
+            }),
         )
-        .map_err(|e| GraphError::Token(chain(&e)))?;
-        Ok(Self {
-            credential,
-            scope: authority.scope.clone(),
-            kind: "client_secret",
-        })
     }
+
+    /// A certificate credential: each token request carries a fresh assertion signed with the
+    /// certificate's key.
+    pub fn certificate(
+        tenant_id: &str,
+        client_id: &str,
+        certificate: Arc<ClientCertificate>,
+        alg: AssertionAlg,
+        authority: &Authority,
+        http: reqwest::Client,
+    ) -> Result<Self, GraphError> {
+        let (tenant_id, client_id, authority) = (
+            tenant_id.to_string(),
+            client_id.to_string(),
+            authority.clone(),
+        );
+        let scope = authority.scope.clone();
+        Self::new(
+            "certificate",
+            scope,
+            Box::new(move || {
+                let assertion = CertificateAssertion {
+                    certificate: Arc::clone(&certificate),
+                    alg,
+                    client_id: client_id.clone(),
+                    audience: authority.token_endpoint(&tenant_id),
+                };
+                assertion_credential(&tenant_id, &client_id, assertion, &authority, &http)
+            }),
+        )
+    }
+
+    /// A workload identity (federated) credential whose assertion is the token in `token_file`.
+    pub fn workload_identity(
+        tenant_id: &str,
+        client_id: &str,
+        token_file: PathBuf,
+        authority: &Authority,
+        http: reqwest::Client,
+    ) -> Result<Self, GraphError> {
+        let (tenant_id, client_id, authority) = (
+            tenant_id.to_string(),
+            client_id.to_string(),
+            authority.clone(),
+        );
+        let scope = authority.scope.clone();
+        Self::new(
+            "workload_identity",
+            scope,
+            Box::new(move || {
+                let assertion = FederatedTokenFile {
+                    path: token_file.clone(),
+                };
+                assertion_credential(&tenant_id, &client_id, assertion, &authority, &http)
+            }),
+        )
+    }
+
+    /// A managed identity: system-assigned, or the user-assigned identity with `client_id`.
+    /// `http` must allow plain HTTP: IMDS and the App Service endpoint are local HTTP services.
+    pub fn managed_identity(
+        client_id: Option<&str>,
+        scope: &str,
+        http: reqwest::Client,
+    ) -> Result<Self, GraphError> {
+        let client_id = client_id.map(str::to_string);
+        Self::new(
+            "managed_identity",
+            scope.to_string(),
+            Box::new(move || {
+                let options = ManagedIdentityCredentialOptions {
+                    user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
+                    client_options: ClientOptions {
+                        transport: Some(Transport::new(Arc::new(http.clone()))),
+                        ..ClientOptions::default()
+                    },
+                };
+                let credential: Arc<dyn TokenCredential> =
+                    ManagedIdentityCredential::new(Some(options)).map_err(|e| sdk_error(&e))?;
+                Ok(credential)
+            }),
+        )
+    }
+
+    fn credential(&self) -> Arc<dyn TokenCredential> {
+        match self.current.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+}
+
+fn assertion_credential<C: azure_identity::ClientAssertion + 'static>(
+    tenant_id: &str,
+    client_id: &str,
+    assertion: C,
+    authority: &Authority,
+    http: &reqwest::Client,
+) -> Result<Arc<dyn TokenCredential>, GraphError> {
+    let options = ClientAssertionCredentialOptions {
+        client_options: client_options(authority, http.clone()),
+    };
+    let credential: Arc<dyn TokenCredential> = ClientAssertionCredential::new(
+        tenant_id.to_string(),
+        client_id.to_string(),
+        assertion,
+        Some(options),
+    )
+    .map_err(|e| sdk_error(&e))?;
+    Ok(credential)
 }
 
 fn client_options(authority: &Authority, http: reqwest::Client) -> ClientOptions {
@@ -95,10 +272,61 @@ fn client_options(authority: &Authority, http: reqwest::Client) -> ClientOptions
 impl TokenSource for EntraCredential {
     async fn token(&self) -> Result<String, GraphError> {
         let token = self
-            .credential
+            .credential()
             .get_token(&[self.scope.as_str()], None)
             .await
-            .map_err(|e| GraphError::Token(chain(&e)))?;
+            .map_err(|e| sdk_error(&e))?;
         Ok(token.token.secret().to_string())
     }
+
+    fn invalidate(&self) {
+        match (self.build)() {
+            Ok(fresh) => match self.current.write() {
+                Ok(mut c) => *c = fresh,
+                Err(poisoned) => *poisoned.into_inner() = fresh,
+            },
+            // Building succeeded at start with the same inputs; if it fails now, the old
+            // credential (and its cached token) stays, and the next 401 tries again.
+            Err(err) => tracing::warn!(error = %err, "cannot rebuild the credential"),
+        }
+    }
+}
+
+/// Says why a token request failed, in Entra's words when it answered: its OAuth `error`
+/// (`invalid_client`) and `error_description` (with the AADSTS code), on one line. The response
+/// body of a token error never holds the secret or the assertion that was sent.
+pub fn token_error_message(e: &azure_core::Error) -> String {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        if let Some(az) = err.downcast_ref::<azure_core::Error>() {
+            if let azure_core::error::ErrorKind::HttpResponse {
+                status,
+                raw_response: Some(response),
+                ..
+            } = az.kind()
+            {
+                #[derive(serde::Deserialize)]
+                struct EntraError {
+                    error: String,
+                    #[serde(default)]
+                    error_description: String,
+                }
+                if let Ok(body) = serde_json::from_slice::<EntraError>(response.body()) {
+                    let description = body
+                        .error_description
+                        .split(['\r', '\n'])
+                        .filter(|l| !l.trim().is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    return format!(
+                        "the login authority answered HTTP {}: {}: {description}",
+                        u16::from(*status),
+                        body.error
+                    );
+                }
+            }
+        }
+        current = err.source();
+    }
+    chain(e)
 }
