@@ -20,7 +20,10 @@ use super::federated::FederatedTokenFile;
 use async_trait::async_trait;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions,
+    Transport,
+};
 use azure_identity::{
     ClientAssertionCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
     ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
@@ -28,7 +31,7 @@ use azure_identity::{
 };
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Gives out a valid bearer token for Graph, fetching or refreshing it as needed.
 #[async_trait]
@@ -65,6 +68,72 @@ impl Authority {
 
 type Build = Box<dyn Fn() -> Result<Arc<dyn TokenCredential>, GraphError> + Send + Sync>;
 
+/// The last error answer of the login authority (or managed identity endpoint), described.
+type LastError = Arc<Mutex<Option<String>>>;
+
+/// The SDK's transport: our `reqwest` client, keeping a description of each error answer.
+///
+/// azure_identity 1.0.0 reads Entra's `error_description` as a borrowed `&str`, which fails
+/// on the `\r\n` escapes every real Entra error carries; the operator would then see a serde
+/// message instead of the AADSTS code. Reading the body here keeps Entra's own words.
+#[derive(Debug)]
+struct EntraTransport {
+    http: reqwest::Client,
+    last_error: LastError,
+}
+
+#[async_trait]
+impl HttpClient for EntraTransport {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let response = self.http.execute_request(request).await?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let (status, headers, body) = response.deconstruct();
+        let bytes = body.collect().await?;
+        let description = describe_error(u16::from(status), &bytes);
+        match self.last_error.lock() {
+            Ok(mut slot) => *slot = Some(description),
+            Err(poisoned) => *poisoned.into_inner() = Some(description),
+        }
+        Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
+    }
+}
+
+/// One line from an error answer: Entra's `error` and `error_description` (with its AADSTS code
+/// and trace id) when the body is Entra's; otherwise the start of the body. Token endpoints never
+/// echo the secret or assertion they were sent.
+fn describe_error(status: u16, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct EntraError {
+        error: String,
+        #[serde(default)]
+        error_description: String,
+    }
+    match serde_json::from_slice::<EntraError>(body) {
+        Ok(e) => {
+            let description = e
+                .error_description
+                .split(['\r', '\n'])
+                .filter(|l| !l.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!(
+                "the login authority answered HTTP {status}: {}: {description}",
+                e.error
+            )
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let text: String = text.chars().take(300).collect();
+            format!(
+                "the login authority answered HTTP {status}: {}",
+                text.trim()
+            )
+        }
+    }
+}
+
 /// A credential from `azure_identity`, asked for one scope.
 pub struct EntraCredential {
     // azure_identity's token cache cannot be told to drop a token. Rebuilding the credential
@@ -72,6 +141,7 @@ pub struct EntraCredential {
     // `invalidate` forces one fresh token after Graph rejects the cached one with a 401.
     build: Build,
     current: RwLock<Arc<dyn TokenCredential>>,
+    last_error: LastError,
     scope: String,
     kind: &'static str,
 }
@@ -90,11 +160,17 @@ fn sdk_error(e: &azure_core::Error) -> GraphError {
 }
 
 impl EntraCredential {
-    fn new(kind: &'static str, scope: String, build: Build) -> Result<Self, GraphError> {
+    fn new(
+        kind: &'static str,
+        scope: String,
+        last_error: LastError,
+        build: Build,
+    ) -> Result<Self, GraphError> {
         let first = build()?;
         Ok(Self {
             build,
             current: RwLock::new(first),
+            last_error,
             scope,
             kind,
         })
@@ -121,12 +197,15 @@ impl EntraCredential {
         );
         let scope = authority.scope.clone();
         let secret = Secret::new(secret);
+        let last_error = LastError::default();
+        let transport = transport(http, &last_error);
         Self::new(
             "client_secret",
             scope,
+            last_error,
             Box::new(move || {
                 let options = ClientSecretCredentialOptions {
-                    client_options: client_options(&authority, http.clone()),
+                    client_options: client_options(&authority, transport.clone()),
                 };
                 let credential: Arc<dyn TokenCredential> = ClientSecretCredential::new(
                     &tenant_id,
@@ -156,9 +235,12 @@ impl EntraCredential {
             authority.clone(),
         );
         let scope = authority.scope.clone();
+        let last_error = LastError::default();
+        let transport = transport(http, &last_error);
         Self::new(
             "certificate",
             scope,
+            last_error,
             Box::new(move || {
                 let assertion = CertificateAssertion {
                     certificate: Arc::clone(&certificate),
@@ -166,7 +248,7 @@ impl EntraCredential {
                     client_id: client_id.clone(),
                     audience: authority.token_endpoint(&tenant_id),
                 };
-                assertion_credential(&tenant_id, &client_id, assertion, &authority, &http)
+                assertion_credential(&tenant_id, &client_id, assertion, &authority, &transport)
             }),
         )
     }
@@ -185,14 +267,17 @@ impl EntraCredential {
             authority.clone(),
         );
         let scope = authority.scope.clone();
+        let last_error = LastError::default();
+        let transport = transport(http, &last_error);
         Self::new(
             "workload_identity",
             scope,
+            last_error,
             Box::new(move || {
                 let assertion = FederatedTokenFile {
                     path: token_file.clone(),
                 };
-                assertion_credential(&tenant_id, &client_id, assertion, &authority, &http)
+                assertion_credential(&tenant_id, &client_id, assertion, &authority, &transport)
             }),
         )
     }
@@ -205,14 +290,17 @@ impl EntraCredential {
         http: reqwest::Client,
     ) -> Result<Self, GraphError> {
         let client_id = client_id.map(str::to_string);
+        let last_error = LastError::default();
+        let transport = transport(http, &last_error);
         Self::new(
             "managed_identity",
             scope.to_string(),
+            last_error,
             Box::new(move || {
                 let options = ManagedIdentityCredentialOptions {
                     user_assigned_id: client_id.clone().map(UserAssignedId::ClientId),
                     client_options: ClientOptions {
-                        transport: Some(Transport::new(Arc::new(http.clone()))),
+                        transport: Some(transport.clone()),
                         ..ClientOptions::default()
                     },
                 };
@@ -236,10 +324,10 @@ fn assertion_credential<C: azure_identity::ClientAssertion + 'static>(
     client_id: &str,
     assertion: C,
     authority: &Authority,
-    http: &reqwest::Client,
+    transport: &Transport,
 ) -> Result<Arc<dyn TokenCredential>, GraphError> {
     let options = ClientAssertionCredentialOptions {
-        client_options: client_options(authority, http.clone()),
+        client_options: client_options(authority, transport.clone()),
     };
     let credential: Arc<dyn TokenCredential> = ClientAssertionCredential::new(
         tenant_id.to_string(),
@@ -251,12 +339,19 @@ fn assertion_credential<C: azure_identity::ClientAssertion + 'static>(
     Ok(credential)
 }
 
-fn client_options(authority: &Authority, http: reqwest::Client) -> ClientOptions {
+fn transport(http: reqwest::Client, last_error: &LastError) -> Transport {
+    Transport::new(Arc::new(EntraTransport {
+        http,
+        last_error: Arc::clone(last_error),
+    }))
+}
+
+fn client_options(authority: &Authority, transport: Transport) -> ClientOptions {
     let mut custom = CustomConfiguration::default();
     // `azure_identity` joins "/{tenant}/oauth2/v2.0/token" onto the host, replacing any path.
     custom.authority_host = authority.host.as_str().trim_end_matches('/').to_string();
     let mut options = ClientOptions {
-        transport: Some(Transport::new(Arc::new(http))),
+        transport: Some(transport),
         cloud: Some(Arc::new(CloudConfiguration::Custom(custom))),
         ..ClientOptions::default()
     };
@@ -271,11 +366,19 @@ fn client_options(authority: &Authority, http: reqwest::Client) -> ClientOptions
 #[async_trait]
 impl TokenSource for EntraCredential {
     async fn token(&self) -> Result<String, GraphError> {
+        let take = || match self.last_error.lock() {
+            Ok(mut slot) => slot.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        take();
         let token = self
             .credential()
             .get_token(&[self.scope.as_str()], None)
             .await
-            .map_err(|e| sdk_error(&e))?;
+            .map_err(|e| match take() {
+                Some(answer) => GraphError::Token(answer),
+                None => sdk_error(&e),
+            })?;
         Ok(token.token.secret().to_string())
     }
 
