@@ -57,9 +57,12 @@ async fn poll_loop(
     loop {
         let span =
             tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
-        poll_once(slot, client, settings.timeout)
-            .instrument(span)
-            .await;
+        // A poll can wait minutes (Retry-After, an unreachable authority); shutdown must not.
+        // Dropping it mid-way is safe: it only sends GETs and publishes at the very end.
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = poll_once(slot, client, settings.timeout).instrument(span) => {}
+        }
         next += interval;
         let wake = next + offset;
         tokio::select! {

@@ -867,6 +867,37 @@ mod tests {
     }
 
     #[test]
+    fn credentials_other_than_a_secret() {
+        let base = "tenants:\n  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b\n";
+        let parse = |extra: &str| Scenario::from_yaml(&format!("{base}{extra}"));
+        let s = parse("    federated_tokens: [abc]\n    managed_identity: {identity_header: h}\n")
+            .unwrap();
+        let t = &s.tenants()[0];
+        assert_eq!(t.client_secret(), "");
+        assert_eq!(format!("{:?}", t.federated_tokens), "[***]");
+        assert_eq!(
+            format!("{:?}", t.managed_identity),
+            "Some(ManagedIdentity { identity_header: ***, client_id: None })"
+        );
+        for (extra, expected) in [
+            (
+                "",
+                "scenario <inline scenario>: tenants[0]: needs a credential: client_secret, certificate, federated_tokens or managed_identity",
+            ),
+            (
+                "    certificate: not a pem\n",
+                "scenario <inline scenario>: tenants[0].certificate: expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            ),
+            (
+                "    managed_identity: {identity_header: h, client_id: x}\n",
+                "scenario <inline scenario>: tenants[0].managed_identity.client_id: \"x\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+            ),
+        ] {
+            assert_eq!(parse(extra).unwrap_err().to_string(), expected);
+        }
+    }
+
+    #[test]
     fn load_names_the_file() {
         let err = Scenario::load(Path::new("/nonexistent/scenario.yaml")).unwrap_err();
         assert!(
