@@ -4,6 +4,9 @@
 //! One source of one tenant is refused with 403: its `up` is 0, the log names the permission,
 //! and every other series is untouched. At debug level, no log line shows a secret, a password,
 //! an assertion or any access token the simulator issued.
+//!
+//! Also through the binary: the Azure SDK's variables alone start it, and `HTTPS_PROXY` carries
+//! Graph and sign-in traffic through a CONNECT proxy unless `NO_PROXY` names the host.
 
 #![allow(clippy::unwrap_used)]
 
@@ -259,4 +262,104 @@ fn azure_sdk_variables_are_enough_to_start() {
         "message=\"no --config.file: reading the tenant named by AZURE_TENANT_ID and AZURE_CLIENT_ID\" tenant_id={DEMO_TENANT}\n"
     )), "{}", exporter.log());
     assert!(exporter.terminate().success());
+}
+
+/// A minimal HTTP CONNECT proxy on loopback that records each tunnel's target.
+async fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = std::sync::Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(target) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split_whitespace().next())
+                else {
+                    return;
+                };
+                log.lock().unwrap().push(target.to_string());
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() {
+    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("proxy");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), "demo-secret-not-for-production").unwrap();
+    // Two sources are enough to see both hosts' traffic.
+    let mut sources = String::from("sources:\n");
+    for s in intune_exporter::sources::Source::ALL {
+        if !matches!(
+            s,
+            intune_exporter::sources::Source::Apns | intune_exporter::sources::Source::VppTokens
+        ) {
+            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        }
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let target = sim.base_url().trim_start_matches("https://").to_string();
+
+    for (no_proxy, expect_tunnels) in [("", true), ("127.0.0.1", false)] {
+        let (proxy, seen) = connect_proxy().await;
+        let exporter = Exporter::start_with_env(
+            &["--config.file", path.to_str().unwrap()],
+            &[("HTTPS_PROXY", &proxy), ("NO_PROXY", no_proxy)],
+        );
+        exporter.wait_ready().await;
+        let text = reqwest::get(exporter.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("intune_exporter_source_up{") && l.ends_with(" 1"))
+                .count(),
+            2,
+            "NO_PROXY={no_proxy:?}: {text}"
+        );
+        let tunnels = seen.lock().unwrap().clone();
+        if expect_tunnels {
+            assert!(!tunnels.is_empty(), "no CONNECT through the proxy");
+            assert!(tunnels.iter().all(|t| *t == target), "{tunnels:?}");
+        } else {
+            assert_eq!(tunnels, Vec::<String>::new());
+        }
+    }
+    sim.shutdown().await;
 }
