@@ -5,7 +5,7 @@
 //! in [`SecretString`], whose `Debug` and `Display` print `***`.
 
 use crate::duration;
-use crate::graph::certificate::{AssertionAlg, ClientCertificate};
+use crate::graph::certificate::{AssertionAlg, ClientCertificate, Part};
 use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::sources::{Options, Source};
@@ -589,14 +589,48 @@ fn validate(
 }
 
 /// The keys that each choose a credential kind; exactly one is set per tenant.
-const CREDENTIAL_KEYS: [&str; 6] = [
-    "client_secret_file",
-    "client_secret_env",
-    "certificate_file",
-    "pkcs12_file",
-    "workload_identity",
-    "managed_identity",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    SecretFile,
+    SecretEnv,
+    CertificateFile,
+    Pkcs12File,
+    WorkloadIdentity,
+    ManagedIdentity,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::SecretFile,
+        Kind::SecretEnv,
+        Kind::CertificateFile,
+        Kind::Pkcs12File,
+        Kind::WorkloadIdentity,
+        Kind::ManagedIdentity,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Kind::SecretFile => "client_secret_file",
+            Kind::SecretEnv => "client_secret_env",
+            Kind::CertificateFile => "certificate_file",
+            Kind::Pkcs12File => "pkcs12_file",
+            Kind::WorkloadIdentity => "workload_identity",
+            Kind::ManagedIdentity => "managed_identity",
+        }
+    }
+
+    fn is_set(self, a: &RawAuth) -> bool {
+        match self {
+            Kind::SecretFile => a.client_secret_file.is_some(),
+            Kind::SecretEnv => a.client_secret_env.is_some(),
+            Kind::CertificateFile => a.certificate_file.is_some(),
+            Kind::Pkcs12File => a.pkcs12_file.is_some(),
+            Kind::WorkloadIdentity => a.workload_identity.is_some(),
+            Kind::ManagedIdentity => a.managed_identity.is_some(),
+        }
+    }
+}
 
 fn validate_auth(
     a: RawAuth,
@@ -606,25 +640,13 @@ fn validate_auth(
     p: &mut Problems<'_>,
 ) -> Option<Auth> {
     let sub = |k: &str| format!("{key}.{k}");
-    let set = [
-        a.client_secret_file.is_some(),
-        a.client_secret_env.is_some(),
-        a.certificate_file.is_some(),
-        a.pkcs12_file.is_some(),
-        a.workload_identity.is_some(),
-        a.managed_identity.is_some(),
-    ];
-    let chosen: Vec<&str> = CREDENTIAL_KEYS
-        .iter()
-        .zip(set)
-        .filter(|(_, s)| *s)
-        .map(|(k, _)| *k)
-        .collect();
+    let chosen: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_set(&a)).collect();
+    let names = |kinds: &[Kind]| kinds.iter().map(|k| k.key()).collect::<Vec<_>>();
     let kind = match chosen.as_slice() {
         [] => {
             p.add(
                 key,
-                format!("no credential: set one of {}", CREDENTIAL_KEYS.join(", ")),
+                format!("no credential: set one of {}", names(&Kind::ALL).join(", ")),
             );
             return None;
         }
@@ -632,7 +654,10 @@ fn validate_auth(
         many => {
             p.add(
                 key,
-                format!("set exactly one credential, not {}", many.join(" and ")),
+                format!(
+                    "set exactly one credential, not {}",
+                    names(many).join(" and ")
+                ),
             );
             return None;
         }
@@ -642,24 +667,27 @@ fn validate_auth(
         (
             "private_key_file",
             a.private_key_file.is_some(),
-            "certificate_file",
+            Kind::CertificateFile,
         ),
         (
             "pkcs12_password_file",
             a.pkcs12_password_file.is_some(),
-            "pkcs12_file",
+            Kind::Pkcs12File,
         ),
         (
             "pkcs12_password_env",
             a.pkcs12_password_env.is_some(),
-            "pkcs12_file",
+            Kind::Pkcs12File,
         ),
     ] {
         if present && kind != belongs {
-            p.add(&sub(k), format!("only applies together with {belongs}"));
+            p.add(
+                &sub(k),
+                format!("only applies together with {}", belongs.key()),
+            );
         }
     }
-    if a.assertion.is_some() && kind != "certificate_file" && kind != "pkcs12_file" {
+    if a.assertion.is_some() && !matches!(kind, Kind::CertificateFile | Kind::Pkcs12File) {
         p.add(
             &sub("assertion"),
             "only applies to a certificate (certificate_file or pkcs12_file)".to_string(),
@@ -667,14 +695,14 @@ fn validate_auth(
     }
 
     let client_id = match (&a.client_id, kind) {
-        (Some(_), "managed_identity") => {
+        (Some(_), Kind::ManagedIdentity) => {
             p.add(
                 &sub("client_id"),
                 "does not apply to managed_identity; a user-assigned identity's client id goes under managed_identity.client_id".to_string(),
             );
             None
         }
-        (None, "managed_identity") => None,
+        (None, Kind::ManagedIdentity) => None,
         (None, _) => {
             p.add(
                 &sub("client_id"),
@@ -686,7 +714,7 @@ fn validate_auth(
     };
 
     match kind {
-        "client_secret_file" => {
+        Kind::SecretFile => {
             let file = base.join(a.client_secret_file.as_deref()?);
             let secret = read_secret(&file)
                 .map_err(|e| p.add(&sub("client_secret_file"), e))
@@ -696,7 +724,7 @@ fn validate_auth(
                 secret,
             })
         }
-        "client_secret_env" => {
+        Kind::SecretEnv => {
             let name = a.client_secret_env?;
             let secret = p.env_secret(&sub("client_secret_env"), &name, env)?;
             Some(Auth::ClientSecret {
@@ -704,7 +732,7 @@ fn validate_auth(
                 secret,
             })
         }
-        "certificate_file" | "pkcs12_file" => {
+        Kind::CertificateFile | Kind::Pkcs12File => {
             let assertion = match a.assertion.as_deref().map(str::parse::<AssertionAlg>) {
                 None => AssertionAlg::default(),
                 Some(Ok(alg)) => alg,
@@ -713,20 +741,11 @@ fn validate_auth(
                     AssertionAlg::default()
                 }
             };
-            let certificate = if kind == "certificate_file" {
+            let certificate = if kind == Kind::CertificateFile {
                 let cert_file = base.join(a.certificate_file.as_deref()?);
                 let key_file = a.private_key_file.as_deref().map(|f| base.join(f));
                 load_pem_certificate(&cert_file, key_file.as_deref())
-                    .map_err(|e| {
-                        p.add(
-                            &sub(if e.0 {
-                                "private_key_file"
-                            } else {
-                                "certificate_file"
-                            }),
-                            e.1,
-                        )
-                    })
+                    .map_err(|(k, message)| p.add(&sub(k), message))
                     .ok()?
             } else {
                 let file = base.join(a.pkcs12_file.as_deref()?);
@@ -762,7 +781,7 @@ fn validate_auth(
                 assertion,
             })
         }
-        "workload_identity" => {
+        Kind::WorkloadIdentity => {
             let configured = a.workload_identity.and_then(|w| w.token_file);
             let token_file = match configured {
                 Some(f) => base.join(f),
@@ -790,7 +809,7 @@ fn validate_auth(
                 token_file,
             })
         }
-        _ => {
+        Kind::ManagedIdentity => {
             let client_id = match a.managed_identity.and_then(|m| m.client_id) {
                 None => None,
                 Some(id) => Some(p.guid(
@@ -804,28 +823,25 @@ fn validate_auth(
     }
 }
 
-/// Loads a PEM certificate and its key; the error says whether the key file (`true`) or the
-/// certificate file is at fault.
+/// Loads a PEM certificate and its key, as (the key that is at fault, what is wrong).
 fn load_pem_certificate(
     cert_file: &Path,
     key_file: Option<&Path>,
-) -> Result<ClientCertificate, (bool, String)> {
-    let cert_pem = std::fs::read(cert_file)
-        .map_err(|e| (false, format!("cannot read {}: {e}", cert_file.display())))?;
+) -> Result<ClientCertificate, (&'static str, String)> {
+    let cert_pem = std::fs::read(cert_file).map_err(|e| {
+        let message = format!("cannot read {}: {e}", cert_file.display());
+        ("certificate_file", message)
+    })?;
     let key_pem = match key_file {
         None => cert_pem.clone(),
-        Some(f) => {
-            std::fs::read(f).map_err(|e| (true, format!("cannot read {}: {e}", f.display())))?
-        }
+        Some(f) => std::fs::read(f).map_err(|e| {
+            let message = format!("cannot read {}: {e}", f.display());
+            ("private_key_file", message)
+        })?,
     };
-    ClientCertificate::from_pem(&cert_pem, &key_pem).map_err(|e| {
-        let key_problem = key_file.is_some() && e.contains("key");
-        let file = if key_problem {
-            key_file.unwrap_or(cert_file)
-        } else {
-            cert_file
-        };
-        (key_problem, format!("{} {e}", file.display()))
+    ClientCertificate::from_pem(&cert_pem, &key_pem).map_err(|e| match (e.part, key_file) {
+        (Part::Key, Some(f)) => ("private_key_file", format!("{} {e}", f.display())),
+        _ => ("certificate_file", format!("{} {e}", cert_file.display())),
     })
 }
 

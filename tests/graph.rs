@@ -204,11 +204,40 @@ async fn an_assertion_signed_by_an_unregistered_certificate_shows_entras_error()
         panic!("{err:?}")
     };
     assert!(
-        message.starts_with("the login authority answered HTTP 401: invalid_client: AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. Trace ID: "),
+        message.starts_with("the token endpoint answered HTTP 401: invalid_client: AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. Trace ID: "),
         "{message}"
     );
     let assertion = sim.received_assertions().pop().unwrap();
     assert!(!message.contains(&assertion));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_shows_entras_error_and_not_the_secret() {
+    let sim = simulator(SECRET_LINE).await;
+    let wrong = "not-the-secret-Zk8~q";
+    let credential = EntraCredential::client_secret(
+        TENANT,
+        CLIENT,
+        wrong.to_string(),
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let (client, _) = client(&sim, credential);
+    let err = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("getting a token failed: the token endpoint answered HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{CLIENT}'. Trace ID: ")),
+        "{err}"
+    );
+    assert!(!err.contains(wrong), "{err}");
+    // The poll fails and Graph was never asked.
+    assert!(!polls_up(&client, Source::VppTokens).await);
+    assert_eq!(statuses(&sim, VPP), Vec::<u16>::new());
     sim.shutdown().await;
 }
 
@@ -229,7 +258,7 @@ async fn the_federated_token_file_is_read_again_for_every_token_request() {
     .unwrap();
     let err = credential.token().await.unwrap_err().to_string();
     assert!(
-        err.starts_with("getting a token failed: the login authority answered HTTP 400: invalid_client: AADSTS70021: No matching federated identity record found for presented assertion."),
+        err.starts_with("getting a token failed: the token endpoint answered HTTP 400: invalid_client: AADSTS70021: No matching federated identity record found for presented assertion."),
         "{err}"
     );
     // The kubelet rotates the projected token; the same credential picks the new one up.

@@ -119,7 +119,7 @@ fn describe_error(status: u16, body: &[u8]) -> String {
                 .collect::<Vec<_>>()
                 .join(" ");
             format!(
-                "the login authority answered HTTP {status}: {}: {description}",
+                "the token endpoint answered HTTP {status}: {}: {description}",
                 e.error
             )
         }
@@ -155,8 +155,10 @@ impl fmt::Debug for EntraCredential {
     }
 }
 
+/// An SDK error that came without an error answer (no connection, a credential that cannot be
+/// built, a token file that cannot be read), with its causes.
 fn sdk_error(e: &azure_core::Error) -> GraphError {
-    GraphError::Token(token_error_message(e))
+    GraphError::Token(chain(e))
 }
 
 impl EntraCredential {
@@ -393,43 +395,4 @@ impl TokenSource for EntraCredential {
             Err(err) => tracing::warn!(error = %err, "cannot rebuild the credential"),
         }
     }
-}
-
-/// Says why a token request failed, in Entra's words when it answered: its OAuth `error`
-/// (`invalid_client`) and `error_description` (with the AADSTS code), on one line. The response
-/// body of a token error never holds the secret or the assertion that was sent.
-pub fn token_error_message(e: &azure_core::Error) -> String {
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
-        if let Some(az) = err.downcast_ref::<azure_core::Error>() {
-            if let azure_core::error::ErrorKind::HttpResponse {
-                status,
-                raw_response: Some(response),
-                ..
-            } = az.kind()
-            {
-                #[derive(serde::Deserialize)]
-                struct EntraError {
-                    error: String,
-                    #[serde(default)]
-                    error_description: String,
-                }
-                if let Ok(body) = serde_json::from_slice::<EntraError>(response.body()) {
-                    let description = body
-                        .error_description
-                        .split(['\r', '\n'])
-                        .filter(|l| !l.trim().is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    return format!(
-                        "the login authority answered HTTP {}: {}: {description}",
-                        u16::from(*status),
-                        body.error
-                    );
-                }
-            }
-        }
-        current = err.source();
-    }
-    chain(e)
 }

@@ -55,6 +55,40 @@ impl std::str::FromStr for AssertionAlg {
     }
 }
 
+/// Which part of a certificate credential is at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The certificate (or the file or archive as a whole).
+    Certificate,
+    /// The private key.
+    Key,
+}
+
+/// Why a certificate and key cannot be used. The message reads after the file name:
+/// "app.pem holds no PEM certificate".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CertificateError {
+    /// What to fix.
+    pub part: Part,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn cert_err(message: impl Into<String>) -> CertificateError {
+    CertificateError {
+        part: Part::Certificate,
+        message: message.into(),
+    }
+}
+
+fn key_err(message: impl Into<String>) -> CertificateError {
+    CertificateError {
+        part: Part::Key,
+        message: message.into(),
+    }
+}
+
 /// A certificate and its private key, ready to sign assertions. `Debug` shows the thumbprint
 /// and expiry only.
 #[derive(Clone)]
@@ -76,49 +110,50 @@ impl fmt::Debug for ClientCertificate {
 impl ClientCertificate {
     /// From PEM: the first `CERTIFICATE` block of `cert_pem` is the app's certificate, and
     /// `key_pem` holds its private key (PKCS#8 or PKCS#1). Both may be the same file.
-    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, String> {
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self, CertificateError> {
         let cert = rustls_pemfile::certs(&mut &cert_pem[..])
             .next()
-            .ok_or("holds no PEM certificate (-----BEGIN CERTIFICATE-----)")?
-            .map_err(|e| format!("is not PEM: {e}"))?;
+            .ok_or_else(|| cert_err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)"))?
+            .map_err(|e| cert_err(format!("is not PEM: {e}")))?;
         let key = rustls_pemfile::private_key(&mut &key_pem[..])
-            .map_err(|e| format!("is not PEM: {e}"))?
-            .ok_or("holds no PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)")?;
+            .map_err(|e| key_err(format!("is not PEM: {e}")))?
+            .ok_or_else(|| key_err("holds no PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)"))?;
         Self::from_parts(cert.to_vec(), key)
     }
 
     /// From a PKCS#12 (`.pfx`, `.p12`) archive: the private key and the certificate that goes
     /// with it.
-    pub fn from_pkcs12(data: &[u8], password: &str) -> Result<Self, String> {
+    pub fn from_pkcs12(data: &[u8], password: &str) -> Result<Self, CertificateError> {
         let store = p12_keystore::KeyStore::from_pkcs12(
             data,
             password,
             p12_keystore::Pkcs12ImportPolicy::Relaxed,
         )
         // The crate's messages name the failing step (MAC, decryption), never the password.
-        .map_err(|e| format!("is not a PKCS#12 archive this password opens: {e}"))?;
-        let (_, chain) = store.private_key_chain().ok_or("holds no private key")?;
+        .map_err(|e| cert_err(format!("is not a PKCS#12 archive this password opens: {e}")))?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| key_err("holds no private key"))?;
         let cert = chain
             .certs()
             .first()
-            .ok_or("holds a private key without its certificate")?;
+            .ok_or_else(|| cert_err("holds a private key without its certificate"))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(chain.key().as_der().to_vec()));
         Self::from_parts(cert.as_der().to_vec(), key)
     }
 
-    fn from_parts(der: Vec<u8>, key: PrivateKeyDer<'static>) -> Result<Self, String> {
+    fn from_parts(der: Vec<u8>, key: PrivateKeyDer<'static>) -> Result<Self, CertificateError> {
         let (_, parsed) = x509_parser::parse_x509_certificate(&der)
-            .map_err(|e| format!("holds a certificate that does not parse: {e}"))?;
+            .map_err(|e| cert_err(format!("holds a certificate that does not parse: {e}")))?;
         let not_after = DateTime::from_timestamp(parsed.validity().not_after.timestamp(), 0)
-            .ok_or("holds a certificate with an impossible notAfter")?;
+            .ok_or_else(|| cert_err("holds a certificate with an impossible notAfter"))?;
         let spki = parsed.public_key().subject_public_key.data.to_vec();
         let key = rustls::crypto::aws_lc_rs::sign::any_supported_type(&key)
-            .map_err(|e| format!("holds a private key that cannot sign: {e}"))?;
+            .map_err(|e| key_err(format!("holds a private key that cannot sign: {e}")))?;
         if key.algorithm() != SignatureAlgorithm::RSA {
-            return Err(
-                "holds a non-RSA key; Entra ID accepts only RSA certificates for app credentials"
-                    .to_string(),
-            );
+            return Err(key_err(
+                "holds a non-RSA key; Entra ID accepts only RSA certificates for app credentials",
+            ));
         }
         let cert = Self {
             der,
@@ -128,13 +163,13 @@ impl ClientCertificate {
         // A key that does not belong to the certificate fails every sign-in with an AADSTS
         // error that never says so; catch it at start.
         let message = b"intune-exporter key check";
-        let signature = cert.sign(AssertionAlg::Ps256, message)?;
+        let signature = cert.sign(AssertionAlg::Ps256, message).map_err(key_err)?;
         aws_lc_rs::signature::UnparsedPublicKey::new(
             &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
             spki,
         )
         .verify(message, &signature)
-        .map_err(|_| "holds a private key that does not belong to the certificate".to_string())?;
+        .map_err(|_| key_err("holds a private key that does not belong to the certificate"))?;
         Ok(cert)
     }
 
@@ -333,7 +368,9 @@ mod tests {
         let (cert_pem, _) = generated();
         let (_, other_key) = generated();
         assert_eq!(
-            ClientCertificate::from_pem(cert_pem.as_bytes(), other_key.as_bytes()).unwrap_err(),
+            ClientCertificate::from_pem(cert_pem.as_bytes(), other_key.as_bytes())
+                .unwrap_err()
+                .to_string(),
             "holds a private key that does not belong to the certificate"
         );
         let ec = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
@@ -343,7 +380,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             ClientCertificate::from_pem(ec_cert.pem().as_bytes(), ec.serialize_pem().as_bytes())
-                .unwrap_err(),
+                .unwrap_err()
+                .to_string(),
             "holds a non-RSA key; Entra ID accepts only RSA certificates for app credentials"
         );
     }
@@ -366,7 +404,9 @@ mod tests {
         let from_pfx = ClientCertificate::from_pkcs12(&pfx, "pfx-pass").unwrap();
         assert_eq!(from_pfx.der(), pem.der());
         assert_eq!(from_pfx.not_after(), pem.not_after());
-        let err = ClientCertificate::from_pkcs12(&pfx, "wrong").unwrap_err();
+        let err = ClientCertificate::from_pkcs12(&pfx, "wrong")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("is not a PKCS#12 archive this password opens"),
             "{err}"
