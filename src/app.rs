@@ -7,11 +7,11 @@ use crate::graph::client::RetryPolicy;
 use crate::graph::limiter::Limiter;
 use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
-use crate::metrics::catalog::CREDENTIAL_EXPIRY;
+use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
 use crate::poller;
 use crate::state::State;
-use prometheus::{GaugeVec, Opts, Registry};
+use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -67,6 +67,11 @@ impl App {
             CREDENTIAL_EXPIRY.labels,
         )?;
         registry.register(Box::new(expiry.clone()))?;
+        let waited = CounterVec::new(
+            Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help),
+            LIMITER_WAIT.labels,
+        )?;
+        registry.register(Box::new(waited.clone()))?;
 
         let authority = Authority {
             host: config.graph.authority_host.clone(),
@@ -91,7 +96,10 @@ impl App {
                 config.graph.graph_root.clone(),
                 tenant.tenant_id.clone(),
                 token,
-                Arc::new(Limiter::documented()),
+                Arc::new(
+                    Limiter::documented()
+                        .counting_waits(waited.with_label_values(&[tenant.tenant_id.as_str()])),
+                ),
                 metrics.clone(),
                 RetryPolicy::default(),
             ));

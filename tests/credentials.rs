@@ -1,6 +1,7 @@
-//! Every credential kind through the real binary, against the simulator over HTTPS: four tenants
+//! Every credential kind through the real binary, against the simulator over HTTPS: five tenants
 //! sign in with a client secret from an environment variable, a PKCS#12 certificate (RS256), a
-//! workload identity token file and a managed identity (App Service protocol), and all poll.
+//! workload identity token file and managed identities (user- and system-assigned, App Service
+//! protocol), and all poll.
 //! One source of one tenant is refused with 403: its `up` is 0, the log names the permission,
 //! and every other series is untouched. At debug level, no log line shows a secret, a password,
 //! an assertion or any access token the simulator issued.
@@ -26,11 +27,12 @@ const FEDERATED: &str = "eyJhbGciOiJSUzI1NiJ9.e2e-federated-token.c2ln";
 const IDENTITY_HEADER: &str = "e2e-identity-header-9f";
 const MI_CLIENT: &str = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 
-const TENANTS: [&str; 4] = [
+const TENANTS: [&str; 5] = [
     DEMO_TENANT,
     "20000000-0000-4000-8000-000000000002",
     "20000000-0000-4000-8000-000000000003",
     "20000000-0000-4000-8000-000000000004",
+    "20000000-0000-4000-8000-000000000005",
 ];
 
 fn indent(pem: &str) -> String {
@@ -45,7 +47,7 @@ async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
         .self_signed(&key)
         .unwrap();
 
-    // The demo tenant four times, each with its own id and credential.
+    // The demo tenant five times, each with its own id and credential.
     let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let credentials = [
         format!(
@@ -54,6 +56,7 @@ async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
         format!("    certificate: |\n{}", indent(&cert.pem())),
         format!("    federated_tokens: [\"{FEDERATED}\"]\n"),
         format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n      client_id: {MI_CLIENT}\n"),
+        format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n"),
     ];
     let mut scenario = String::from("tenants:\n");
     for (tenant, credential) in TENANTS.iter().zip(&credentials) {
@@ -114,12 +117,16 @@ tenants:
     auth:
       managed_identity:
         client_id: {MI_CLIENT}
+  - tenant_id: {t4}
+    auth:
+      managed_identity: {{}}
 ",
         url = sim.base_url(),
         t0 = TENANTS[0],
         t1 = TENANTS[1],
         t2 = TENANTS[2],
         t3 = TENANTS[3],
+        t4 = TENANTS[4],
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -153,7 +160,7 @@ tenants:
         .lines()
         .filter(|l| l.starts_with("intune_exporter_source_up{"))
         .collect();
-    assert_eq!(up.len(), 4 * 22, "{text}");
+    assert_eq!(up.len(), 5 * 22, "{text}");
     let down: Vec<&&str> = up.iter().filter(|l| l.ends_with(" 0")).collect();
     assert_eq!(
         down,
@@ -181,7 +188,8 @@ tenants:
             pem.not_after().timestamp()
         )]
     );
-    // One token request per tenant; the managed identity asked its own endpoint.
+    // One token request per tenant; the managed identities asked their own endpoint, once each
+    // (user-assigned with its client_id, system-assigned without).
     let requests = sim.requests();
     let token_paths: Vec<String> = requests
         .iter()
@@ -203,6 +211,24 @@ tenants:
         .iter()
         .filter(|r| r.path.ends_with("/token"))
         .all(|r| r.status == 200));
+    let msi: Vec<(Option<String>, Option<String>)> = requests
+        .iter()
+        .filter(|r| r.path == "/msi/token")
+        .map(|r| (r.tenant_id.clone(), r.query.clone()))
+        .collect();
+    assert_eq!(msi.len(), 2, "{msi:?}");
+    for (tenant, query) in &msi {
+        let user_assigned = query
+            .as_deref()
+            .unwrap()
+            .contains(&format!("client_id={MI_CLIENT}"));
+        let expected = if user_assigned {
+            TENANTS[3]
+        } else {
+            TENANTS[4]
+        };
+        assert_eq!(tenant.as_deref(), Some(expected), "{query:?}");
+    }
 
     let status = exporter.terminate();
     assert!(status.success(), "{status}");
@@ -223,7 +249,7 @@ tenants:
     assert!(log.contains("credential=certificate"), "{log}");
 
     let issued = sim.issued_tokens();
-    assert_eq!(issued.len(), 4);
+    assert_eq!(issued.len(), 5);
     let assertions = sim.received_assertions();
     assert_eq!(assertions.len(), 2, "one signed JWT, one federated token");
     let mut secrets: Vec<String> = vec![

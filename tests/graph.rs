@@ -386,6 +386,8 @@ async fn three_pages_are_assembled_into_one_collection() {
             "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04"
         ]
     );
+    // One token for all three pages: it is cached.
+    assert_eq!(token_requests(&sim), 1);
     let pages: Vec<_> = sim
         .requests()
         .into_iter()
@@ -422,5 +424,41 @@ async fn malformed_json_is_reported_not_panicked_on() {
     );
     // The poller marks the source down and the next poll recovers.
     assert!(polls_up(&client, Source::VppTokens).await);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_is_retried() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 3s}]\n",
+    ))
+    .await;
+    let metrics = GraphMetrics::new().unwrap();
+    let impatient = reqwest::Client::builder()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let client = GraphClient::new(
+        impatient,
+        url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
+        TENANT.to_string(),
+        Arc::new(secret_credential(&sim)),
+        Arc::new(Limiter::documented()),
+        metrics.clone(),
+        RetryPolicy {
+            max_attempts: 2,
+            base_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+    );
+    assert!(polls_up(&client, Source::VppTokens).await);
+    let count = |code: &str| {
+        metrics
+            .requests
+            .with_label_values(&[TENANT, "vpp_tokens", code])
+            .get()
+    };
+    assert_eq!((count("error"), count("200")), (1, 1));
     sim.shutdown().await;
 }

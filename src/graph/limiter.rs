@@ -82,6 +82,8 @@ impl Class {
 pub struct Limiter {
     classes: Vec<Class>,
     inner: Mutex<Inner>,
+    /// Seconds spent waiting, `intune_exporter_graph_limiter_wait_seconds_total{tenant_id}`.
+    waited: Option<prometheus::Counter>,
 }
 
 #[derive(Debug, Default)]
@@ -107,7 +109,14 @@ impl Limiter {
                 sent,
                 paused_until: None,
             }),
+            waited: None,
         }
+    }
+
+    /// Adds every wait, in seconds, to `counter`.
+    pub fn counting_waits(mut self, counter: prometheus::Counter) -> Self {
+        self.waited = Some(counter);
+        self
     }
 
     /// A limiter with Microsoft's documented limits.
@@ -133,11 +142,15 @@ impl Limiter {
                     Some(at) => at,
                 }
             };
+            let wait = (wait_until - Instant::now()).as_secs_f64();
             tracing::debug!(
                 path,
-                wait_seconds = (wait_until - Instant::now()).as_secs_f64(),
+                wait_seconds = wait,
                 "waiting for the tenant's Graph rate limit"
             );
+            if let Some(counter) = &self.waited {
+                counter.inc_by(wait);
+            }
             tokio::time::sleep_until(wait_until).await;
         }
     }
@@ -222,7 +235,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_back_every_path_of_the_tenant() {
-        let limiter = tiny();
+        let waited = prometheus::Counter::new("w", "w").unwrap();
+        let limiter = tiny().counting_waits(waited.clone());
         let start = Instant::now();
         limiter.pause(Duration::from_millis(2500));
         limiter.pause(Duration::from_secs(1)); // a shorter pause never shortens a longer one
@@ -230,6 +244,7 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(2500));
         limiter.acquire("v1.0/subscribedSkus").await;
         assert_eq!(start.elapsed(), Duration::from_millis(2500));
+        assert_eq!(waited.get(), 2.5);
     }
 
     #[test]

@@ -208,6 +208,9 @@ family!(
     ["tenant_id", "source"],
     "Time from sending a Graph request to reading its whole answer, in seconds (retries are separate requests)."
 );
+family!(LIMITER_WAIT, "intune_exporter_graph_limiter_wait_seconds_total", Counter, Instrument,
+    ["tenant_id"],
+    "Seconds Graph requests of the tenant waited for the client-side rate limiter (Microsoft's documented limits) or for a Retry-After.");
 family!(CREDENTIAL_EXPIRY, "intune_exporter_credential_expiry_timestamp_seconds", Gauge, Instrument,
     ["tenant_id"],
     "When the certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; only for certificate credentials.");
@@ -239,6 +242,7 @@ pub static ALL: &[&FamilyDef] = &[
     &GRAPH_REQUESTS,
     &GRAPH_THROTTLED,
     &GRAPH_REQUEST_DURATION,
+    &LIMITER_WAIT,
     &CREDENTIAL_EXPIRY,
 ];
 
