@@ -114,6 +114,13 @@ pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
 }
 
 fn log_failure(slot: &Slot, err: &GraphError) {
+    if let GraphError::Token(_) = err {
+        tracing::warn!(
+            error = %err,
+            "poll failed: signing in to the tenant failed; the AADSTS code says why (README, \"Credentials\")"
+        );
+        return;
+    }
     match err.status() {
         Some(403) => tracing::warn!(
             error = %err,

@@ -389,3 +389,58 @@ async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() 
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
+    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("wrong-secret");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    let wrong = "wrong-secret-Qx7~e2e";
+    std::fs::write(dir.0.join("secret"), wrong).unwrap();
+    let mut sources = String::from("sources:\n");
+    for s in intune_exporter::sources::Source::ALL {
+        if s != intune_exporter::sources::Source::Apns {
+            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        }
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let mut exporter = Exporter::start(&[
+        "--config.file",
+        path.to_str().unwrap(),
+        "--log.level",
+        "debug",
+    ]);
+    exporter.wait_ready().await;
+    let text = reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(&format!(
+        "intune_exporter_source_up{{tenant_id=\"{DEMO_TENANT}\",source=\"apns\"}} 0\n"
+    )));
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("poll failed: signing in to the tenant failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{log}");
+    assert!(
+        failed[0].contains("the token endpoint answered HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided."),
+        "{}",
+        failed[0]
+    );
+    assert!(!log.contains(wrong), "{log}");
+    // Graph itself was never asked without a token.
+    assert!(sim.requests().iter().all(|r| r.path.ends_with("/token")));
+    sim.shutdown().await;
+}
