@@ -351,6 +351,25 @@ async fn a_503_is_retried_and_a_401_forces_one_new_token() {
 }
 
 #[tokio::test]
+async fn concurrent_401s_for_the_same_token_fetch_one_new_token() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}]\n      - path: v1.0/deviceManagement/applePushNotificationCertificate\n        sequence: [{status: 401}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    // Warm the cache, so both polls send the same token and both meet a 401.
+    assert!(polls_up(&client, Source::DeviceManagement).await);
+    let (vpp, apns) = tokio::join!(
+        polls_up(&client, Source::VppTokens),
+        polls_up(&client, Source::Apns)
+    );
+    assert!(vpp && apns);
+    assert_eq!(statuses(&sim, VPP), [401, 200]);
+    assert_eq!(token_requests(&sim), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_second_401_in_a_row_fails_the_poll() {
     let sim = simulator(&faults(
         "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}, {status: 401}]\n",

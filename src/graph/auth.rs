@@ -40,10 +40,12 @@ pub trait TokenSource: Send + Sync + fmt::Debug {
     /// must never be logged.
     async fn token(&self) -> Result<String, GraphError>;
 
-    /// Forgets the cached token, so that the next [`TokenSource::token`] asks the authority for
-    /// a new one. Called when Graph answers 401 to a token the cache still considers valid (it
-    /// was revoked, or the app's permissions changed).
-    fn invalidate(&self);
+    /// Forgets the cached token if it is still `rejected`, so that the next
+    /// [`TokenSource::token`] asks the authority for a new one. Called when Graph answers 401 to
+    /// a token the cache still considers valid (it was revoked, or the app's roles changed).
+    /// When several requests meet the same 401, only the first one forgets: the others then
+    /// get the new token instead of each fetching (and discarding) one more.
+    fn invalidate(&self, rejected: &str);
 }
 
 /// Where and how to ask for tokens.
@@ -141,6 +143,8 @@ pub struct EntraCredential {
     // `invalidate` forces one fresh token after Graph rejects the cached one with a 401.
     build: Build,
     current: RwLock<Arc<dyn TokenCredential>>,
+    /// The token `token()` handed out last, so `invalidate` can tell a stale 401 from a fresh one.
+    latest: Mutex<Option<String>>,
     last_error: LastError,
     scope: String,
     kind: &'static str,
@@ -172,6 +176,7 @@ impl EntraCredential {
         Ok(Self {
             build,
             current: RwLock::new(first),
+            latest: Mutex::new(None),
             last_error,
             scope,
             kind,
@@ -381,10 +386,25 @@ impl TokenSource for EntraCredential {
                 Some(answer) => GraphError::Token(answer),
                 None => sdk_error(&e),
             })?;
-        Ok(token.token.secret().to_string())
+        let token = token.token.secret().to_string();
+        match self.latest.lock() {
+            Ok(mut latest) => *latest = Some(token.clone()),
+            Err(poisoned) => *poisoned.into_inner() = Some(token.clone()),
+        }
+        Ok(token)
     }
 
-    fn invalidate(&self) {
+    fn invalidate(&self, rejected: &str) {
+        {
+            let mut latest = match self.latest.lock() {
+                Ok(l) => l,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if latest.as_deref() != Some(rejected) {
+                return;
+            }
+            *latest = None;
+        }
         match (self.build)() {
             Ok(fresh) => match self.current.write() {
                 Ok(mut c) => *c = fresh,

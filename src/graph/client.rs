@@ -202,7 +202,7 @@ impl GraphClient {
             let sent = self
                 .http
                 .get(url.clone())
-                .bearer_auth(token)
+                .bearer_auth(&token)
                 .header(ACCEPT, "application/json")
                 .send()
                 .await;
@@ -251,7 +251,7 @@ impl GraphClient {
                 // 401 is a real failure.
                 refreshed = true;
                 tracing::debug!(path, "Graph refused the token; getting a new one");
-                self.token.invalidate();
+                self.token.invalidate(&token);
                 continue;
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
