@@ -449,13 +449,15 @@ async fn malformed_json_is_reported_not_panicked_on() {
 #[tokio::test]
 async fn a_request_that_times_out_is_retried() {
     let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 3s}]\n",
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 30s}]\n",
     ))
     .await;
     let metrics = GraphMetrics::new().unwrap();
+    // One second is far beyond a loopback answer, even on a loaded machine, and far below
+    // the scripted delay.
     let impatient = reqwest::Client::builder()
         .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
-        .timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(1))
         .build()
         .unwrap();
     let client = GraphClient::new(
