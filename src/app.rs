@@ -1,16 +1,17 @@
 //! Wiring: from a validated [`Config`] to a running exporter (HTTP client, credentials, Graph
 //! clients, state, registry, poller and server), and the listen-address rules.
 
-use crate::config::{Auth, Config, PollSettings};
+use crate::config::{Auth, Config, PollSettings, TenantConfig};
 use crate::graph::auth::{Authority, EntraCredential};
 use crate::graph::client::RetryPolicy;
+use crate::graph::limiter::Limiter;
 use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
-use crate::metrics::catalog::GRAPH_REQUESTS;
+use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
 use crate::poller;
 use crate::state::State;
-use prometheus::{IntCounterVec, Opts, Registry};
+use prometheus::{CounterVec, GaugeVec, Opts, Registry};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -59,12 +60,18 @@ impl App {
     pub fn build(config: &Config, telemetry_path: &str) -> Result<App, AppError> {
         let http = http_client(config)?;
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(GRAPH_REQUESTS.name, GRAPH_REQUESTS.help),
-            GRAPH_REQUESTS.labels,
+        let metrics = GraphMetrics::new()?;
+        metrics.register(&registry)?;
+        let expiry = GaugeVec::new(
+            Opts::new(CREDENTIAL_EXPIRY.name, CREDENTIAL_EXPIRY.help),
+            CREDENTIAL_EXPIRY.labels,
         )?;
-        registry.register(Box::new(requests.clone()))?;
-        let metrics = GraphMetrics { requests };
+        registry.register(Box::new(expiry.clone()))?;
+        let waited = CounterVec::new(
+            Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help),
+            LIMITER_WAIT.labels,
+        )?;
+        registry.register(Box::new(waited.clone()))?;
 
         let authority = Authority {
             host: config.graph.authority_host.clone(),
@@ -72,26 +79,27 @@ impl App {
         };
         let mut clients = Vec::with_capacity(config.tenants.len());
         for tenant in &config.tenants {
-            let token: Arc<dyn TokenSource> = match &tenant.auth {
-                Auth::ClientSecret { client_id, secret } => Arc::new(
-                    EntraCredential::client_secret(
-                        &tenant.tenant_id,
-                        client_id,
-                        secret.expose().to_string(),
-                        &authority,
-                        http.clone(),
-                    )
-                    .map_err(|source| AppError::Credential {
-                        tenant_id: tenant.tenant_id.clone(),
-                        source,
-                    })?,
-                ),
-            };
+            let token = credential(tenant, &authority, config, &http).map_err(|source| {
+                AppError::Credential {
+                    tenant_id: tenant.tenant_id.clone(),
+                    source,
+                }
+            })?;
+            if let Auth::Certificate { certificate, .. } = &tenant.auth {
+                expiry
+                    .with_label_values(&[tenant.tenant_id.as_str()])
+                    .set(certificate.not_after().timestamp() as f64);
+            }
+            tracing::debug!(tenant_id = %tenant.tenant_id, credential = tenant.auth.kind(), "credential ready");
             clients.push(GraphClient::new(
                 http.clone(),
                 config.graph.graph_root.clone(),
                 tenant.tenant_id.clone(),
                 token,
+                Arc::new(
+                    Limiter::documented()
+                        .counting_waits(waited.with_label_values(&[tenant.tenant_id.as_str()])),
+                ),
                 metrics.clone(),
                 RetryPolicy::default(),
             ));
@@ -146,6 +154,73 @@ impl App {
     }
 }
 
+fn credential(
+    tenant: &TenantConfig,
+    authority: &Authority,
+    config: &Config,
+    http: &reqwest::Client,
+) -> Result<Arc<dyn TokenSource>, GraphError> {
+    let tenant_id = tenant.tenant_id.as_str();
+    let credential = match &tenant.auth {
+        Auth::ClientSecret { client_id, secret } => EntraCredential::client_secret(
+            tenant_id,
+            client_id,
+            secret.expose().to_string(),
+            authority,
+            http.clone(),
+        )?,
+        Auth::Certificate {
+            client_id,
+            certificate,
+            assertion,
+        } => EntraCredential::certificate(
+            tenant_id,
+            client_id,
+            Arc::clone(certificate),
+            *assertion,
+            authority,
+            http.clone(),
+        )?,
+        Auth::WorkloadIdentity {
+            client_id,
+            token_file,
+        } => EntraCredential::workload_identity(
+            tenant_id,
+            client_id,
+            token_file.clone(),
+            authority,
+            http.clone(),
+        )?,
+        Auth::ManagedIdentity { client_id } => {
+            let local = managed_identity_client(config)
+                .map_err(|e| GraphError::Token(format!("building the HTTP client: {e}")))?;
+            EntraCredential::managed_identity(client_id.as_deref(), &authority.scope, local)?
+        }
+    };
+    Ok(Arc::new(credential))
+}
+
+/// The managed identity endpoints (IMDS at 169.254.169.254, App Service's IDENTITY_ENDPOINT on
+/// localhost) are plain HTTP on the host itself: no `https_only`, and never through a proxy,
+/// which could neither reach them nor be trusted with their tokens.
+fn managed_identity_client(config: &Config) -> Result<reqwest::Client, AppError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(config.graph.request_timeout);
+    if !config.graph.extra_roots_pem.is_empty() {
+        let roots = reqwest::Certificate::from_pem_bundle(&config.graph.extra_roots_pem)
+            .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))?;
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder
+        .build()
+        .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))
+}
+
+/// The client for Graph and the login authority. reqwest honours `HTTPS_PROXY` (and
+/// `HTTP_PROXY`, `ALL_PROXY`) and `NO_PROXY` from the environment by default.
 fn http_client(config: &Config) -> Result<reqwest::Client, AppError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))

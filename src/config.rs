@@ -5,6 +5,7 @@
 //! in [`SecretString`], whose `Debug` and `Display` print `***`.
 
 use crate::duration;
+use crate::graph::certificate::{AssertionAlg, ClientCertificate, Part};
 use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::sources::{Options, Source};
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -122,6 +124,40 @@ pub enum Auth {
         /// The secret.
         secret: SecretString,
     },
+    /// An app registration with a certificate: each token request carries a signed assertion.
+    Certificate {
+        /// The application (client) id.
+        client_id: String,
+        /// The certificate and its private key.
+        certificate: Arc<ClientCertificate>,
+        /// PS256 with `x5t#S256`, or RS256 with `x5t`.
+        assertion: AssertionAlg,
+    },
+    /// Workload identity federation: a token file (Kubernetes service-account token) is the
+    /// assertion, read again for every token request.
+    WorkloadIdentity {
+        /// The application (client) id, or the user-assigned managed identity's client id.
+        client_id: String,
+        /// The federated token file.
+        token_file: PathBuf,
+    },
+    /// The managed identity of the Azure resource the exporter runs on.
+    ManagedIdentity {
+        /// A user-assigned identity's client id; `None` for the system-assigned identity.
+        client_id: Option<String>,
+    },
+}
+
+impl Auth {
+    /// The credential kind, as the config calls it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::ClientSecret { .. } => "client_secret",
+            Auth::Certificate { .. } => "certificate",
+            Auth::WorkloadIdentity { .. } => "workload_identity",
+            Auth::ManagedIdentity { .. } => "managed_identity",
+        }
+    }
 }
 
 /// Why a configuration was refused.
@@ -224,10 +260,37 @@ struct RawTenant {
     auth: RawAuth,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct RawAuth {
-    client_id: String,
+    client_id: Option<String>,
     client_secret_file: Option<PathBuf>,
+    client_secret_env: Option<String>,
+    certificate_file: Option<PathBuf>,
+    private_key_file: Option<PathBuf>,
+    pkcs12_file: Option<PathBuf>,
+    pkcs12_password_file: Option<PathBuf>,
+    pkcs12_password_env: Option<String>,
+    assertion: Option<String>,
+    workload_identity: Option<RawWorkloadIdentity>,
+    managed_identity: Option<RawManagedIdentity>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawWorkloadIdentity {
+    token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawManagedIdentity {
+    client_id: Option<String>,
+}
+
+/// Reads an environment variable; a function so tests can pass their own environment.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, ignoring variables that are not UTF-8.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 /// Defaults, also used by the README.
@@ -252,6 +315,67 @@ impl Config {
 
     /// Validates config text; `path` names the file in messages and anchors relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        Self::parse_with_env(text, path, &process_env)
+    }
+
+    /// The one-tenant configuration the Azure SDK's standard variables describe, for a
+    /// container that has no config file: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and a credential,
+    /// the first of `AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PATH` (PEM with certificate
+    /// and key, or `.pfx`/`.p12` with `AZURE_CLIENT_CERTIFICATE_PASSWORD`) and
+    /// `AZURE_FEDERATED_TOKEN_FILE`. `AZURE_AUTHORITY_HOST`, which the workload identity webhook
+    /// sets, overrides the login authority. `None` when the variables do not name a tenant and
+    /// a credential; everything else is defaults.
+    pub fn from_azure_env(env: EnvLookup<'_>) -> Option<Result<Config, ConfigError>> {
+        let var = |n: &str| env(n).filter(|v| !v.trim().is_empty());
+        let tenant_id = var("AZURE_TENANT_ID")?;
+        let client_id = var("AZURE_CLIENT_ID")?;
+        let mut auth = RawAuth {
+            client_id: Some(client_id),
+            ..RawAuth::default()
+        };
+        if var("AZURE_CLIENT_SECRET").is_some() {
+            auth.client_secret_env = Some("AZURE_CLIENT_SECRET".to_string());
+        } else if let Some(path) = var("AZURE_CLIENT_CERTIFICATE_PATH") {
+            let lower = path.to_ascii_lowercase();
+            if lower.ends_with(".pfx") || lower.ends_with(".p12") {
+                auth.pkcs12_file = Some(PathBuf::from(path));
+                if var("AZURE_CLIENT_CERTIFICATE_PASSWORD").is_some() {
+                    auth.pkcs12_password_env =
+                        Some("AZURE_CLIENT_CERTIFICATE_PASSWORD".to_string());
+                }
+            } else {
+                auth.certificate_file = Some(PathBuf::from(path));
+            }
+        } else if let Some(path) = var("AZURE_FEDERATED_TOKEN_FILE") {
+            auth.workload_identity = Some(RawWorkloadIdentity {
+                token_file: Some(PathBuf::from(path)),
+            });
+        } else {
+            return None;
+        }
+        let raw = RawConfig {
+            graph: RawGraph {
+                authority_host: var("AZURE_AUTHORITY_HOST"),
+                ..RawGraph::default()
+            },
+            tenants: vec![RawTenant { tenant_id, auth }],
+            ..RawConfig::default()
+        };
+        let file = PathBuf::from(ENVIRONMENT);
+        let mut problems = Vec::new();
+        let config = validate(raw, Path::new("."), env, &mut problems);
+        Some(match config {
+            Some(c) if problems.is_empty() => Ok(c),
+            _ => Err(ConfigError::Invalid { file, problems }),
+        })
+    }
+
+    /// [`Config::parse`] with environment variables (`client_secret_env`, ...) read from `env`.
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: EnvLookup<'_>,
+    ) -> Result<Config, ConfigError> {
         let mut unknown = Vec::new();
         let de = serde_yaml_ng::Deserializer::from_str(text);
         let raw: Option<RawConfig> = serde_ignored::deserialize(de, |p| {
@@ -271,7 +395,7 @@ impl Config {
             })
             .collect();
         let base = path.parent().unwrap_or(Path::new("."));
-        let config = validate(raw, base, &mut problems);
+        let config = validate(raw, base, env, &mut problems);
         match config {
             Some(c) if problems.is_empty() => Ok(c),
             _ => Err(ConfigError::Invalid {
@@ -298,7 +422,15 @@ fn bracket_indices(path: &str) -> String {
     out
 }
 
-fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<Config> {
+/// What errors call a configuration built from the Azure SDK's environment variables.
+const ENVIRONMENT: &str = "<environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, ...>";
+
+fn validate(
+    raw: RawConfig,
+    base: &Path,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<Config> {
     let mut p = Problems(problems);
 
     let cloud = match raw.graph.cloud.as_deref().map(str::parse::<Cloud>) {
@@ -435,37 +567,8 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
             p.add(&key("tenant_id"), format!("{tenant_id} is listed twice"));
         }
         seen.push(tenant_id.clone());
-        let client_id = t.auth.client_id.trim().to_ascii_lowercase();
-        if !is_guid(&client_id) {
-            p.add(
-                &key("auth.client_id"),
-                format!(
-                    "{:?} is not an application (client) id; expected a GUID",
-                    t.auth.client_id
-                ),
-            );
-        }
-        let secret = match &t.auth.client_secret_file {
-            None => {
-                p.add(
-                    &key("auth"),
-                    "no credential: set client_secret_file".to_string(),
-                );
-                None
-            }
-            Some(file) => match read_secret(&base.join(file)) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    p.add(&key("auth.client_secret_file"), e);
-                    None
-                }
-            },
-        };
-        if let Some(secret) = secret {
-            tenants.push(TenantConfig {
-                tenant_id,
-                auth: Auth::ClientSecret { client_id, secret },
-            });
+        if let Some(auth) = validate_auth(t.auth, &key("auth"), base, env, &mut p) {
+            tenants.push(TenantConfig { tenant_id, auth });
         }
     }
 
@@ -485,6 +588,263 @@ fn validate(raw: RawConfig, base: &Path, problems: &mut Vec<Problem>) -> Option<
     })
 }
 
+/// The keys that each choose a credential kind; exactly one is set per tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    SecretFile,
+    SecretEnv,
+    CertificateFile,
+    Pkcs12File,
+    WorkloadIdentity,
+    ManagedIdentity,
+}
+
+impl Kind {
+    const ALL: [Kind; 6] = [
+        Kind::SecretFile,
+        Kind::SecretEnv,
+        Kind::CertificateFile,
+        Kind::Pkcs12File,
+        Kind::WorkloadIdentity,
+        Kind::ManagedIdentity,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            Kind::SecretFile => "client_secret_file",
+            Kind::SecretEnv => "client_secret_env",
+            Kind::CertificateFile => "certificate_file",
+            Kind::Pkcs12File => "pkcs12_file",
+            Kind::WorkloadIdentity => "workload_identity",
+            Kind::ManagedIdentity => "managed_identity",
+        }
+    }
+
+    fn is_set(self, a: &RawAuth) -> bool {
+        match self {
+            Kind::SecretFile => a.client_secret_file.is_some(),
+            Kind::SecretEnv => a.client_secret_env.is_some(),
+            Kind::CertificateFile => a.certificate_file.is_some(),
+            Kind::Pkcs12File => a.pkcs12_file.is_some(),
+            Kind::WorkloadIdentity => a.workload_identity.is_some(),
+            Kind::ManagedIdentity => a.managed_identity.is_some(),
+        }
+    }
+}
+
+fn validate_auth(
+    a: RawAuth,
+    key: &str,
+    base: &Path,
+    env: EnvLookup<'_>,
+    p: &mut Problems<'_>,
+) -> Option<Auth> {
+    let sub = |k: &str| format!("{key}.{k}");
+    let chosen: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_set(&a)).collect();
+    let names = |kinds: &[Kind]| kinds.iter().map(|k| k.key()).collect::<Vec<_>>();
+    let kind = match chosen.as_slice() {
+        [] => {
+            p.add(
+                key,
+                format!("no credential: set one of {}", names(&Kind::ALL).join(", ")),
+            );
+            return None;
+        }
+        [one] => *one,
+        many => {
+            p.add(
+                key,
+                format!(
+                    "set exactly one credential, not {}",
+                    names(many).join(" and ")
+                ),
+            );
+            return None;
+        }
+    };
+    // Keys that only mean something next to one credential kind.
+    for (k, present, belongs) in [
+        (
+            "private_key_file",
+            a.private_key_file.is_some(),
+            Kind::CertificateFile,
+        ),
+        (
+            "pkcs12_password_file",
+            a.pkcs12_password_file.is_some(),
+            Kind::Pkcs12File,
+        ),
+        (
+            "pkcs12_password_env",
+            a.pkcs12_password_env.is_some(),
+            Kind::Pkcs12File,
+        ),
+    ] {
+        if present && kind != belongs {
+            p.add(
+                &sub(k),
+                format!("only applies together with {}", belongs.key()),
+            );
+        }
+    }
+    if a.assertion.is_some() && !matches!(kind, Kind::CertificateFile | Kind::Pkcs12File) {
+        p.add(
+            &sub("assertion"),
+            "only applies to a certificate (certificate_file or pkcs12_file)".to_string(),
+        );
+    }
+
+    let client_id = match (&a.client_id, kind) {
+        (Some(_), Kind::ManagedIdentity) => {
+            p.add(
+                &sub("client_id"),
+                "does not apply to managed_identity; a user-assigned identity's client id goes under managed_identity.client_id".to_string(),
+            );
+            None
+        }
+        (None, Kind::ManagedIdentity) => None,
+        (None, _) => {
+            p.add(
+                &sub("client_id"),
+                "missing: the application (client) id of the app registration".to_string(),
+            );
+            None
+        }
+        (Some(id), _) => p.guid(&sub("client_id"), id, "an application (client) id"),
+    };
+
+    match kind {
+        Kind::SecretFile => {
+            let file = base.join(a.client_secret_file.as_deref()?);
+            let secret = read_secret(&file)
+                .map_err(|e| p.add(&sub("client_secret_file"), e))
+                .ok()?;
+            Some(Auth::ClientSecret {
+                client_id: client_id?,
+                secret,
+            })
+        }
+        Kind::SecretEnv => {
+            let name = a.client_secret_env?;
+            let secret = p.env_secret(&sub("client_secret_env"), &name, env)?;
+            Some(Auth::ClientSecret {
+                client_id: client_id?,
+                secret,
+            })
+        }
+        Kind::CertificateFile | Kind::Pkcs12File => {
+            let assertion = match a.assertion.as_deref().map(str::parse::<AssertionAlg>) {
+                None => AssertionAlg::default(),
+                Some(Ok(alg)) => alg,
+                Some(Err(e)) => {
+                    p.add(&sub("assertion"), e);
+                    AssertionAlg::default()
+                }
+            };
+            let certificate = if kind == Kind::CertificateFile {
+                let cert_file = base.join(a.certificate_file.as_deref()?);
+                let key_file = a.private_key_file.as_deref().map(|f| base.join(f));
+                load_pem_certificate(&cert_file, key_file.as_deref())
+                    .map_err(|(k, message)| p.add(&sub(k), message))
+                    .ok()?
+            } else {
+                let file = base.join(a.pkcs12_file.as_deref()?);
+                let password = match (&a.pkcs12_password_file, &a.pkcs12_password_env) {
+                    (Some(_), Some(_)) => {
+                        p.add(
+                            key,
+                            "set pkcs12_password_file or pkcs12_password_env, not both".to_string(),
+                        );
+                        return None;
+                    }
+                    (Some(f), None) => read_secret(&base.join(f))
+                        .map_err(|e| p.add(&sub("pkcs12_password_file"), e))
+                        .ok()?,
+                    (None, Some(name)) => p.env_secret(&sub("pkcs12_password_env"), name, env)?,
+                    (None, None) => SecretString::new(String::new()),
+                };
+                let data = std::fs::read(&file)
+                    .map_err(|e| {
+                        p.add(
+                            &sub("pkcs12_file"),
+                            format!("cannot read {}: {e}", file.display()),
+                        )
+                    })
+                    .ok()?;
+                ClientCertificate::from_pkcs12(&data, password.expose())
+                    .map_err(|e| p.add(&sub("pkcs12_file"), format!("{} {e}", file.display())))
+                    .ok()?
+            };
+            Some(Auth::Certificate {
+                client_id: client_id?,
+                certificate: Arc::new(certificate),
+                assertion,
+            })
+        }
+        Kind::WorkloadIdentity => {
+            let configured = a.workload_identity.and_then(|w| w.token_file);
+            let token_file = match configured {
+                Some(f) => base.join(f),
+                None => match env("AZURE_FEDERATED_TOKEN_FILE").filter(|v| !v.is_empty()) {
+                    Some(f) => PathBuf::from(f),
+                    None => {
+                        p.add(
+                            &sub("workload_identity.token_file"),
+                            "missing, and AZURE_FEDERATED_TOKEN_FILE is not set (the workload identity webhook sets it on labelled pods)".to_string(),
+                        );
+                        return None;
+                    }
+                },
+            };
+            // The file is read for every token request; at start it must at least exist.
+            if let Err(e) = std::fs::metadata(&token_file) {
+                p.add(
+                    &sub("workload_identity.token_file"),
+                    format!("cannot read {}: {e}", token_file.display()),
+                );
+                return None;
+            }
+            Some(Auth::WorkloadIdentity {
+                client_id: client_id?,
+                token_file,
+            })
+        }
+        Kind::ManagedIdentity => {
+            let client_id = match a.managed_identity.and_then(|m| m.client_id) {
+                None => None,
+                Some(id) => Some(p.guid(
+                    &sub("managed_identity.client_id"),
+                    &id,
+                    "a user-assigned managed identity's client id",
+                )?),
+            };
+            Some(Auth::ManagedIdentity { client_id })
+        }
+    }
+}
+
+/// Loads a PEM certificate and its key, as (the key that is at fault, what is wrong).
+fn load_pem_certificate(
+    cert_file: &Path,
+    key_file: Option<&Path>,
+) -> Result<ClientCertificate, (&'static str, String)> {
+    let cert_pem = std::fs::read(cert_file).map_err(|e| {
+        let message = format!("cannot read {}: {e}", cert_file.display());
+        ("certificate_file", message)
+    })?;
+    let key_pem = match key_file {
+        None => cert_pem.clone(),
+        Some(f) => std::fs::read(f).map_err(|e| {
+            let message = format!("cannot read {}: {e}", f.display());
+            ("private_key_file", message)
+        })?,
+    };
+    ClientCertificate::from_pem(&cert_pem, &key_pem).map_err(|e| match (e.part, key_file) {
+        (Part::Key, Some(f)) => ("private_key_file", format!("{} {e}", f.display())),
+        _ => ("certificate_file", format!("{} {e}", cert_file.display())),
+    })
+}
+
 struct Problems<'a>(&'a mut Vec<Problem>);
 
 impl Problems<'_> {
@@ -493,6 +853,32 @@ impl Problems<'_> {
             key: key.to_string(),
             message,
         });
+    }
+
+    /// A GUID in lower case, or a problem naming `what` it should be.
+    fn guid(&mut self, key: &str, value: &str, what: &str) -> Option<String> {
+        let id = value.trim().to_ascii_lowercase();
+        if is_guid(&id) {
+            Some(id)
+        } else {
+            self.add(key, format!("{value:?} is not {what}; expected a GUID"));
+            None
+        }
+    }
+
+    /// A secret from the environment variable `name` (never echoed).
+    fn env_secret(&mut self, key: &str, name: &str, env: EnvLookup<'_>) -> Option<SecretString> {
+        match env(name) {
+            Some(v) if !v.trim().is_empty() => Some(SecretString::new(v)),
+            Some(_) => {
+                self.add(key, format!("the environment variable {name} is empty"));
+                None
+            }
+            None => {
+                self.add(key, format!("the environment variable {name} is not set"));
+                None
+            }
+        }
     }
 
     fn duration(&mut self, key: &str, value: Option<&str>, default: &str) -> Duration {
@@ -530,7 +916,9 @@ pub fn no_tenants_message() -> &'static str {
     "no tenant is configured: write a config file with at least one entry under `tenants:` \
      (tenant_id and auth.client_id + auth.client_secret_file of an app registration with \
      read permissions; see the README, \"Configuration\") and pass it with --config.file, \
-     or run with --demo to see the exporter against a simulated tenant"
+     or set AZURE_TENANT_ID, AZURE_CLIENT_ID and one of AZURE_CLIENT_SECRET, \
+     AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE for a single tenant \
+     (README, \"Credentials\"), or run with --demo to see the exporter against a simulated tenant"
 }
 
 fn with_slash(mut u: Url) -> Url {
@@ -644,6 +1032,72 @@ mod tests {
         })
         .sum();
         assert_eq!(per_hour, 280);
+    }
+
+    #[test]
+    fn azure_sdk_variables_make_a_one_tenant_config() {
+        let token =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/client-secret.txt");
+        let token = token.to_string_lossy().into_owned();
+        let vars = |extra: &[(&str, &str)]| {
+            let mut v: Vec<(String, String)> = vec![
+                (
+                    "AZURE_TENANT_ID".into(),
+                    "4F1C7D55-2A8E-4C3B-9D61-0B5E8A7F3C21".into(),
+                ),
+                (
+                    "AZURE_CLIENT_ID".into(),
+                    "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b".into(),
+                ),
+            ];
+            v.extend(extra.iter().map(|(k, x)| (k.to_string(), x.to_string())));
+            move |name: &str| v.iter().find(|(k, _)| k == name).map(|(_, x)| x.clone())
+        };
+        let env = vars(&[
+            ("AZURE_CLIENT_SECRET", "s3cret"),
+            ("AZURE_FEDERATED_TOKEN_FILE", &token),
+        ]);
+        let c = Config::from_azure_env(&env).unwrap().unwrap();
+        assert_eq!(c.tenants.len(), 1);
+        assert_eq!(
+            c.tenants[0].tenant_id,
+            "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21"
+        );
+        let Auth::ClientSecret { client_id, secret } = &c.tenants[0].auth else {
+            panic!("a secret comes first, as in the Azure SDKs");
+        };
+        assert_eq!(
+            (client_id.as_str(), secret.expose()),
+            ("9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b", "s3cret")
+        );
+        assert_eq!(
+            c.graph.authority_host.as_str(),
+            "https://login.microsoftonline.com/"
+        );
+
+        let env = vars(&[
+            ("AZURE_FEDERATED_TOKEN_FILE", &token),
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
+        ]);
+        let c = Config::from_azure_env(&env).unwrap().unwrap();
+        let Auth::WorkloadIdentity { token_file, .. } = &c.tenants[0].auth else {
+            panic!("workload identity expected");
+        };
+        assert_eq!(token_file, Path::new(&token));
+        assert_eq!(
+            c.graph.authority_host.as_str(),
+            "https://login.microsoftonline.us/"
+        );
+
+        let env = vars(&[("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent/app.pfx")]);
+        let err = Config::from_azure_env(&env)
+            .unwrap()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "<environment: AZURE_TENANT_ID, AZURE_CLIENT_ID, ...>: 1 problem(s):\n  tenants[0].auth.pkcs12_file: cannot read /nonexistent/app.pfx: No such file or directory (os error 2)");
+
+        // Without a credential variable there is nothing to run.
+        assert!(Config::from_azure_env(&vars(&[])).is_none());
     }
 
     #[test]

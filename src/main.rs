@@ -67,8 +67,24 @@ async fn async_main(cli: Cli) -> ExitCode {
         return run_demo(&cli, shutdown).await;
     }
     let Some(path) = &cli.config_file else {
-        eprintln!("intune-exporter: {}", config::no_tenants_message());
-        return ExitCode::from(EXIT_CONFIG);
+        // A container with the Azure SDK's standard variables needs no config file.
+        return match Config::from_azure_env(&config::process_env) {
+            Some(Ok(config)) => {
+                tracing::info!(
+                    tenant_id = %config.tenants.first().map_or("", |t| t.tenant_id.as_str()),
+                    "no --config.file: reading the tenant named by AZURE_TENANT_ID and AZURE_CLIENT_ID"
+                );
+                run(config, &cli, shutdown).await
+            }
+            Some(Err(err)) => {
+                eprintln!("{err}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+            None => {
+                eprintln!("intune-exporter: {}", config::no_tenants_message());
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
     };
     match Config::load(path) {
         Ok(config) => run(config, &cli, shutdown).await,

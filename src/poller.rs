@@ -57,9 +57,12 @@ async fn poll_loop(
     loop {
         let span =
             tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
-        poll_once(slot, client, settings.timeout)
-            .instrument(span)
-            .await;
+        // A poll can wait minutes (Retry-After, an unreachable authority); shutdown must not.
+        // Dropping it mid-way is safe: it only sends GETs and publishes at the very end.
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = poll_once(slot, client, settings.timeout).instrument(span) => {}
+        }
         next += interval;
         let wake = next + offset;
         tokio::select! {
@@ -111,6 +114,13 @@ pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
 }
 
 fn log_failure(slot: &Slot, err: &GraphError) {
+    if let GraphError::Token(_) = err {
+        tracing::warn!(
+            error = %err,
+            "poll failed: signing in to the tenant failed; the AADSTS code says why (README, \"Credentials\")"
+        );
+        return;
+    }
     match err.status() {
         Some(403) => tracing::warn!(
             error = %err,

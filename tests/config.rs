@@ -25,7 +25,7 @@ fn check(file: &str) -> (i32, String, String) {
 fn invalid_configs_exit_2_naming_every_problem() {
     let dir = common::root().join("tests/fixtures/config/invalid");
     let files = common::files_in(&dir);
-    assert_eq!(files.len(), 6);
+    assert_eq!(files.len(), 7);
     for file in files {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
         let rel = format!("tests/fixtures/config/invalid/{name}.yaml");
@@ -55,6 +55,8 @@ fn without_any_config_the_exporter_refuses_to_start_and_mentions_demo() {
     let out = Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
         .env_remove("INTUNE_EXPORTER_CONFIG_FILE")
         .env_remove("INTUNE_EXPORTER_DEMO")
+        .env_remove("AZURE_TENANT_ID")
+        .env_remove("AZURE_CLIENT_ID")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

@@ -7,14 +7,14 @@ use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
 use intune_exporter::graph::auth::{Authority, EntraCredential};
 use intune_exporter::graph::client::RetryPolicy;
+use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::{GraphClient, GraphMetrics};
 use intune_exporter::health::Thresholds;
-use intune_exporter::metrics::catalog::GRAPH_REQUESTS;
 use intune_exporter::poller::poll_once;
 use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::sources::{Options, Source};
 use intune_exporter::state::State;
-use prometheus::{IntCounterVec, Opts};
+use prometheus::IntCounterVec;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,11 +50,8 @@ async fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
         http.clone(),
     )
     .unwrap();
-    let requests = IntCounterVec::new(
-        Opts::new(GRAPH_REQUESTS.name, GRAPH_REQUESTS.help),
-        GRAPH_REQUESTS.labels,
-    )
-    .unwrap();
+    let metrics = GraphMetrics::new().unwrap();
+    let requests = metrics.requests.clone();
     let retry = RetryPolicy {
         max_attempts: 2,
         base_backoff: Duration::from_millis(10),
@@ -65,9 +62,8 @@ async fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
         root,
         TENANT.to_string(),
         Arc::new(token),
-        GraphMetrics {
-            requests: requests.clone(),
-        },
+        Arc::new(Limiter::documented()),
+        metrics,
         retry,
     );
     (client, requests)

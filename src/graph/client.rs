@@ -2,9 +2,11 @@
 
 use super::auth::TokenSource;
 use super::error::{chain, GraphError};
+use super::limiter::Limiter;
 use super::odata::{decode, Page, Raw, Request, Shape};
+use crate::metrics::catalog::{GRAPH_REQUESTS, GRAPH_REQUEST_DURATION, GRAPH_THROTTLED};
 use chrono::{DateTime, Utc};
-use prometheus::IntCounterVec;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
 use reqwest::StatusCode;
 use std::sync::Arc;
@@ -16,6 +18,42 @@ use url::Url;
 pub struct GraphMetrics {
     /// `intune_exporter_graph_requests_total{tenant_id,source,code}`.
     pub requests: IntCounterVec,
+    /// `intune_exporter_graph_throttled_total{tenant_id}`.
+    pub throttled: IntCounterVec,
+    /// `intune_exporter_graph_request_duration_seconds{tenant_id,source}`.
+    pub duration: HistogramVec,
+}
+
+/// Buckets for one Graph request: Graph answers in 50 ms to a few seconds; beyond 30 s the
+/// request timeout has usually struck.
+const DURATION_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+impl GraphMetrics {
+    /// New, unregistered instruments, as the catalog declares them.
+    pub fn new() -> prometheus::Result<Self> {
+        Ok(Self {
+            requests: IntCounterVec::new(
+                Opts::new(GRAPH_REQUESTS.name, GRAPH_REQUESTS.help),
+                GRAPH_REQUESTS.labels,
+            )?,
+            throttled: IntCounterVec::new(
+                Opts::new(GRAPH_THROTTLED.name, GRAPH_THROTTLED.help),
+                GRAPH_THROTTLED.labels,
+            )?,
+            duration: HistogramVec::new(
+                HistogramOpts::new(GRAPH_REQUEST_DURATION.name, GRAPH_REQUEST_DURATION.help)
+                    .buckets(DURATION_BUCKETS.to_vec()),
+                GRAPH_REQUEST_DURATION.labels,
+            )?,
+        })
+    }
+
+    /// Registers every instrument with `registry`.
+    pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        registry.register(Box::new(self.requests.clone()))?;
+        registry.register(Box::new(self.throttled.clone()))?;
+        registry.register(Box::new(self.duration.clone()))
+    }
 }
 
 /// How often and how long to retry a throttled or failed request.
@@ -49,6 +87,7 @@ pub struct GraphClient {
     root: Url,
     tenant_id: String,
     token: Arc<dyn TokenSource>,
+    limiter: Arc<Limiter>,
     metrics: GraphMetrics,
     retry: RetryPolicy,
 }
@@ -60,11 +99,13 @@ enum Fetched {
 
 impl GraphClient {
     /// A client for `tenant_id` whose requests go to `root` (e.g. `https://graph.microsoft.com/`).
+    /// Every request first passes `limiter`, the tenant's share of Graph's limits.
     pub fn new(
         http: reqwest::Client,
         root: Url,
         tenant_id: String,
         token: Arc<dyn TokenSource>,
+        limiter: Arc<Limiter>,
         metrics: GraphMetrics,
         retry: RetryPolicy,
     ) -> Self {
@@ -73,6 +114,7 @@ impl GraphClient {
             root,
             tenant_id,
             token,
+            limiter,
             metrics,
             retry,
         }
@@ -150,20 +192,24 @@ impl GraphClient {
 
     async fn get_json(&self, source: &str, path: &str, url: Url) -> Result<Fetched, GraphError> {
         let mut attempt = 0;
+        let mut refreshed = false;
         loop {
             attempt += 1;
             let last = attempt >= self.retry.max_attempts;
             let token = self.token.token().await?;
+            self.limiter.acquire(path).await;
+            let started = tokio::time::Instant::now();
             let sent = self
                 .http
                 .get(url.clone())
-                .bearer_auth(token)
+                .bearer_auth(&token)
                 .header(ACCEPT, "application/json")
                 .send()
                 .await;
             let response = match sent {
                 Ok(r) => r,
                 Err(err) => {
+                    self.observe(source, started);
                     self.count(source, "error");
                     if last || !(err.is_timeout() || err.is_connect() || err.is_request()) {
                         return Err(GraphError::Transport {
@@ -180,13 +226,16 @@ impl GraphClient {
             let status = response.status();
             self.count(source, status.as_str());
             if status == StatusCode::NOT_FOUND {
+                self.observe(source, started);
                 return Ok(Fetched::NotFound);
             }
             let retry_after = retry_after(response.headers(), Utc::now());
             let body = response.bytes().await.map_err(|e| GraphError::Transport {
                 path: path.to_string(),
                 message: chain(&e),
-            })?;
+            });
+            self.observe(source, started);
+            let body = body?;
             if status.is_success() {
                 return serde_json::from_slice(&body)
                     .map(Fetched::Found)
@@ -196,14 +245,40 @@ impl GraphClient {
                     });
             }
             let error = status_error(path, status, &body, retry_after);
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                // The cached token was still within its lifetime but Graph refused it (revoked,
+                // or the app's roles changed). Get one new token and try once more; a second
+                // 401 is a real failure.
+                refreshed = true;
+                tracing::debug!(path, "Graph refused the token; getting a new one");
+                self.token.invalidate(&token);
+                continue;
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                self.metrics
+                    .throttled
+                    .with_label_values(&[self.tenant_id.as_str()])
+                    .inc();
+            }
             if last || !retryable(status) {
                 return Err(error);
             }
             // Graph asks clients to wait exactly Retry-After on 429 and 503; without one,
             // back off exponentially with jitter (throttling guidance, concepts/throttling.md).
-            let wait = retry_after
-                .unwrap_or_else(|| self.backoff(attempt))
-                .min(self.retry.max_wait);
+            // A Retry-After holds back every request of the tenant: they all count against the
+            // same limit.
+            let wait = match retry_after {
+                Some(ra) => {
+                    let wait = ra.min(self.retry.max_wait);
+                    self.limiter.pause(wait);
+                    wait
+                }
+                None => {
+                    let wait = self.backoff(attempt);
+                    tokio::time::sleep(wait).await;
+                    wait
+                }
+            };
             tracing::debug!(
                 path,
                 attempt,
@@ -211,8 +286,14 @@ impl GraphClient {
                 wait_seconds = wait.as_secs_f64(),
                 "retrying Graph request"
             );
-            tokio::time::sleep(wait).await;
         }
+    }
+
+    fn observe(&self, source: &str, started: tokio::time::Instant) {
+        self.metrics
+            .duration
+            .with_label_values(&[self.tenant_id.as_str(), source])
+            .observe(started.elapsed().as_secs_f64());
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

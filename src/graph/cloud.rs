@@ -91,6 +91,15 @@ mod tests {
             "https://login.microsoftonline.us"
         );
         assert_eq!(
+            Cloud::China.graph_root(),
+            "https://microsoftgraph.chinacloudapi.cn"
+        );
+        assert_eq!(
+            Cloud::China.authority_host(),
+            "https://login.chinacloudapi.cn"
+        );
+        assert_eq!(Cloud::UsGov.graph_root(), "https://graph.microsoft.us");
+        assert_eq!(
             "gcc".parse::<Cloud>().unwrap_err(),
             "unknown cloud \"gcc\", expected one of public, usgov, usgov_dod, china"
         );

@@ -2,13 +2,17 @@
 //!
 //! No other module sends a request to Graph or to the login authority. Sources describe what to
 //! fetch (a path and the properties to `$select`); this module owns how: tokens, paging through
-//! `@odata.nextLink`, retries with `Retry-After`, and turning failures into [`GraphError`]s that
+//! `@odata.nextLink`, retries with `Retry-After`, a client-side limiter per tenant under
+//! Microsoft's documented limits, and turning failures into [`GraphError`]s that
 //! tell the operator what to do. Base URLs and trust roots are configuration, never test hooks.
 
 pub mod auth;
+pub mod certificate;
 pub mod client;
 pub mod cloud;
 pub mod error;
+pub mod federated;
+pub mod limiter;
 pub mod odata;
 
 pub use auth::TokenSource;

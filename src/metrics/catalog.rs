@@ -197,6 +197,23 @@ family!(
 family!(GRAPH_REQUESTS, "intune_exporter_graph_requests_total", Counter, Instrument,
     ["tenant_id", "source", "code"],
     "HTTP requests sent to Microsoft Graph, by response status code (\"error\" when no response arrived).");
+family!(GRAPH_THROTTLED, "intune_exporter_graph_throttled_total", Counter, Instrument,
+    ["tenant_id"],
+    "Answers 429 Too Many Requests from Microsoft Graph; every request of the tenant then waits for their Retry-After.");
+family!(
+    GRAPH_REQUEST_DURATION,
+    "intune_exporter_graph_request_duration_seconds",
+    Histogram,
+    Instrument,
+    ["tenant_id", "source"],
+    "Time from sending a Graph request to reading its whole answer, in seconds (retries are separate requests)."
+);
+family!(LIMITER_WAIT, "intune_exporter_graph_limiter_wait_seconds_total", Counter, Instrument,
+    ["tenant_id"],
+    "Seconds Graph requests of the tenant waited for the client-side rate limiter (Microsoft's documented limits) or for a Retry-After.");
+family!(CREDENTIAL_EXPIRY, "intune_exporter_credential_expiry_timestamp_seconds", Gauge, Instrument,
+    ["tenant_id"],
+    "When the certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; only for certificate credentials.");
 
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
@@ -223,6 +240,10 @@ pub static ALL: &[&FamilyDef] = &[
     &SOURCE_LAST_SUCCESS,
     &SOURCE_DURATION,
     &GRAPH_REQUESTS,
+    &GRAPH_THROTTLED,
+    &GRAPH_REQUEST_DURATION,
+    &LIMITER_WAIT,
+    &CREDENTIAL_EXPIRY,
 ];
 
 /// The `process_*` families exported on Linux by the `prometheus` crate's process collector.

@@ -11,7 +11,8 @@
 //! - `tls`: the throw-away CA and server certificate.
 //! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
 //! - `router`: dispatch to the token endpoint or Graph, and the request log.
-//! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials.
+//! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials (secret, certificate
+//!   assertion, federated token), and `GET /msi/token`, the App Service managed identity endpoint.
 //! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources.
 //! - `odata`: `$select`, paging and `@odata.context`, as pure functions.
 //! - `state`: tenants, tokens, remaining faults, recorded requests.
@@ -20,8 +21,9 @@
 //! # What it does not simulate
 //!
 //! `$filter`, `$orderby`, `$top` and `$expand` are ignored (the exporter filters client-side);
-//! the token URL takes the tenant GUID, not a domain; HTTP Basic client authentication and
-//! `client_assertion` are not accepted yet.
+//! the token URL takes the tenant GUID, not a domain; HTTP Basic client authentication is not
+//! accepted; federated tokens are compared exactly, not verified against an issuer; the VM
+//! instance metadata endpoint (IMDS, fixed at 169.254.169.254) cannot be simulated on loopback.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -152,6 +154,17 @@ impl Simulator {
     /// `delay` fault, say) appears once it is answered or its client leaves.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
+    }
+
+    /// Every access token issued so far (token endpoint and `/msi/token`), in order. Test
+    /// tooling: lets a test check that no log line shows one.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.issued_tokens()
+    }
+
+    /// Every `client_assertion` received so far (signed JWTs and federated tokens), in order.
+    pub fn received_assertions(&self) -> Vec<String> {
+        self.state.received_assertions()
     }
 
     /// Stops accepting, lets in-flight requests finish (pending delays end at once) and waits

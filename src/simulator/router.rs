@@ -44,6 +44,7 @@ pub(crate) async fn handle(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let handled = match segments.as_slice() {
         [tenant, "oauth2", "v2.0", "token"] => token::handle(&state, tenant, request).await,
+        ["msi", "token"] => token::managed_identity(&state, &request),
         ["v1.0" | "beta", _, ..] => graph::handle(&state, request, path.trim_matches('/')).await,
         _ => Handled {
             tenant_id: None,

@@ -8,7 +8,15 @@
 //! tenants:
 //!   - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21   # GUID, also the {tenant} of the token URL
 //!     client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b   # GUID
-//!     client_secret: demo-secret-not-for-production
+//!     client_secret: demo-secret-not-for-production   # a credential the token endpoint accepts;
+//!     certificate: |                       # a tenant needs at least one of these four
+//!       -----BEGIN CERTIFICATE-----        # the app's certificate: client assertions signed by its
+//!       ...                                # key verify (PS256 + x5t#S256 or RS256 + x5t, aud, iss,
+//!       -----END CERTIFICATE-----          # sub, nbf, exp)
+//!     federated_tokens: [eyJ...]           # exact federated (workload identity) assertions accepted
+//!     managed_identity:                    # answers GET /msi/token like App Service's IDENTITY_ENDPOINT
+//!       identity_header: local-secret      # the X-IDENTITY-HEADER value required
+//!       client_id: 5d1c...                 # optional: a user-assigned identity; absent = system-assigned
 //!     token_lifetime: 1h     # optional, default 1h; expires_in is one second less, like Entra (3599)
 //!     page_size: 100         # optional, default 100; longer collections are paged with @odata.nextLink
 //!     latency: 0s            # optional, default 0s; added to every Graph response of this tenant
@@ -96,6 +104,9 @@ pub struct TenantScenario {
     tenant_id: String,
     client_id: String,
     client_secret: Secret,
+    pub(crate) certificate: Option<AppCertificate>,
+    pub(crate) federated_tokens: Vec<Secret>,
+    pub(crate) managed_identity: Option<ManagedIdentity>,
     pub(crate) token_lifetime: Duration,
     pub(crate) page_size: usize,
     pub(crate) latency: Duration,
@@ -149,10 +160,50 @@ impl TenantScenario {
         &self.client_id
     }
 
-    /// The client secret the token endpoint accepts. Never log it.
+    /// The client secret the token endpoint accepts (empty when the tenant has none). Never log it.
     pub fn client_secret(&self) -> &str {
         &self.client_secret.0
     }
+}
+
+/// An app registration's certificate, as the token endpoint needs it to check assertions.
+#[derive(Debug, Clone)]
+pub(crate) struct AppCertificate {
+    /// base64url SHA-1 of the DER certificate (`x5t`).
+    pub(crate) x5t: String,
+    /// base64url SHA-256 of the DER certificate (`x5t#S256`).
+    pub(crate) x5t_s256: String,
+    /// The RSAPublicKey DER of the certificate's key.
+    pub(crate) public_key: Vec<u8>,
+}
+
+/// A managed identity the `/msi/token` endpoint hands tokens to.
+#[derive(Debug, Clone)]
+pub(crate) struct ManagedIdentity {
+    pub(crate) identity_header: Secret,
+    pub(crate) client_id: Option<String>,
+}
+
+fn app_certificate(pem: &str, key: &str) -> Result<AppCertificate, KeyError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let der = rustls_pemfile::certs(&mut pem.as_bytes())
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| {
+            key_error(
+                key,
+                "expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            )
+        })?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| key_error(key, format!("the certificate does not parse: {e}")))?;
+    let digest = |alg| URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(alg, &der));
+    Ok(AppCertificate {
+        x5t: digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY),
+        x5t_s256: digest(&aws_lc_rs::digest::SHA256),
+        public_key: parsed.public_key().subject_public_key.data.to_vec(),
+    })
 }
 
 /// A secret whose `Debug` does not print it, so a scenario can be debug-printed safely.
@@ -263,7 +314,14 @@ struct RawScenario {
 struct RawTenant {
     tenant_id: String,
     client_id: String,
-    client_secret: String,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    certificate: Option<String>,
+    #[serde(default)]
+    federated_tokens: Vec<String>,
+    #[serde(default)]
+    managed_identity: Option<RawManagedIdentity>,
     #[serde(default)]
     token_lifetime: Option<String>,
     #[serde(default)]
@@ -274,6 +332,14 @@ struct RawTenant {
     resources: BTreeMap<String, Value>,
     #[serde(default)]
     faults: Vec<RawFaultScript>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManagedIdentity {
+    identity_header: String,
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -346,12 +412,50 @@ impl RawTenant {
                 ));
             }
         }
-        if self.client_secret.is_empty() {
+        if self.client_secret.as_deref() == Some("") {
             return Err(key_error(
                 format!("{key}.client_secret"),
                 "must not be empty",
             ));
         }
+        if self.client_secret.is_none()
+            && self.certificate.is_none()
+            && self.federated_tokens.is_empty()
+            && self.managed_identity.is_none()
+        {
+            return Err(key_error(
+                key,
+                "needs a credential: client_secret, certificate, federated_tokens or managed_identity",
+            ));
+        }
+        let certificate = self
+            .certificate
+            .as_deref()
+            .map(|pem| app_certificate(pem, &format!("{key}.certificate")))
+            .transpose()?;
+        let managed_identity = match self.managed_identity {
+            None => None,
+            Some(m) => {
+                if m.identity_header.is_empty() {
+                    return Err(key_error(
+                        format!("{key}.managed_identity.identity_header"),
+                        "must not be empty",
+                    ));
+                }
+                if let Some(id) = &m.client_id {
+                    if !is_guid(id) {
+                        return Err(key_error(
+                            format!("{key}.managed_identity.client_id"),
+                            format!("{id:?} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"),
+                        ));
+                    }
+                }
+                Some(ManagedIdentity {
+                    identity_header: Secret(m.identity_header),
+                    client_id: m.client_id,
+                })
+            }
+        };
         let token_lifetime = optional_duration(
             self.token_lifetime.as_deref(),
             DEFAULT_TOKEN_LIFETIME,
@@ -406,7 +510,10 @@ impl RawTenant {
         Ok(TenantScenario {
             tenant_id: self.tenant_id,
             client_id: self.client_id,
-            client_secret: Secret(self.client_secret),
+            client_secret: Secret(self.client_secret.unwrap_or_default()),
+            certificate,
+            federated_tokens: self.federated_tokens.into_iter().map(Secret).collect(),
+            managed_identity,
             token_lifetime,
             page_size,
             latency,
@@ -757,6 +864,37 @@ mod tests {
             err,
             "scenario <inline scenario>: tenants[0].tenant_id: \"contoso\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
         );
+    }
+
+    #[test]
+    fn credentials_other_than_a_secret() {
+        let base = "tenants:\n  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b\n";
+        let parse = |extra: &str| Scenario::from_yaml(&format!("{base}{extra}"));
+        let s = parse("    federated_tokens: [abc]\n    managed_identity: {identity_header: h}\n")
+            .unwrap();
+        let t = &s.tenants()[0];
+        assert_eq!(t.client_secret(), "");
+        assert_eq!(format!("{:?}", t.federated_tokens), "[***]");
+        assert_eq!(
+            format!("{:?}", t.managed_identity),
+            "Some(ManagedIdentity { identity_header: ***, client_id: None })"
+        );
+        for (extra, expected) in [
+            (
+                "",
+                "scenario <inline scenario>: tenants[0]: needs a credential: client_secret, certificate, federated_tokens or managed_identity",
+            ),
+            (
+                "    certificate: not a pem\n",
+                "scenario <inline scenario>: tenants[0].certificate: expected a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            ),
+            (
+                "    managed_identity: {identity_header: h, client_id: x}\n",
+                "scenario <inline scenario>: tenants[0].managed_identity.client_id: \"x\" is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+            ),
+        ] {
+            assert_eq!(parse(extra).unwrap_err().to_string(), expected);
+        }
     }
 
     #[test]

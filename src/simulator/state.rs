@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::scenario::{Fault, Resource, Scenario, Secret, TenantScenario};
+use super::scenario::{
+    AppCertificate, Fault, ManagedIdentity, Resource, Scenario, Secret, TenantScenario,
+};
 use super::RecordedRequest;
 
 /// A tenant with its resources resolved against the anchor.
@@ -20,6 +22,9 @@ pub(crate) struct LiveTenant {
     pub(crate) tenant_id: String,
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
+    pub(crate) certificate: Option<AppCertificate>,
+    pub(crate) federated_tokens: Vec<Secret>,
+    pub(crate) managed_identity: Option<ManagedIdentity>,
     pub(crate) token_lifetime: Duration,
     pub(crate) page_size: usize,
     pub(crate) latency: Duration,
@@ -57,6 +62,10 @@ pub(crate) struct SimState {
     pub(crate) cancel: CancellationToken,
     provider: Arc<CryptoProvider>,
     tokens: Mutex<HashMap<String, IssuedToken>>,
+    /// Every token issued, in order, for tests that check no log line shows one.
+    issued: Mutex<Vec<String>>,
+    /// Every client assertion received, for the same tests.
+    assertions: Mutex<Vec<String>>,
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
@@ -94,6 +103,8 @@ impl SimState {
             cancel,
             provider,
             tokens: Mutex::new(HashMap::new()),
+            issued: Mutex::new(Vec::new()),
+            assertions: Mutex::new(Vec::new()),
             faults: Mutex::new(faults),
             requests: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -118,6 +129,7 @@ impl SimState {
         let mut bytes = [0u8; 32];
         self.provider.secure_random.fill(&mut bytes).ok()?;
         let token = base64url(&bytes);
+        lock(&self.issued).push(token.clone());
         lock(&self.tokens).insert(
             token.clone(),
             IssuedToken {
@@ -126,6 +138,18 @@ impl SimState {
             },
         );
         Some(token)
+    }
+
+    pub(crate) fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.issued).clone()
+    }
+
+    pub(crate) fn record_assertion(&self, assertion: &str) {
+        lock(&self.assertions).push(assertion.to_string());
+    }
+
+    pub(crate) fn received_assertions(&self) -> Vec<String> {
+        lock(&self.assertions).clone()
     }
 
     pub(crate) fn check_token(&self, token: &str) -> TokenCheck {
@@ -199,6 +223,9 @@ fn live_tenant(t: &TenantScenario, anchor: DateTime<Utc>) -> LiveTenant {
         tenant_id: t.tenant_id().to_string(),
         client_id: t.client_id().to_string(),
         client_secret: Secret(t.client_secret().to_string()),
+        certificate: t.certificate.clone(),
+        federated_tokens: t.federated_tokens.clone(),
+        managed_identity: t.managed_identity.clone(),
         token_lifetime: t.token_lifetime,
         page_size: t.page_size,
         latency: t.latency,

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::reply::{self, HttpResponse, ENTRA_JSON};
 use super::router::Handled;
+use super::scenario::AppCertificate;
 use super::scenario::{FaultOutcome, TOKEN_FAULT_PATH};
 use super::state::{LiveTenant, SimState, TenantIx};
 
@@ -48,14 +49,32 @@ fn missing_parameter(name: &str) -> EntraError {
     )
 }
 
-/// How the client proves who it is. A second kind (`client_assertion`, a signed JWT) slots in as
-/// another variant, read in [`ClientCredential::from_form`] and checked in [`ClientCredential::verify`].
+/// The only `client_assertion_type` Entra accepts.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Clock skew Entra tolerates on `nbf` and `exp`.
+const SKEW_SECONDS: i64 = 300;
+
+/// How the client proves who it is: a secret, or an assertion (a JWT signed with the app's
+/// certificate, or a federated token from another identity provider).
 enum ClientCredential {
     Secret(String),
+    Assertion(String),
 }
 
 impl ClientCredential {
     fn from_form(form: &HashMap<String, String>) -> Result<ClientCredential, EntraError> {
+        if let Some(assertion) = form.get("client_assertion") {
+            let kind = form.get("client_assertion_type").map(String::as_str);
+            if kind != Some(JWT_BEARER) {
+                return Err(entra(
+                    400,
+                    "invalid_request",
+                    50027,
+                    format!("Invalid client_assertion_type; expected '{JWT_BEARER}'."),
+                ));
+            }
+            return Ok(ClientCredential::Assertion(assertion.clone()));
+        }
         match form.get("client_secret") {
             Some(secret) => Ok(ClientCredential::Secret(secret.clone())),
             None => Err(entra(
@@ -67,9 +86,13 @@ impl ClientCredential {
         }
     }
 
-    fn verify(&self, tenant: &LiveTenant) -> Result<(), EntraError> {
+    fn verify(&self, state: &SimState, tenant: &LiveTenant) -> Result<(), EntraError> {
         match self {
-            ClientCredential::Secret(secret) if *secret == tenant.client_secret.0 => Ok(()),
+            ClientCredential::Secret(secret)
+                if !tenant.client_secret.0.is_empty() && *secret == tenant.client_secret.0 =>
+            {
+                Ok(())
+            }
             ClientCredential::Secret(_) => Err(entra(
                 401,
                 "invalid_client",
@@ -79,8 +102,116 @@ impl ClientCredential {
                     tenant.client_id
                 ),
             )),
+            ClientCredential::Assertion(assertion) => {
+                state.record_assertion(assertion);
+                if tenant.federated_tokens.iter().any(|t| t.0 == *assertion) {
+                    return Ok(());
+                }
+                match &tenant.certificate {
+                    Some(cert) => verify_signed_assertion(state, tenant, cert, assertion),
+                    None => Err(entra(
+                        400,
+                        "invalid_client",
+                        70021,
+                        "No matching federated identity record found for presented assertion.",
+                    )),
+                }
+            }
         }
     }
+}
+
+/// Checks a certificate assertion as Entra does: header (alg and thumbprint of a registered
+/// certificate), signature, then the claims.
+fn verify_signed_assertion(
+    state: &SimState,
+    tenant: &LiveTenant,
+    cert: &AppCertificate,
+    assertion: &str,
+) -> Result<(), EntraError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let invalid =
+        |code: u32, message: &str| entra(401, "invalid_client", code, message.to_string());
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return Err(invalid(
+            50027,
+            "Invalid JWT token. The token is not in JWS compact format.",
+        ));
+    };
+    let json = |part: &str| -> Option<serde_json::Value> {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+    };
+    let (Some(header_json), Some(claims_json), Ok(signature)) = (
+        json(header),
+        json(claims),
+        URL_SAFE_NO_PAD.decode(signature),
+    ) else {
+        return Err(invalid(
+            50027,
+            "Invalid JWT token. The token could not be decoded.",
+        ));
+    };
+    let (algorithm, thumbprint, expected): (
+        &dyn aws_lc_rs::signature::VerificationAlgorithm,
+        _,
+        _,
+    ) = match header_json["alg"].as_str() {
+        Some("PS256") => (
+            &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+            header_json["x5t#S256"].as_str(),
+            &cert.x5t_s256,
+        ),
+        Some("RS256") => (
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            header_json["x5t"].as_str(),
+            &cert.x5t,
+        ),
+        _ => return Err(invalid(
+            5002738,
+            "The signing algorithm of the client assertion is not supported; use PS256 or RS256.",
+        )),
+    };
+    if thumbprint != Some(expected.as_str()) {
+        return Err(invalid(
+            700027,
+            "The certificate with identifier used to sign the client assertion is not registered on application.",
+        ));
+    }
+    let signed = format!("{header}.{claims}");
+    aws_lc_rs::signature::UnparsedPublicKey::new(algorithm, &cert.public_key)
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| invalid(700027, "Client assertion failed signature validation."))?;
+    let audience = format!("{}/{}/oauth2/v2.0/token", state.base_url, tenant.tenant_id);
+    if claims_json["aud"].as_str() != Some(audience.as_str()) {
+        return Err(invalid(
+            700212,
+            &format!("No matching federated identity record found for presented assertion audience '{}'; expected '{audience}'.", claims_json["aud"]),
+        ));
+    }
+    for claim in ["iss", "sub"] {
+        if !claims_json[claim]
+            .as_str()
+            .is_some_and(|v| v.eq_ignore_ascii_case(&tenant.client_id))
+        {
+            return Err(invalid(
+                700021,
+                &format!("Client assertion application identifier doesn't match 'client_id' parameter (claim '{claim}')."),
+            ));
+        }
+    }
+    let now = Utc::now().timestamp();
+    let (Some(nbf), Some(exp)) = (claims_json["nbf"].as_i64(), claims_json["exp"].as_i64()) else {
+        return Err(invalid(700024, "Client assertion is missing nbf or exp."));
+    };
+    if nbf > now + SKEW_SECONDS || exp + SKEW_SECONDS < now || exp - nbf > 3600 {
+        return Err(invalid(
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    Ok(())
 }
 
 /// Serves one token request for the tenant named in the URL (a GUID; domains are not simulated).
@@ -244,7 +375,7 @@ fn check_request(
             format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
         ));
     }
-    ClientCredential::from_form(form)?.verify(tenant)
+    ClientCredential::from_form(form)?.verify(state, tenant)
 }
 
 /// The error a scripted status produces: the closest real Entra answer for it.
@@ -288,4 +419,68 @@ fn error_response(state: &SimState, err: &EntraError, retry_after: Option<&str>)
         reply::set_header(&mut response, "retry-after", retry_after);
     }
     response
+}
+
+/// `GET /msi/token?api-version=2019-08-01&resource=...[&client_id=...]` with `X-IDENTITY-HEADER`:
+/// the App Service / Container Apps managed identity endpoint that `IDENTITY_ENDPOINT` names.
+/// The answer's `expires_on` is a string of Unix seconds, as that endpoint sends it.
+pub(crate) fn managed_identity(state: &SimState, request: &Request<Incoming>) -> Handled {
+    let fail = |status: u16, message: &str| Handled {
+        tenant_id: None,
+        response: reply::json(
+            status,
+            ENTRA_JSON,
+            json!({"error": "invalid_request", "error_description": message}).to_string(),
+        ),
+    };
+    if request.method() != Method::GET {
+        return fail(405, "Only GET is supported.");
+    }
+    let header = request
+        .headers()
+        .get("x-identity-header")
+        .and_then(|v| v.to_str().ok());
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let client_id = query.get("client_id").map(String::as_str);
+    let found = state.tenants.iter().position(|t| {
+        t.managed_identity.as_ref().is_some_and(|m| {
+            Some(m.identity_header.0.as_str()) == header
+                && match (&m.client_id, client_id) {
+                    (None, None) => true,
+                    (Some(own), Some(asked)) => own.eq_ignore_ascii_case(asked),
+                    _ => false,
+                }
+        })
+    });
+    let Some(ix) = found else {
+        return fail(400, "Unable to load the proper Managed Identity.");
+    };
+    let resource = query
+        .get("resource")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let own = state.base_url.as_str();
+    if resource != own && resource != GRAPH_SCOPE.trim_end_matches("/.default") {
+        return fail(400, &format!("Unsupported resource '{resource}'."));
+    }
+    let tenant = &state.tenants[ix];
+    let lifetime = tenant.token_lifetime;
+    let Some(token) = state.issue_token(ix, lifetime) else {
+        return fail(500, "The random generator failed.");
+    };
+    let expires_on = Utc::now().timestamp() + lifetime.as_secs() as i64;
+    let body = json!({
+        "access_token": token,
+        "expires_on": expires_on.to_string(),
+        "resource": resource,
+        "token_type": "Bearer",
+        "client_id": tenant.managed_identity.as_ref().and_then(|m| m.client_id.clone()).unwrap_or_else(|| tenant.client_id.clone()),
+    });
+    Handled {
+        tenant_id: Some(tenant.tenant_id.clone()),
+        response: reply::json(200, ENTRA_JSON, body.to_string()),
+    }
 }

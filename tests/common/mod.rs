@@ -122,9 +122,15 @@ impl Exporter {
     /// Starts the binary with `args` (plus a loopback listen address on a free port) and waits
     /// until it logs that it listens.
     pub fn start(args: &[&str]) -> Exporter {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`Exporter::start`] with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Exporter {
         use std::io::BufRead;
         let mut child = Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
             .args(args)
+            .envs(env.iter().copied())
             .args([
                 "--web.listen-address",
                 "127.0.0.1:0",

@@ -1,0 +1,446 @@
+//! Every credential kind through the real binary, against the simulator over HTTPS: five tenants
+//! sign in with a client secret from an environment variable, a PKCS#12 certificate (RS256), a
+//! workload identity token file and managed identities (user- and system-assigned, App Service
+//! protocol), and all poll.
+//! One source of one tenant is refused with 403: its `up` is 0, the log names the permission,
+//! and every other series is untouched. At debug level, no log line shows a secret, a password,
+//! an assertion or any access token the simulator issued.
+//!
+//! Also through the binary: the Azure SDK's variables alone start it, and `HTTPS_PROXY` carries
+//! Graph and sign-in traffic through a CONNECT proxy unless `NO_PROXY` names the host.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Exporter, TempDir};
+use intune_exporter::demo;
+use intune_exporter::graph::certificate::ClientCertificate;
+use intune_exporter::simulator::{Scenario, Simulator};
+
+const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
+const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+const SECRET: &str = "e2e-secret-value-7Q~x";
+const PFX_PASSWORD: &str = "e2e-pfx-password-3k";
+const FEDERATED: &str = "eyJhbGciOiJSUzI1NiJ9.e2e-federated-token.c2ln";
+const IDENTITY_HEADER: &str = "e2e-identity-header-9f";
+const MI_CLIENT: &str = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+const TENANTS: [&str; 5] = [
+    DEMO_TENANT,
+    "20000000-0000-4000-8000-000000000002",
+    "20000000-0000-4000-8000-000000000003",
+    "20000000-0000-4000-8000-000000000004",
+    "20000000-0000-4000-8000-000000000005",
+];
+
+fn indent(pem: &str) -> String {
+    pem.lines().map(|l| format!("      {l}\n")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["intune-exporter-e2e".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+
+    // The demo tenant five times, each with its own id and credential.
+    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
+    let credentials = [
+        format!(
+            "    client_secret: {SECRET}\n    faults:\n      - path: v1.0/subscribedSkus\n        sequence: [{{status: 403}}]\n"
+        ),
+        format!("    certificate: |\n{}", indent(&cert.pem())),
+        format!("    federated_tokens: [\"{FEDERATED}\"]\n"),
+        format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n      client_id: {MI_CLIENT}\n"),
+        format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n"),
+    ];
+    let mut scenario = String::from("tenants:\n");
+    for (tenant, credential) in TENANTS.iter().zip(&credentials) {
+        scenario.push_str(&block.replacen(DEMO_TENANT, tenant, 1).replacen(
+            SECRET_LINE,
+            credential,
+            1,
+        ));
+    }
+    let sim = Simulator::start(
+        Scenario::from_yaml(&scenario).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+
+    // The certificate as a PKCS#12 archive, as Windows and Key Vault export it.
+    let pem =
+        ClientCertificate::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap();
+    let chain = p12_keystore::PrivateKeyChain::new(
+        vec![7u8; 20],
+        p12_keystore::PrivateKey::from_der(&key.serialize_der()).unwrap(),
+        [p12_keystore::Certificate::from_der(pem.der()).unwrap()],
+    );
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry("app", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    let dir = TempDir::new("credentials");
+    std::fs::write(
+        dir.0.join("app.pfx"),
+        store.writer(PFX_PASSWORD).write().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.0.join("pfx-password"), format!("{PFX_PASSWORD}\n")).unwrap();
+    std::fs::write(dir.0.join("federated-token"), FEDERATED).unwrap();
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    let config = format!(
+        "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+tenants:
+  - tenant_id: {t0}
+    auth:
+      client_id: {CLIENT}
+      client_secret_env: E2E_INTUNE_SECRET
+  - tenant_id: {t1}
+    auth:
+      client_id: {CLIENT}
+      pkcs12_file: app.pfx
+      pkcs12_password_file: pfx-password
+      assertion: rs256
+  - tenant_id: {t2}
+    auth:
+      client_id: {CLIENT}
+      workload_identity:
+        token_file: federated-token
+  - tenant_id: {t3}
+    auth:
+      managed_identity:
+        client_id: {MI_CLIENT}
+  - tenant_id: {t4}
+    auth:
+      managed_identity: {{}}
+",
+        url = sim.base_url(),
+        t0 = TENANTS[0],
+        t1 = TENANTS[1],
+        t2 = TENANTS[2],
+        t3 = TENANTS[3],
+        t4 = TENANTS[4],
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+
+    let msi = format!("{}/msi/token", sim.base_url());
+    let mut exporter = Exporter::start_with_env(
+        &[
+            "--config.file",
+            path.to_str().unwrap(),
+            "--log.level",
+            "debug",
+        ],
+        &[
+            ("E2E_INTUNE_SECRET", SECRET),
+            ("IDENTITY_ENDPOINT", &msi),
+            ("IDENTITY_HEADER", IDENTITY_HEADER),
+        ],
+    );
+    exporter.wait_ready().await;
+    let text = reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (ok, out) = common::promtool_check_metrics(&text);
+    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+
+    // Every source of every tenant is up, except the one that got 403.
+    let up: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("intune_exporter_source_up{"))
+        .collect();
+    assert_eq!(up.len(), 5 * 22, "{text}");
+    let down: Vec<&&str> = up.iter().filter(|l| l.ends_with(" 0")).collect();
+    assert_eq!(
+        down,
+        [&format!(
+            "intune_exporter_source_up{{tenant_id=\"{DEMO_TENANT}\",source=\"subscribed_skus\"}} 0"
+        )
+        .as_str()]
+    );
+    for tenant in TENANTS {
+        assert!(
+            text.contains(&format!(
+                "intune_tenant_info{{tenant_id=\"{tenant}\",tenant_name=\"Contoso\""
+            )),
+            "{tenant} polled"
+        );
+    }
+    // The certificate's own expiry, for the tenant that signs in with it.
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("intune_exporter_credential_expiry_timestamp_seconds"))
+            .collect::<Vec<_>>(),
+        [format!(
+            "intune_exporter_credential_expiry_timestamp_seconds{{tenant_id=\"{}\"}} {}",
+            TENANTS[1],
+            pem.not_after().timestamp()
+        )]
+    );
+    // One token request per tenant; the managed identities asked their own endpoint, once each
+    // (user-assigned with its client_id, system-assigned without).
+    let requests = sim.requests();
+    let token_paths: Vec<String> = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/token"))
+        .map(|r| r.path.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        token_paths,
+        [
+            format!("/{}/oauth2/v2.0/token", TENANTS[1]),
+            format!("/{}/oauth2/v2.0/token", TENANTS[2]),
+            format!("/{DEMO_TENANT}/oauth2/v2.0/token"),
+            "/msi/token".to_string(),
+        ]
+    );
+    assert!(requests
+        .iter()
+        .filter(|r| r.path.ends_with("/token"))
+        .all(|r| r.status == 200));
+    let msi: Vec<(Option<String>, Option<String>)> = requests
+        .iter()
+        .filter(|r| r.path == "/msi/token")
+        .map(|r| (r.tenant_id.clone(), r.query.clone()))
+        .collect();
+    assert_eq!(msi.len(), 2, "{msi:?}");
+    for (tenant, query) in &msi {
+        let user_assigned = query
+            .as_deref()
+            .unwrap()
+            .contains(&format!("client_id={MI_CLIENT}"));
+        let expected = if user_assigned {
+            TENANTS[3]
+        } else {
+            TENANTS[4]
+        };
+        assert_eq!(tenant.as_deref(), Some(expected), "{query:?}");
+    }
+
+    let status = exporter.terminate();
+    assert!(status.success(), "{status}");
+    let log = exporter.log();
+    // The 403 names the permission to grant, once.
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("permission=Organization.Read.All"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(
+        refused[0].contains("HTTP 403 Authorization_RequestDenied"),
+        "{}",
+        refused[0]
+    );
+    // The managed identity and the certificate credential were used.
+    assert!(log.contains("credential=managed_identity"), "{log}");
+    assert!(log.contains("credential=certificate"), "{log}");
+
+    let issued = sim.issued_tokens();
+    assert_eq!(issued.len(), 5);
+    let assertions = sim.received_assertions();
+    assert_eq!(assertions.len(), 2, "one signed JWT, one federated token");
+    let mut secrets: Vec<String> = vec![
+        SECRET.into(),
+        PFX_PASSWORD.into(),
+        FEDERATED.into(),
+        IDENTITY_HEADER.into(),
+    ];
+    secrets.extend(issued);
+    secrets.extend(assertions);
+    for secret in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log shows a secret:\n{log}"
+        );
+        assert!(!text.contains(secret.as_str()));
+    }
+    assert!(!log.to_ascii_lowercase().contains("bearer"), "{log}");
+    sim.shutdown().await;
+}
+
+#[test]
+fn azure_sdk_variables_are_enough_to_start() {
+    let dir = TempDir::new("zero-config");
+    let token = dir.0.join("token");
+    std::fs::write(&token, "t").unwrap();
+    let mut exporter = Exporter::start_with_env(
+        &[],
+        &[
+            ("AZURE_TENANT_ID", DEMO_TENANT),
+            ("AZURE_CLIENT_ID", CLIENT),
+            ("AZURE_FEDERATED_TOKEN_FILE", token.to_str().unwrap()),
+        ],
+    );
+    assert!(exporter.log().contains(&format!(
+        "message=\"no --config.file: reading the tenant named by AZURE_TENANT_ID and AZURE_CLIENT_ID\" tenant_id={DEMO_TENANT}\n"
+    )), "{}", exporter.log());
+    assert!(exporter.terminate().success());
+}
+
+/// A minimal HTTP CONNECT proxy on loopback that records each tunnel's target.
+async fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = std::sync::Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(target) = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|r| r.split_whitespace().next())
+                else {
+                    return;
+                };
+                log.lock().unwrap().push(target.to_string());
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                if client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() {
+    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("proxy");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), "demo-secret-not-for-production").unwrap();
+    // Two sources are enough to see both hosts' traffic.
+    let mut sources = String::from("sources:\n");
+    for s in intune_exporter::sources::Source::ALL {
+        if !matches!(
+            s,
+            intune_exporter::sources::Source::Apns | intune_exporter::sources::Source::VppTokens
+        ) {
+            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        }
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let target = sim.base_url().trim_start_matches("https://").to_string();
+
+    for (no_proxy, expect_tunnels) in [("", true), ("127.0.0.1", false)] {
+        let (proxy, seen) = connect_proxy().await;
+        let exporter = Exporter::start_with_env(
+            &["--config.file", path.to_str().unwrap()],
+            &[("HTTPS_PROXY", &proxy), ("NO_PROXY", no_proxy)],
+        );
+        exporter.wait_ready().await;
+        let text = reqwest::get(exporter.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with("intune_exporter_source_up{") && l.ends_with(" 1"))
+                .count(),
+            2,
+            "NO_PROXY={no_proxy:?}: {text}"
+        );
+        let tunnels = seen.lock().unwrap().clone();
+        if expect_tunnels {
+            assert!(!tunnels.is_empty(), "no CONNECT through the proxy");
+            assert!(tunnels.iter().all(|t| *t == target), "{tunnels:?}");
+        } else {
+            assert_eq!(tunnels, Vec::<String>::new());
+        }
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
+    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("wrong-secret");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    let wrong = "wrong-secret-Qx7~e2e";
+    std::fs::write(dir.0.join("secret"), wrong).unwrap();
+    let mut sources = String::from("sources:\n");
+    for s in intune_exporter::sources::Source::ALL {
+        if s != intune_exporter::sources::Source::Apns {
+            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        }
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let mut exporter = Exporter::start(&[
+        "--config.file",
+        path.to_str().unwrap(),
+        "--log.level",
+        "debug",
+    ]);
+    exporter.wait_ready().await;
+    let text = reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains(&format!(
+        "intune_exporter_source_up{{tenant_id=\"{DEMO_TENANT}\",source=\"apns\"}} 0\n"
+    )));
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    let failed: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("poll failed: signing in to the tenant failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{log}");
+    assert!(
+        failed[0].contains("the token endpoint answered HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided."),
+        "{}",
+        failed[0]
+    );
+    assert!(!log.contains(wrong), "{log}");
+    // Graph itself was never asked without a token.
+    assert!(sim.requests().iter().all(|r| r.path.ends_with("/token")));
+    sim.shutdown().await;
+}

@@ -1,0 +1,485 @@
+//! The Graph layer against the simulator over HTTPS: each credential kind obtains a token the
+//! simulator checks (a certificate assertion verified cryptographically, a federated token file
+//! re-read on every request), and Graph's faults are survived or reported as they should be:
+//! 429 with `Retry-After` holding back the whole tenant, 503, 401, malformed JSON, paging.
+
+#![allow(clippy::unwrap_used)]
+
+use intune_exporter::config::SourceSettings;
+use intune_exporter::demo;
+use intune_exporter::graph::auth::{Authority, EntraCredential};
+use intune_exporter::graph::certificate::{AssertionAlg, ClientCertificate};
+use intune_exporter::graph::client::RetryPolicy;
+use intune_exporter::graph::limiter::Limiter;
+use intune_exporter::graph::odata::Raw;
+use intune_exporter::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
+use intune_exporter::health::Thresholds;
+use intune_exporter::poller::poll_once;
+use intune_exporter::simulator::{Scenario, Simulator};
+use intune_exporter::sources::{Options, Source};
+use intune_exporter::state::State;
+use std::sync::Arc;
+use std::time::Duration;
+
+const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
+const VPP: &str = "/v1.0/deviceAppManagement/vppTokens";
+
+/// The demo tenant with its credential lines (and anything else at tenant level) replaced.
+async fn simulator(tenant_lines: &str) -> Simulator {
+    let text = demo::SCENARIO.replacen(SECRET_LINE, tenant_lines, 1);
+    Simulator::start(
+        Scenario::from_yaml(&text).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+fn faults(faults: &str) -> String {
+    format!("{SECRET_LINE}    faults:\n{faults}")
+}
+
+fn http(sim: &Simulator) -> reqwest::Client {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::builder()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
+fn authority(sim: &Simulator) -> Authority {
+    Authority {
+        host: url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
+        scope: format!("{}/.default", sim.base_url()),
+    }
+}
+
+fn secret_credential(sim: &Simulator) -> EntraCredential {
+    EntraCredential::client_secret(
+        TENANT,
+        CLIENT,
+        "demo-secret-not-for-production".to_string(),
+        &authority(sim),
+        http(sim),
+    )
+    .unwrap()
+}
+
+fn client(sim: &Simulator, token: impl TokenSource + 'static) -> (GraphClient, GraphMetrics) {
+    let metrics = GraphMetrics::new().unwrap();
+    let client = GraphClient::new(
+        http(sim),
+        url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
+        TENANT.to_string(),
+        Arc::new(token),
+        Arc::new(Limiter::documented()),
+        metrics.clone(),
+        RetryPolicy {
+            max_attempts: 2,
+            base_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+    );
+    (client, metrics)
+}
+
+fn state(sources: &[Source]) -> State {
+    let settings: Vec<SourceSettings> = sources
+        .iter()
+        .map(|&source| SourceSettings {
+            source,
+            interval: Duration::from_secs(300),
+        })
+        .collect();
+    State::new(
+        &[TENANT.to_string()],
+        &settings,
+        Thresholds::default(),
+        Options::default(),
+    )
+}
+
+/// Polls one source once and says whether it is up.
+async fn polls_up(client: &GraphClient, source: Source) -> bool {
+    let state = state(&[source]);
+    poll_once(&state.slots()[0], client, Duration::from_secs(30)).await;
+    state.slots()[0].load().up
+}
+
+fn statuses(sim: &Simulator, path: &str) -> Vec<u16> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.status)
+        .collect()
+}
+
+fn token_requests(sim: &Simulator) -> usize {
+    sim.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .count()
+}
+
+/// A fresh RSA certificate and key, PEM.
+fn certificate() -> (String, String) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["intune-exporter-test".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+fn certificate_lines(pem: &str) -> String {
+    let mut out = String::from("    certificate: |\n");
+    for line in pem.lines() {
+        out.push_str(&format!("      {line}\n"));
+    }
+    out
+}
+
+fn jwt_header(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jwt.split('.').next().unwrap())
+        .unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+#[tokio::test]
+async fn certificate_assertions_verify_in_the_simulator_with_either_algorithm() {
+    let (cert_pem, key_pem) = certificate();
+    let sim = simulator(&certificate_lines(&cert_pem)).await;
+    let cert =
+        Arc::new(ClientCertificate::from_pem(cert_pem.as_bytes(), key_pem.as_bytes()).unwrap());
+    for (alg, name, thumbprint) in [
+        (AssertionAlg::Ps256, "PS256", "x5t#S256"),
+        (AssertionAlg::Rs256, "RS256", "x5t"),
+    ] {
+        let credential = EntraCredential::certificate(
+            TENANT,
+            CLIENT,
+            Arc::clone(&cert),
+            alg,
+            &authority(&sim),
+            http(&sim),
+        )
+        .unwrap();
+        let (client, _) = client(&sim, credential);
+        assert!(polls_up(&client, Source::Apns).await, "{name}");
+        let assertion = sim.received_assertions().pop().unwrap();
+        let header = jwt_header(&assertion);
+        assert_eq!(header["alg"], name);
+        let expected = if alg == AssertionAlg::Ps256 {
+            cert.thumbprint_sha256()
+        } else {
+            cert.thumbprint_sha1()
+        };
+        assert_eq!(header[thumbprint], expected.as_str());
+    }
+    assert_eq!(sim.received_assertions().len(), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_assertion_signed_by_an_unregistered_certificate_shows_entras_error() {
+    let (registered, _) = certificate();
+    let (other_cert, other_key) = certificate();
+    let sim = simulator(&certificate_lines(&registered)).await;
+    let cert = ClientCertificate::from_pem(other_cert.as_bytes(), other_key.as_bytes()).unwrap();
+    let credential = EntraCredential::certificate(
+        TENANT,
+        CLIENT,
+        Arc::new(cert),
+        AssertionAlg::Ps256,
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let err = credential.token().await.unwrap_err();
+    let GraphError::Token(message) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.starts_with("the token endpoint answered HTTP 401: invalid_client: AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. Trace ID: "),
+        "{message}"
+    );
+    let assertion = sim.received_assertions().pop().unwrap();
+    assert!(!message.contains(&assertion));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_shows_entras_error_and_not_the_secret() {
+    let sim = simulator(SECRET_LINE).await;
+    let wrong = "not-the-secret-Zk8~q";
+    let credential = EntraCredential::client_secret(
+        TENANT,
+        CLIENT,
+        wrong.to_string(),
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let (client, _) = client(&sim, credential);
+    let err = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("getting a token failed: the token endpoint answered HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{CLIENT}'. Trace ID: ")),
+        "{err}"
+    );
+    assert!(!err.contains(wrong), "{err}");
+    // The poll fails and Graph was never asked.
+    assert!(!polls_up(&client, Source::VppTokens).await);
+    assert_eq!(statuses(&sim, VPP), Vec::<u16>::new());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_federated_token_file_is_read_again_for_every_token_request() {
+    let dir = std::env::temp_dir().join(format!("intune-exporter-wi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("azure-identity-token");
+    std::fs::write(&file, "stale-token\n").unwrap();
+    let sim = simulator("    federated_tokens: [rotated-token]\n").await;
+    let credential = EntraCredential::workload_identity(
+        TENANT,
+        CLIENT,
+        file.clone(),
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let err = credential.token().await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("getting a token failed: the token endpoint answered HTTP 400: invalid_client: AADSTS70021: No matching federated identity record found for presented assertion."),
+        "{err}"
+    );
+    // The kubelet rotates the projected token; the same credential picks the new one up.
+    std::fs::write(&file, "rotated-token\n").unwrap();
+    let (client, _) = client(&sim, credential);
+    assert!(polls_up(&client, Source::Apns).await);
+    assert_eq!(sim.received_assertions(), ["stale-token", "rotated-token"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 429, retry_after: \"2.5\"}]\n",
+    ))
+    .await;
+    let (client, metrics) = client(&sim, secret_credential(&sim));
+    let state = state(&[Source::VppTokens, Source::Apns]);
+    let [vpp, apns] = state.slots() else {
+        panic!("two slots")
+    };
+    let throttled = async {
+        poll_once(vpp, &client, Duration::from_secs(30)).await;
+    };
+    let other = async {
+        // Start the other source's poll once the client has read the 429.
+        while metrics.throttled.with_label_values(&[TENANT]).get() == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        poll_once(apns, &client, Duration::from_secs(30)).await;
+    };
+    tokio::join!(throttled, other);
+    assert!(vpp.load().up && apns.load().up);
+    let requests = sim.requests();
+    let throttled_at = requests.iter().find(|r| r.status == 429).unwrap().at;
+    let after: Vec<_> = requests
+        .iter()
+        .filter(|r| r.at > throttled_at && r.path.starts_with("/v1.0/"))
+        .collect();
+    assert_eq!(after.len(), 2, "{after:#?}");
+    for r in &after {
+        let waited = r.at - throttled_at;
+        assert!(
+            waited >= chrono::TimeDelta::milliseconds(2500),
+            "{} sent {waited} after the 429",
+            r.path
+        );
+        println!(
+            "{} sent {} ms after the 429",
+            r.path,
+            waited.num_milliseconds()
+        );
+    }
+    assert_eq!(statuses(&sim, VPP), [429, 200]);
+    assert_eq!(metrics.throttled.with_label_values(&[TENANT]).get(), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_503_is_retried_and_a_401_forces_one_new_token() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 503}, {status: 401}]\n",
+    ))
+    .await;
+    let (client, metrics) = client(&sim, secret_credential(&sim));
+    // The 503 is retried; the retry meets a 401 for a token the cache still holds: exactly
+    // one new token, then success.
+    assert!(polls_up(&client, Source::VppTokens).await);
+    assert_eq!(statuses(&sim, VPP), [503, 401, 200]);
+    assert_eq!(token_requests(&sim), 2);
+    let issued = sim.issued_tokens();
+    assert_eq!(issued.len(), 2);
+    assert_ne!(issued[0], issued[1]);
+    let count = |code: &str| {
+        metrics
+            .requests
+            .with_label_values(&[TENANT, "vpp_tokens", code])
+            .get()
+    };
+    assert_eq!((count("200"), count("401"), count("503")), (1, 1, 1));
+    assert_eq!(
+        metrics
+            .duration
+            .with_label_values(&[TENANT, "vpp_tokens"])
+            .get_sample_count(),
+        3
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_401s_for_the_same_token_fetch_one_new_token() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}]\n      - path: v1.0/deviceManagement/applePushNotificationCertificate\n        sequence: [{status: 401}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    // Warm the cache, so both polls send the same token and both meet a 401.
+    assert!(polls_up(&client, Source::DeviceManagement).await);
+    let (vpp, apns) = tokio::join!(
+        polls_up(&client, Source::VppTokens),
+        polls_up(&client, Source::Apns)
+    );
+    assert!(vpp && apns);
+    assert_eq!(statuses(&sim, VPP), [401, 200]);
+    assert_eq!(token_requests(&sim), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_second_401_in_a_row_fails_the_poll() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}, {status: 401}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    let err = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(401));
+    assert_eq!(token_requests(&sim), 2);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn three_pages_are_assembled_into_one_collection() {
+    let sim = simulator(&format!("{SECRET_LINE}    page_size: 1\n")).await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    let raw = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap();
+    let Raw::Collection(items) = raw else {
+        panic!("a collection")
+    };
+    let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "2f1a6c1e-4b8d-4e3a-9c7f-0d5b2e8a1f63",
+            "6a2e8f14-0b3d-4c97-a5e1-8d7c2b9f0e36",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04"
+        ]
+    );
+    // One token for all three pages: it is cached.
+    assert_eq!(token_requests(&sim), 1);
+    let pages: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == VPP)
+        .collect();
+    assert_eq!(pages.len(), 3);
+    // Pages 2 and 3 come from @odata.nextLink, never a $skip the client made up.
+    assert!(pages
+        .iter()
+        .all(|p| !p.query.as_deref().unwrap_or("").contains("skip=")));
+    assert!(pages[1..]
+        .iter()
+        .all(|p| p.query.as_deref().unwrap().contains("skiptoken")));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_reported_not_panicked_on() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{malformed: true}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    let err = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, GraphError::Decode { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "GET v1.0/deviceAppManagement/vppTokens: unexpected response body: EOF while parsing"
+        ),
+        "{err}"
+    );
+    // The poller marks the source down and the next poll recovers.
+    assert!(polls_up(&client, Source::VppTokens).await);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_that_times_out_is_retried() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 30s}]\n",
+    ))
+    .await;
+    let metrics = GraphMetrics::new().unwrap();
+    // One second is far beyond a loopback answer, even on a loaded machine, and far below
+    // the scripted delay.
+    let impatient = reqwest::Client::builder()
+        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let client = GraphClient::new(
+        impatient,
+        url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
+        TENANT.to_string(),
+        Arc::new(secret_credential(&sim)),
+        Arc::new(Limiter::documented()),
+        metrics.clone(),
+        RetryPolicy {
+            max_attempts: 2,
+            base_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+    );
+    assert!(polls_up(&client, Source::VppTokens).await);
+    let count = |code: &str| {
+        metrics
+            .requests
+            .with_label_values(&[TENANT, "vpp_tokens", code])
+            .get()
+    };
+    assert_eq!((count("error"), count("200")), (1, 1));
+    sim.shutdown().await;
+}
