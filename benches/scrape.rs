@@ -21,11 +21,11 @@ fn demo_data() -> Vec<(Source, SourceData)> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let scenario = demo::scenario().expect("demo scenario");
+        let (scenario, certificate) = demo::prepare().expect("demo");
         let sim = Simulator::start(scenario.clone(), "127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("simulator");
-        let config = demo::config(&sim, &scenario).expect("demo config");
+        let config = demo::config(&sim, &scenario, &certificate).expect("demo config");
         let app = intune_exporter::app::App::build(&config, "/metrics").expect("app");
         let clients = app.clients();
         let mut out = Vec::new();

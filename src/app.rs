@@ -90,6 +90,11 @@ impl App {
                     .with_label_values(&[tenant.tenant_id.as_str()])
                     .set(certificate.not_after().timestamp() as f64);
             }
+            // Start the tenant's throttle counter at 0, so the first throttle is an increase
+            // that rate() and increase() can see.
+            metrics
+                .throttled
+                .with_label_values(&[tenant.tenant_id.as_str()]);
             tracing::debug!(tenant_id = %tenant.tenant_id, credential = tenant.auth.kind(), "credential ready");
             clients.push(GraphClient::new(
                 http.clone(),

@@ -96,10 +96,10 @@ async fn async_main(cli: Cli) -> ExitCode {
 }
 
 async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
-    let scenario = match demo::scenario() {
-        Ok(s) => s,
+    let (scenario, certificate) = match demo::prepare() {
+        Ok(prepared) => prepared,
         Err(err) => {
-            tracing::error!(error = %err, "the bundled demo scenario is invalid");
+            tracing::error!(error = %err, "cannot prepare the demo");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
@@ -115,7 +115,7 @@ async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
         graph_url = %simulator.base_url(),
         "demo mode: reading the simulated tenant Contoso from the built-in Graph simulator"
     );
-    let config = match demo::config(&simulator, &scenario) {
+    let config = match demo::config(&simulator, &scenario, &certificate) {
         Ok(c) => c,
         Err(err) => {
             tracing::error!(error = %err, "the simulator's address is not a URL");

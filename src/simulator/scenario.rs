@@ -120,6 +120,28 @@ impl Scenario {
         Self::parse(text, INLINE)
     }
 
+    /// Registers `pem` as the certificate of the tenant `tenant_id`'s app, so the token endpoint
+    /// accepts assertions signed with its key (what `--demo` does with a certificate it makes).
+    pub fn register_certificate(
+        &mut self,
+        tenant_id: &str,
+        pem: &str,
+    ) -> Result<(), ScenarioError> {
+        let invalid = |key: String, message: String| ScenarioError::Invalid {
+            file: INLINE.to_string(),
+            key,
+            message,
+        };
+        let tenant = self
+            .tenants
+            .iter_mut()
+            .find(|t| t.tenant_id == tenant_id)
+            .ok_or_else(|| invalid("tenants".into(), format!("no tenant {tenant_id}")))?;
+        let cert = app_certificate(pem, "certificate").map_err(|e| invalid(e.key, e.message))?;
+        tenant.certificate = Some(cert);
+        Ok(())
+    }
+
     /// Reads, parses and validates a scenario file; errors name the file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
