@@ -119,7 +119,9 @@ def page(now):
     add('# TYPE intune_exporter_graph_throttled_total counter')
     add('# TYPE intune_exporter_graph_request_duration_seconds histogram')
     add('# TYPE intune_exporter_credential_expiry_timestamp_seconds gauge')
+    add('# TYPE intune_exporter_graph_limiter_wait_seconds_total counter')
     for t in (T1, T2):
+        add(f'intune_exporter_graph_limiter_wait_seconds_total{{tenant_id="{t}"}} {(n // 3) % 100000}')
         add(f'intune_exporter_graph_requests_total{{tenant_id="{t}",source="apns",code="200"}} {n % 100000}')
         add(f'intune_exporter_graph_requests_total{{tenant_id="{t}",source="apns",code="429"}} {(n // 7) % 100000}')
         add(f'intune_exporter_graph_throttled_total{{tenant_id="{t}"}} {(n // 7) % 100000}')

@@ -1,0 +1,447 @@
+//! The monitoring bundle against the real programs: the exporter in demo mode, Prometheus
+//! (Debian's package) scraping it with the bundled recording and alerting rules, and
+//! Alertmanager with the bundled configuration, all on loopback ports chosen at run time.
+//!
+//! Asserts that every PromQL query of every dashboard panel (and template variable) returns
+//! data for the demo tenant, that the demo's expired and expiring connectors raise exactly the
+//! expected alerts, and that those alerts reach Alertmanager's v2 API with their labels, their
+//! receiver (critical pages, warning tickets) and the inhibition of warnings by criticals.
+//!
+//! One deliberate change to the bundled rules: every `for:` hold is set to 0 in the copy that
+//! Prometheus loads, so alerts fire within seconds instead of 15 minutes. The hold durations
+//! themselves are covered by `promtool test rules` (deploy/prometheus/tests/).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Exporter, TempDir};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+
+/// A child process killed when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn spawn(program: &'static str, args: &[String], log: &Path) -> Daemon {
+    let log = std::fs::File::create(log).unwrap();
+    let child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program}: {e}; install Debian's prometheus and prometheus-alertmanager (scripts/test does)")
+        });
+    Daemon(child)
+}
+
+/// The bundled rule files with every `for:` hold set to 0.
+fn rules_without_holds(dir: &TempDir) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["recording-rules.yml", "alerts.yml"] {
+        let text =
+            std::fs::read_to_string(common::root().join("deploy/prometheus").join(name)).unwrap();
+        let rewritten: String = text
+            .lines()
+            .map(|l| {
+                if l.trim_start().starts_with("for:") {
+                    let indent = &l[..l.len() - l.trim_start().len()];
+                    format!("{indent}for: 0s\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let path = dir.0.join(name);
+        std::fs::write(&path, rewritten).unwrap();
+        out.push(path.to_string_lossy().into_owned());
+    }
+    out
+}
+
+/// Every PromQL query of every dashboard: panel targets and template-variable queries, with
+/// Grafana's variables replaced.
+fn dashboard_queries() -> Vec<(String, String)> {
+    fn walk_panels(panels: &[Value], dash: &str, out: &mut Vec<(String, String)>) {
+        for p in panels {
+            for t in p["targets"].as_array().into_iter().flatten() {
+                if let Some(expr) = t["expr"].as_str() {
+                    let title = p["title"].as_str().unwrap_or("");
+                    out.push((
+                        format!("{dash} / {title} / {}", t["refId"]),
+                        expr.to_string(),
+                    ));
+                }
+            }
+            if let Some(inner) = p["panels"].as_array() {
+                walk_panels(inner, dash, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for file in common::files_in(&common::root().join("dashboards")) {
+        if file.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let dash: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let name = dash["uid"].as_str().unwrap().to_string();
+        walk_panels(dash["panels"].as_array().unwrap(), &name, &mut out);
+        for v in dash["templating"]["list"].as_array().into_iter().flatten() {
+            if v["type"] != "query" {
+                continue;
+            }
+            let q = v["query"]["query"]
+                .as_str()
+                .or(v["query"].as_str())
+                .unwrap();
+            let inner = q
+                .strip_prefix("query_result(")
+                .and_then(|s| s.strip_suffix(')'))
+                .or_else(|| {
+                    q.strip_prefix("label_values(")
+                        .and_then(|s| s.rsplit_once(',').map(|(m, _)| m))
+                })
+                .unwrap_or(q);
+            out.push((
+                format!("{name} / variable {}", v["name"]),
+                inner.to_string(),
+            ));
+        }
+    }
+    out.into_iter()
+        .map(|(name, expr)| {
+            let mut e = expr;
+            for (var, value) in [
+                ("${tenant}", TENANT),
+                ("$tenant", TENANT),
+                ("[[tenant]]", TENANT),
+                ("$__rate_interval", "1m"),
+                ("$__interval", "15s"),
+                ("$__range", "1h"),
+            ] {
+                e = e.replace(var, value);
+            }
+            assert!(
+                !e.contains("$tenant") && !e.contains("$__") && !e.contains("${"),
+                "{name}: a variable is left in {e}"
+            );
+            (name, e)
+        })
+        .collect()
+}
+
+async fn get_json(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Waits until `url` answers 200 (a daemon's `/-/ready`).
+async fn wait_ready(client: &reqwest::Client, url: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = client.get(url).send().await {
+            if r.status() == 200 {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} never ready:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Queries Prometheus; the number of series (or 1 for a scalar) in the result.
+async fn result_size(client: &reqwest::Client, prom: &str, expr: &str) -> usize {
+    let v: Value = client
+        .get(format!("{prom}/api/v1/query"))
+        .query(&[("query", expr)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["status"], "success", "{expr}: {v}");
+    match v["data"]["resultType"].as_str() {
+        Some("vector") | Some("matrix") => v["data"]["result"].as_array().unwrap().len(),
+        _ => 1,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
+    let dir = TempDir::new("monitoring");
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+
+    let am_port = free_port();
+    let am = format!("http://127.0.0.1:{am_port}");
+    let _alertmanager = spawn(
+        "prometheus-alertmanager",
+        &[
+            format!(
+                "--config.file={}",
+                common::root()
+                    .join("deploy/alertmanager/alertmanager.yml")
+                    .display()
+            ),
+            format!("--storage.path={}", dir.0.join("am").display()),
+            format!("--web.listen-address=127.0.0.1:{am_port}"),
+            // A single instance: no gossip port.
+            "--cluster.listen-address=".to_string(),
+        ],
+        &dir.0.join("alertmanager.log"),
+    );
+
+    let rules = rules_without_holds(&dir);
+    let prom_port = free_port();
+    let prom = format!("http://127.0.0.1:{prom_port}");
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+         rule_files: [{}]\n\
+         alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+         scrape_configs:\n  - job_name: intune-exporter\n    static_configs:\n      - targets: ['{}']\n",
+        rules.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "),
+        exporter.addr
+    );
+    std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
+    let _prometheus = spawn(
+        "prometheus",
+        &[
+            format!("--config.file={}", dir.0.join("prometheus.yml").display()),
+            format!("--storage.tsdb.path={}", dir.0.join("tsdb").display()),
+            format!("--web.listen-address=127.0.0.1:{prom_port}"),
+        ],
+        &dir.0.join("prometheus.log"),
+    );
+
+    let client = reqwest::Client::new();
+    wait_ready(
+        &client,
+        &format!("{am}/-/ready"),
+        &dir.0.join("alertmanager.log"),
+    )
+    .await;
+    wait_ready(
+        &client,
+        &format!("{prom}/-/ready"),
+        &dir.0.join("prometheus.log"),
+    )
+    .await;
+    let queries = dashboard_queries();
+    assert!(
+        queries.len() >= 40,
+        "only {} dashboard queries found",
+        queries.len()
+    );
+
+    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id).
+    let expected: BTreeSet<(String, String, String, String)> = [
+        (
+            "IntuneConnectorExpired",
+            "critical",
+            "vpp_token",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
+        ),
+        (
+            "IntuneAppleVppTokenExpiring",
+            "critical",
+            "vpp_token",
+            "6a2e8f14-0b3d-4c97-a5e1-8d7c2b9f0e36",
+        ),
+        (
+            "IntuneAppleVppTokenExpiring",
+            "warning",
+            "vpp_token",
+            "6a2e8f14-0b3d-4c97-a5e1-8d7c2b9f0e36",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "critical",
+            "vpp_token",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "warning",
+            "vpp_token",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "critical",
+            "dep_token",
+            "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "warning",
+            "dep_token",
+            "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "critical",
+            "certificate_connector",
+            "7c1f5b3e-9a2d-4c60-b8e7-3f0a6d2c9b51",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "warning",
+            "certificate_connector",
+            "7c1f5b3e-9a2d-4c60-b8e7-3f0a6d2c9b51",
+        ),
+        (
+            "IntuneConnectorSyncStale",
+            "warning",
+            "managed_google_play",
+            "9d4e7b2f-8c1a-4f56-b3e0-2a6d8f1c5b47",
+        ),
+        (
+            "IntuneAppleEnrollmentTermsPending",
+            "warning",
+            "dep_token",
+            "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
+        ),
+        ("IntuneLicensesNearlyExhausted", "warning", "", ""),
+        ("IntuneServiceIncidentActive", "warning", "", ""),
+    ]
+    .iter()
+    .map(|(a, s, c, i)| (a.to_string(), s.to_string(), c.to_string(), i.to_string()))
+    .collect();
+
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut last_problem;
+    loop {
+        last_problem = String::new();
+        // 1. Every dashboard query returns data.
+        for (name, expr) in &queries {
+            if result_size(&client, &prom, expr).await == 0 {
+                last_problem.push_str(&format!("no data for {name}: {expr}\n"));
+            }
+        }
+        // 2. Alertmanager has exactly the expected alerts.
+        let mut seen = BTreeSet::new();
+        if last_problem.is_empty() {
+            let alerts = get_json(&client, &format!("{am}/api/v2/alerts")).await;
+            for a in alerts.as_array().unwrap() {
+                let l = &a["labels"];
+                let s = |k: &str| l[k].as_str().unwrap_or("").to_string();
+                seen.insert((
+                    s("alertname"),
+                    s("severity"),
+                    s("connector"),
+                    s("connector_id"),
+                ));
+            }
+            if seen != expected {
+                last_problem = format!(
+                    "alerts in Alertmanager, missing: {:#?}\nunexpected: {:#?}",
+                    expected.difference(&seen).collect::<Vec<_>>(),
+                    seen.difference(&expected).collect::<Vec<_>>()
+                );
+            }
+        }
+        if last_problem.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{last_problem}\nprometheus log:\n{}\nalertmanager log:\n{}",
+            std::fs::read_to_string(dir.0.join("prometheus.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.0.join("alertmanager.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // 3. Routing and inhibition, as Alertmanager reports them.
+    let alerts = get_json(&client, &format!("{am}/api/v2/alerts")).await;
+    for a in alerts.as_array().unwrap() {
+        let l = &a["labels"];
+        let name = l["alertname"].as_str().unwrap();
+        let severity = l["severity"].as_str().unwrap();
+        assert_eq!(l["tenant_id"], TENANT, "{a}");
+        assert_eq!(l["job"], "intune-exporter", "{a}");
+        let receivers: Vec<&str> = a["receivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        let want = if severity == "critical" {
+            "page"
+        } else {
+            "ticket"
+        };
+        assert_eq!(receivers, [want], "{name} {severity}");
+        for key in ["summary", "description", "runbook_url", "dashboard_url"] {
+            assert!(
+                a["annotations"][key]
+                    .as_str()
+                    .is_some_and(|s| !s.trim().is_empty()),
+                "{name} lacks {key}"
+            );
+        }
+        let runbook = a["annotations"]["runbook_url"].as_str().unwrap();
+        assert!(
+            runbook.ends_with(&format!("docs/runbooks.md#{}", name.to_ascii_lowercase())),
+            "{runbook}"
+        );
+        // A warning about an instance that also has a critical alert is inhibited; every
+        // other alert is active.
+        let connector_id = l["connector_id"].as_str().unwrap_or("");
+        let shadowed = severity == "warning"
+            && !connector_id.is_empty()
+            && alerts.as_array().unwrap().iter().any(|b| {
+                b["labels"]["severity"] == "critical"
+                    && b["labels"]["connector_id"] == connector_id
+                    && b["labels"]["connector"] == l["connector"]
+            });
+        let state = a["status"]["state"].as_str().unwrap();
+        let inhibited_by = a["status"]["inhibitedBy"].as_array().map_or(0, Vec::len);
+        if shadowed {
+            assert_eq!(
+                (state, inhibited_by > 0),
+                ("suppressed", true),
+                "{name} {severity} {connector_id}"
+            );
+        } else {
+            assert_eq!(state, "active", "{name} {severity} {connector_id}: {a}");
+        }
+    }
+
+    // 4. The descriptions name the tenant and the token, from the info series.
+    let expired = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["labels"]["alertname"] == "IntuneConnectorExpired")
+        .unwrap();
+    let description = expired["annotations"]["description"].as_str().unwrap();
+    assert!(
+        description.contains("of tenant Contoso (4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21)"),
+        "{description}"
+    );
+}
