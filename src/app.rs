@@ -209,29 +209,27 @@ fn credential(
 /// localhost) are plain HTTP on the host itself: no `https_only`, and never through a proxy,
 /// which could neither reach them nor be trusted with their tokens.
 fn managed_identity_client(config: &Config) -> Result<reqwest::Client, AppError> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(config.graph.request_timeout);
-    if !config.graph.extra_roots_pem.is_empty() {
-        let roots = reqwest::Certificate::from_pem_bundle(&config.graph.extra_roots_pem)
-            .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))?;
-        builder = builder.tls_certs_merge(roots);
-    }
-    builder
-        .build()
-        .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))
+    build_client(client_builder(config).no_proxy(), config)
 }
 
 /// The client for Graph and the login authority. reqwest honours `HTTPS_PROXY` (and
 /// `HTTP_PROXY`, `ALL_PROXY`) and `NO_PROXY` from the environment by default.
 fn http_client(config: &Config) -> Result<reqwest::Client, AppError> {
-    let mut builder = reqwest::Client::builder()
+    build_client(client_builder(config).https_only(true), config)
+}
+
+fn client_builder(config: &Config) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
-        .https_only(true)
         .connect_timeout(Duration::from_secs(10))
-        .timeout(config.graph.request_timeout);
+        .timeout(config.graph.request_timeout)
+}
+
+/// Adds `graph.ca_file`'s trust roots to the system's and builds the client.
+fn build_client(
+    mut builder: reqwest::ClientBuilder,
+    config: &Config,
+) -> Result<reqwest::Client, AppError> {
     if !config.graph.extra_roots_pem.is_empty() {
         let roots = reqwest::Certificate::from_pem_bundle(&config.graph.extra_roots_pem)
             .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))?;

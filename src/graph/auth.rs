@@ -236,27 +236,19 @@ impl EntraCredential {
         authority: &Authority,
         http: reqwest::Client,
     ) -> Result<Self, GraphError> {
-        let (tenant_id, client_id, authority) = (
-            tenant_id.to_string(),
-            client_id.to_string(),
-            authority.clone(),
-        );
-        let scope = authority.scope.clone();
-        let last_error = LastError::default();
-        let transport = transport(http, &last_error);
-        Self::new(
+        let client = client_id.to_string();
+        Self::with_assertion(
             "certificate",
-            scope,
-            last_error,
-            Box::new(move || {
-                let assertion = CertificateAssertion {
-                    certificate: Arc::clone(&certificate),
-                    alg,
-                    client_id: client_id.clone(),
-                    audience: authority.token_endpoint(&tenant_id),
-                };
-                assertion_credential(&tenant_id, &client_id, assertion, &authority, &transport)
-            }),
+            tenant_id,
+            client_id,
+            authority,
+            http,
+            move |audience| CertificateAssertion {
+                certificate: Arc::clone(&certificate),
+                alg,
+                client_id: client.clone(),
+                audience,
+            },
         )
     }
 
@@ -268,6 +260,32 @@ impl EntraCredential {
         authority: &Authority,
         http: reqwest::Client,
     ) -> Result<Self, GraphError> {
+        Self::with_assertion(
+            "workload_identity",
+            tenant_id,
+            client_id,
+            authority,
+            http,
+            move |_audience| FederatedTokenFile {
+                path: token_file.clone(),
+            },
+        )
+    }
+
+    /// A client-assertion credential; `assertion` makes the assertion source for the token
+    /// endpoint's URL (the audience a signed assertion names).
+    fn with_assertion<C, F>(
+        kind: &'static str,
+        tenant_id: &str,
+        client_id: &str,
+        authority: &Authority,
+        http: reqwest::Client,
+        assertion: F,
+    ) -> Result<Self, GraphError>
+    where
+        C: azure_identity::ClientAssertion + 'static,
+        F: Fn(String) -> C + Send + Sync + 'static,
+    {
         let (tenant_id, client_id, authority) = (
             tenant_id.to_string(),
             client_id.to_string(),
@@ -277,14 +295,12 @@ impl EntraCredential {
         let last_error = LastError::default();
         let transport = transport(http, &last_error);
         Self::new(
-            "workload_identity",
+            kind,
             scope,
             last_error,
             Box::new(move || {
-                let assertion = FederatedTokenFile {
-                    path: token_file.clone(),
-                };
-                assertion_credential(&tenant_id, &client_id, assertion, &authority, &transport)
+                let source = assertion(authority.token_endpoint(&tenant_id));
+                assertion_credential(&tenant_id, &client_id, source, &authority, &transport)
             }),
         )
     }
