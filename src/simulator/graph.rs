@@ -11,7 +11,6 @@ use serde_json::{json, Map, Value};
 use super::odata::{self, Query, SkipToken};
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::router::Handled;
-use super::scenario::FaultOutcome;
 use super::state::{LiveResource, LiveTenant, SimState, TokenCheck};
 
 /// Graph's error: HTTP status, `error.code` and `error.message`.
@@ -99,21 +98,13 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
         return handled(error_response(state, &ids, &err, None));
     }
 
-    let mut malformed = false;
-    if let Some(fault) = state.next_fault(tenant_ix, path) {
-        state.pause(fault.delay).await;
-        match fault.outcome {
-            FaultOutcome::Normal => {}
-            FaultOutcome::Malformed => malformed = true,
-            FaultOutcome::Status {
-                status,
-                retry_after,
-            } => {
-                let err = scripted(status, path);
-                return handled(error_response(state, &ids, &err, retry_after.as_deref()));
-            }
+    let malformed = match state.apply_next_fault(tenant_ix, path).await {
+        Ok(malformed) => malformed,
+        Err((status, retry_after)) => {
+            let err = scripted(status, path);
+            return handled(error_response(state, &ids, &err, retry_after.as_deref()));
         }
-    }
+    };
 
     let page_size = request
         .headers()

@@ -13,7 +13,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::scenario::{
-    AppCertificate, Fault, ManagedIdentity, Resource, Scenario, Secret, TenantScenario,
+    AppCertificate, Fault, FaultOutcome, ManagedIdentity, Resource, Scenario, Secret,
+    TenantScenario,
 };
 use super::RecordedRequest;
 
@@ -165,6 +166,28 @@ impl SimState {
         lock(&self.faults)
             .get_mut(&(tenant, path.to_string()))
             .and_then(VecDeque::pop_front)
+    }
+
+    /// Takes the next scripted fault of `path`, waits its delay, and says how to answer:
+    /// `Ok(malformed)` to answer as usual (with a broken body when `malformed`), or
+    /// `Err((status, retry_after))` to answer with that error status.
+    pub(crate) async fn apply_next_fault(
+        &self,
+        tenant: TenantIx,
+        path: &str,
+    ) -> Result<bool, (u16, Option<String>)> {
+        let Some(fault) = self.next_fault(tenant, path) else {
+            return Ok(false);
+        };
+        self.pause(fault.delay).await;
+        match fault.outcome {
+            FaultOutcome::Normal => Ok(false),
+            FaultOutcome::Malformed => Ok(true),
+            FaultOutcome::Status {
+                status,
+                retry_after,
+            } => Err((status, retry_after)),
+        }
     }
 
     /// A GUID-shaped id for `request-id`, trace and correlation ids. Unique, not secret, so a

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::reply::{self, HttpResponse, ENTRA_JSON};
 use super::router::Handled;
 use super::scenario::AppCertificate;
-use super::scenario::{FaultOutcome, TOKEN_FAULT_PATH};
+use super::scenario::TOKEN_FAULT_PATH;
 use super::state::{LiveTenant, SimState, TenantIx};
 
 /// Token requests are a few hundred bytes; anything much larger is not one.
@@ -261,20 +261,10 @@ async fn answer(
             "The endpoint only accepts POST requests.",
         )));
     }
-    let mut malformed = false;
-    if let Some(fault) = state.next_fault(ix, TOKEN_FAULT_PATH) {
-        state.pause(fault.delay).await;
-        match fault.outcome {
-            FaultOutcome::Normal => {}
-            FaultOutcome::Malformed => malformed = true,
-            FaultOutcome::Status {
-                status,
-                retry_after,
-            } => {
-                return Err((scripted(status), retry_after));
-            }
-        }
-    }
+    let malformed = state
+        .apply_next_fault(ix, TOKEN_FAULT_PATH)
+        .await
+        .map_err(|(status, retry_after)| (scripted(status), retry_after))?;
 
     let form_encoded = request
         .headers()
