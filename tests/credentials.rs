@@ -146,14 +146,7 @@ tenants:
         ],
     );
     exporter.wait_ready().await;
-    let text = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (ok, out) = common::promtool_check_metrics(&text);
-    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+    let text = exporter.scrape_linted().await;
 
     // Every source of every tenant is up, except the one that got 403.
     let up: Vec<&str> = text

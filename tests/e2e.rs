@@ -141,8 +141,7 @@ async fn demo_tenant_metrics_end_to_end() {
         .unwrap();
     let finished = chrono::Utc::now().timestamp();
 
-    let (ok, out) = common::promtool_check_metrics(&text);
-    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+    common::assert_promtool_clean(&text, "/metrics");
     common::assert_golden(
         "tests/golden/e2e/demo.prom",
         &normalise(&text, sim.anchor().timestamp(), started, finished),
@@ -237,14 +236,7 @@ async fn not_ready_until_every_source_polled_once() {
 async fn demo_flag_needs_no_configuration() {
     let exporter = Exporter::start(&["--demo"]);
     exporter.wait_ready().await;
-    let text = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let (ok, out) = common::promtool_check_metrics(&text);
-    assert!(ok && out.trim().is_empty(), "promtool: {out}");
+    let text = exporter.scrape_linted().await;
     // The Apple push certificate and the VPP tokens cover all three health states.
     let mut states = common::current_health(&text, &["apns", "vpp_token"]);
     states.sort();

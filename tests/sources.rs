@@ -91,12 +91,7 @@ fn every_fixture_matches_its_golden_file() {
                 &text,
             );
             if !text.is_empty() {
-                let (ok, out) = common::promtool_check_metrics(&text);
-                assert!(
-                    ok && out.trim().is_empty(),
-                    "{}: promtool: {out}",
-                    file.display()
-                );
+                common::assert_promtool_clean(&text, &file.display().to_string());
             }
             checked += 1;
         }

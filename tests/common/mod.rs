@@ -98,6 +98,12 @@ pub fn current_health(exposition: &str, connectors: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that `promtool check metrics` accepts an exposition without a single complaint.
+pub fn assert_promtool_clean(exposition: &str, what: &str) {
+    let (ok, out) = promtool_check_metrics(exposition);
+    assert!(ok && out.trim().is_empty(), "{what}: promtool: {out}");
+}
+
 /// Every file in a folder, sorted.
 pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -182,6 +188,18 @@ impl Exporter {
     /// `http://ADDR{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// `/metrics`, checked by `promtool check metrics`.
+    pub async fn scrape_linted(&self) -> String {
+        let text = reqwest::get(self.url("/metrics"))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("metrics body");
+        assert_promtool_clean(&text, "/metrics");
+        text
     }
 
     /// Everything it logged so far.
