@@ -5,14 +5,13 @@
 //! decoders. Run with `cargo bench --bench scrape`; figures are recorded in
 //! `docs/performance.md`. Timings on shared machines are noisy: compare runs on one machine.
 
-use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
-use intune_exporter::health::Thresholds;
+use intune_exporter::fleet::Origin;
 use intune_exporter::metrics::collector::{snapshot_families, BuildInfo};
 use intune_exporter::metrics::encode;
 use intune_exporter::simulator::Simulator;
-use intune_exporter::sources::{Options, Source, SourceData};
-use intune_exporter::state::{SourceState, State};
+use intune_exporter::sources::{Source, SourceData};
+use intune_exporter::state::{Settings, SourceState, State};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,11 +25,16 @@ fn demo_data() -> Vec<(Source, SourceData)> {
             .await
             .expect("simulator");
         let config = demo::config(&sim, &scenario, &certificate).expect("demo config");
-        let app = intune_exporter::app::App::build(&config, "/metrics").expect("app");
-        let clients = app.clients();
+        let app = intune_exporter::app::App::build(
+            &config,
+            "/metrics",
+            intune_exporter::fleet::Shard::ALL,
+        )
+        .expect("app");
+        let client = app.client(&config.tenants[0]).expect("client");
         let mut out = Vec::new();
         for source in Source::ALL {
-            let data = source.fetch(&clients[0]).await.expect("fetch");
+            let data = source.fetch(&client).await.expect("fetch");
             out.push((source, data));
         }
         sim.shutdown().await;
@@ -42,27 +46,27 @@ fn state_with(tenants: usize, data: &[(Source, SourceData)]) -> State {
     let ids: Vec<String> = (0..tenants)
         .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
         .collect();
-    let settings: Vec<SourceSettings> = data
-        .iter()
-        .map(|(source, _)| SourceSettings {
-            source: *source,
-            interval: Duration::from_secs(300),
-        })
-        .collect();
-    let state = State::new(&ids, &settings, Thresholds::default(), Options::default());
-    for slot in state.slots() {
-        let d = data
-            .iter()
-            .find(|(s, _)| *s == slot.source)
-            .map(|(_, d)| d.clone())
-            .expect("data for every source");
-        slot.publish(SourceState {
-            data: Some(Arc::new(d)),
-            up: true,
-            last_success: Some(chrono::Utc::now()),
-            duration: Some(Duration::from_millis(120)),
-            completed_polls: 1,
-        });
+    let state = State::new(Settings::default());
+    for id in &ids {
+        let tenant = state.upsert_tenant(
+            id,
+            Origin::Config,
+            Default::default(),
+            data.iter().map(|(s, _)| *s),
+        );
+        for (source, d) in data {
+            if let Some(slot) = tenant.slot(*source) {
+                slot.publish(SourceState {
+                    data: Some(Arc::new(d.clone())),
+                    up: true,
+                    last_success: Some(chrono::Utc::now()),
+                    last_poll: Some(chrono::Utc::now()),
+                    duration: Some(Duration::from_millis(120)),
+                    completed_polls: 1,
+                    ..SourceState::default()
+                });
+            }
+        }
     }
     state
 }

@@ -1,7 +1,8 @@
 //! Wiring: from a validated [`Config`] to a running exporter (HTTP client, credentials, Graph
 //! clients, state, registry, poller and server), and the listen-address rules.
 
-use crate::config::{Auth, Config, PollSettings, TenantConfig};
+use crate::config::{Auth, Config, TenantConfig};
+use crate::fleet::Shard;
 use crate::graph::auth::{Authority, EntraCredential};
 use crate::graph::client::RetryPolicy;
 use crate::graph::limiter::Limiter;
@@ -9,12 +10,13 @@ use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
-use crate::poller;
-use crate::state::State;
-use prometheus::{CounterVec, GaugeVec, Opts, Registry};
+use crate::state::{Settings, State};
+use crate::supervisor::{FleetMetrics, Supervisor};
+use prometheus::{Counter, GaugeVec, Opts, Registry};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// Why the exporter could not be assembled.
@@ -44,79 +46,169 @@ pub enum AppError {
     },
 }
 
-/// An assembled exporter, ready to run.
+/// The instruments every tenant's Graph client shares.
+#[derive(Debug, Clone)]
+pub struct Instruments {
+    /// Requests, throttling and durations.
+    pub graph: GraphMetrics,
+    /// Seconds waited for the client-side limiter, all tenants together.
+    pub limiter_wait: Counter,
+    /// Expiry of the certificates the exporter signs in with.
+    pub credential_expiry: GaugeVec,
+}
+
+/// Builds each tenant's Graph client from the shared HTTP client, URLs and instruments.
 #[derive(Debug)]
+pub struct ClientFactory {
+    http: reqwest::Client,
+    managed_identity_http: Result<reqwest::Client, String>,
+    graph_root: url::Url,
+    authority: Authority,
+    instruments: Instruments,
+}
+
+impl ClientFactory {
+    /// A factory for `config`'s Graph settings.
+    pub fn new(config: &Config, instruments: Instruments) -> Result<Self, AppError> {
+        Ok(Self {
+            http: http_client(config)?,
+            managed_identity_http: managed_identity_client(config).map_err(|e| e.to_string()),
+            graph_root: config.graph.graph_root.clone(),
+            authority: Authority {
+                host: config.graph.authority_host.clone(),
+                scope: config.graph.scope(),
+            },
+            instruments,
+        })
+    }
+
+    /// The shared instruments, for a factory that replaces this one.
+    pub fn instruments(&self) -> Instruments {
+        self.instruments.clone()
+    }
+
+    /// A Graph client for `tenant_id` signing in with `auth`; no request is sent yet.
+    pub fn client(&self, tenant_id: &str, auth: &Auth) -> Result<GraphClient, GraphError> {
+        let token = self.credential(tenant_id, auth)?;
+        if let Auth::Certificate {
+            client_id,
+            certificate,
+            ..
+        } = auth
+        {
+            self.instruments
+                .credential_expiry
+                .with_label_values(&[client_id.as_str(), &certificate.thumbprint_hex()])
+                .set(certificate.not_after().timestamp() as f64);
+        }
+        // Start the throttle counter at 0, so the first throttle is an increase that rate()
+        // and increase() can see.
+        self.instruments
+            .graph
+            .throttled
+            .with_label_values(&[tenant_id]);
+        tracing::debug!(tenant_id, credential = auth.kind(), "credential ready");
+        Ok(GraphClient::new(
+            self.http.clone(),
+            self.graph_root.clone(),
+            tenant_id.to_string(),
+            token,
+            Arc::new(Limiter::documented().counting_waits(self.instruments.limiter_wait.clone())),
+            self.instruments.graph.clone(),
+            RetryPolicy::default(),
+        ))
+    }
+
+    fn credential(&self, tenant_id: &str, auth: &Auth) -> Result<Arc<dyn TokenSource>, GraphError> {
+        let authority = &self.authority;
+        let http = &self.http;
+        let credential = match auth {
+            Auth::ClientSecret { client_id, secret } => EntraCredential::client_secret(
+                tenant_id,
+                client_id,
+                secret.expose().to_string(),
+                authority,
+                http.clone(),
+            )?,
+            Auth::Certificate {
+                client_id,
+                certificate,
+                assertion,
+            } => EntraCredential::certificate(
+                tenant_id,
+                client_id,
+                Arc::clone(certificate),
+                *assertion,
+                authority,
+                http.clone(),
+            )?,
+            Auth::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => EntraCredential::workload_identity(
+                tenant_id,
+                client_id,
+                token_file.clone(),
+                authority,
+                http.clone(),
+            )?,
+            Auth::ManagedIdentity { client_id } => {
+                let local = self
+                    .managed_identity_http
+                    .clone()
+                    .map_err(|e| GraphError::Token(format!("building the HTTP client: {e}")))?;
+                EntraCredential::managed_identity(client_id.as_deref(), &authority.scope, local)?
+            }
+        };
+        Ok(Arc::new(credential))
+    }
+}
+
+/// An assembled exporter, ready to run.
 pub struct App {
-    /// The snapshots the poller writes and the handlers read.
+    /// The snapshots the pollers write and the handlers read.
     pub state: Arc<State>,
     /// The HTTP handlers.
     pub endpoints: Arc<Endpoints>,
-    clients: Vec<GraphClient>,
-    poll: PollSettings,
+    supervisor: Supervisor,
+    configs: watch::Receiver<Arc<Config>>,
+    config_tx: watch::Sender<Arc<Config>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").finish_non_exhaustive()
+    }
 }
 
 impl App {
-    /// Builds every part from `config`; no request is sent yet.
-    pub fn build(config: &Config, telemetry_path: &str) -> Result<App, AppError> {
-        let http = http_client(config)?;
+    /// Builds every part from `config`; no request is sent yet. Reads the tenants of this
+    /// replica's `shard`.
+    pub fn build(config: &Config, telemetry_path: &str, shard: Shard) -> Result<App, AppError> {
         let registry = Registry::new();
-        let metrics = GraphMetrics::new()?;
-        metrics.register(&registry)?;
-        let expiry = GaugeVec::new(
+        let graph = GraphMetrics::new()?;
+        graph.register(&registry)?;
+        let credential_expiry = GaugeVec::new(
             Opts::new(CREDENTIAL_EXPIRY.name, CREDENTIAL_EXPIRY.help),
             CREDENTIAL_EXPIRY.labels,
         )?;
-        registry.register(Box::new(expiry.clone()))?;
-        let waited = CounterVec::new(
-            Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help),
-            LIMITER_WAIT.labels,
+        registry.register(Box::new(credential_expiry.clone()))?;
+        let limiter_wait = Counter::with_opts(Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help))?;
+        registry.register(Box::new(limiter_wait.clone()))?;
+        let fleet_metrics = FleetMetrics::register(&registry)?;
+        let factory = ClientFactory::new(
+            config,
+            Instruments {
+                graph,
+                limiter_wait,
+                credential_expiry,
+            },
         )?;
-        registry.register(Box::new(waited.clone()))?;
 
-        let authority = Authority {
-            host: config.graph.authority_host.clone(),
-            scope: config.graph.scope(),
-        };
-        let mut clients = Vec::with_capacity(config.tenants.len());
-        for tenant in &config.tenants {
-            let token = credential(tenant, &authority, config, &http).map_err(|source| {
-                AppError::Credential {
-                    tenant_id: tenant.tenant_id.clone(),
-                    source,
-                }
-            })?;
-            if let Auth::Certificate { certificate, .. } = &tenant.auth {
-                expiry
-                    .with_label_values(&[tenant.tenant_id.as_str()])
-                    .set(certificate.not_after().timestamp() as f64);
-            }
-            // Start the tenant's throttle counter at 0, so the first throttle is an increase
-            // that rate() and increase() can see.
-            metrics
-                .throttled
-                .with_label_values(&[tenant.tenant_id.as_str()]);
-            tracing::debug!(tenant_id = %tenant.tenant_id, credential = tenant.auth.kind(), "credential ready");
-            clients.push(GraphClient::new(
-                http.clone(),
-                config.graph.graph_root.clone(),
-                tenant.tenant_id.clone(),
-                token,
-                Arc::new(
-                    Limiter::documented()
-                        .counting_waits(waited.with_label_values(&[tenant.tenant_id.as_str()])),
-                ),
-                metrics.clone(),
-                RetryPolicy::default(),
-            ));
-        }
-
-        let tenant_ids: Vec<String> = config.tenants.iter().map(|t| t.tenant_id.clone()).collect();
-        let state = Arc::new(State::new(
-            &tenant_ids,
-            &config.sources,
-            config.health,
-            config.options.clone(),
-        ));
+        let state = Arc::new(State::new(Settings {
+            thresholds: config.health,
+            options: config.options.clone(),
+        }));
         registry.register(Box::new(SnapshotCollector::new(
             Arc::clone(&state),
             BuildInfo::current(),
@@ -131,78 +223,43 @@ impl App {
             state: Arc::clone(&state),
             telemetry_path: telemetry_path.to_string(),
         });
+        let config = Arc::new(config.clone());
+        let (config_tx, configs) = watch::channel(Arc::clone(&config));
+        let supervisor = Supervisor::new(
+            Arc::clone(&state),
+            Arc::new(factory),
+            fleet_metrics,
+            shard,
+            config,
+        );
         Ok(App {
             state,
             endpoints,
-            clients,
-            poll: config.poll,
+            supervisor,
+            configs,
+            config_tx,
         })
     }
 
-    /// The Graph client of every tenant, in config order.
-    pub fn clients(&self) -> &[GraphClient] {
-        &self.clients
+    /// A Graph client for one tenant, built as the pollers' are (for tools and benchmarks).
+    pub fn client(&self, tenant: &TenantConfig) -> Result<GraphClient, GraphError> {
+        self.supervisor.factory().client(&tenant.tenant_id, &tenant.auth)
+    }
+
+    /// Where a reloaded config goes: the running exporter applies it (tenants and sources that
+    /// did not change keep their state and schedule).
+    pub fn reloader(&self) -> watch::Sender<Arc<Config>> {
+        self.config_tx.clone()
     }
 
     /// Polls and serves until `shutdown`.
     pub async fn run(self, listener: TcpListener, shutdown: CancellationToken) {
-        let poller = tokio::spawn(poller::run(
-            Arc::clone(&self.state),
-            self.clients,
-            self.poll,
-            shutdown.clone(),
-        ));
+        let supervisor = tokio::spawn(self.supervisor.run(self.configs, shutdown.clone()));
         http::serve(listener, self.endpoints, shutdown).await;
-        if let Err(err) = poller.await {
+        if let Err(err) = supervisor.await {
             tracing::error!(error = %err, "the poller stopped abnormally");
         }
     }
-}
-
-fn credential(
-    tenant: &TenantConfig,
-    authority: &Authority,
-    config: &Config,
-    http: &reqwest::Client,
-) -> Result<Arc<dyn TokenSource>, GraphError> {
-    let tenant_id = tenant.tenant_id.as_str();
-    let credential = match &tenant.auth {
-        Auth::ClientSecret { client_id, secret } => EntraCredential::client_secret(
-            tenant_id,
-            client_id,
-            secret.expose().to_string(),
-            authority,
-            http.clone(),
-        )?,
-        Auth::Certificate {
-            client_id,
-            certificate,
-            assertion,
-        } => EntraCredential::certificate(
-            tenant_id,
-            client_id,
-            Arc::clone(certificate),
-            *assertion,
-            authority,
-            http.clone(),
-        )?,
-        Auth::WorkloadIdentity {
-            client_id,
-            token_file,
-        } => EntraCredential::workload_identity(
-            tenant_id,
-            client_id,
-            token_file.clone(),
-            authority,
-            http.clone(),
-        )?,
-        Auth::ManagedIdentity { client_id } => {
-            let local = managed_identity_client(config)
-                .map_err(|e| GraphError::Token(format!("building the HTTP client: {e}")))?;
-            EntraCredential::managed_identity(client_id.as_deref(), &authority.scope, local)?
-        }
-    };
-    Ok(Arc::new(credential))
 }
 
 /// The managed identity endpoints (IMDS at 169.254.169.254, App Service's IDENTITY_ENDPOINT on

@@ -65,6 +65,33 @@ pub struct Cli {
     )]
     pub demo: bool,
 
+    /// Replicas that share the fleet: each polls the tenants whose
+    /// fnv1a32(lowercase tenant_id) mod count is its index.
+    #[arg(
+        long = "sharding.count",
+        env = "INTUNE_EXPORTER_SHARDING_COUNT",
+        default_value_t = 1,
+        value_name = "N"
+    )]
+    pub sharding_count: u32,
+
+    /// This replica's shard, from 0 to --sharding.count - 1.
+    #[arg(
+        long = "sharding.index",
+        env = "INTUNE_EXPORTER_SHARDING_INDEX",
+        default_value_t = 0,
+        value_name = "I",
+        conflicts_with = "sharding_from_hostname"
+    )]
+    pub sharding_index: u32,
+
+    /// Take the shard index from the host name's trailing -<ordinal> (a StatefulSet pod).
+    #[arg(
+        long = "sharding.from-hostname",
+        env = "INTUNE_EXPORTER_SHARDING_FROM_HOSTNAME"
+    )]
+    pub sharding_from_hostname: bool,
+
     /// A subcommand instead of running the exporter.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -17,6 +17,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
+mod tenants;
+
+pub use tenants::{expand_pattern, load_tenant_file, tenant_identifier, DiscoveryConfig, TenantConfig};
+use tenants::{RawDefaults, RawDiscovery, RawTenant};
+
 /// A secret that never prints.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretString(String);
@@ -58,8 +63,14 @@ pub struct Config {
     pub sources: Vec<SourceSettings>,
     /// Watched services and list lengths.
     pub options: Options,
-    /// The tenants to read, at least one.
+    /// The tenants listed in the config file itself.
     pub tenants: Vec<TenantConfig>,
+    /// The credential of tenants without their own `auth` (tenant files, discovered customers).
+    pub defaults_auth: Option<Arc<Auth>>,
+    /// `tenant_files` patterns, relative paths resolved against the config file's folder.
+    pub tenant_files: Vec<PathBuf>,
+    /// GDAP discovery of a partner's customer tenants.
+    pub discovery: Option<DiscoveryConfig>,
 }
 
 /// One enabled source and how often to poll it.
@@ -72,7 +83,7 @@ pub struct SourceSettings {
 }
 
 /// The `graph:` section, resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GraphSettings {
     /// The cloud chosen.
     pub cloud: Cloud,
@@ -103,15 +114,11 @@ pub struct PollSettings {
     pub interval: Duration,
     /// Longest a single poll may take, retries included.
     pub timeout: Duration,
-}
-
-/// One tenant.
-#[derive(Debug, Clone)]
-pub struct TenantConfig {
-    /// The directory (tenant) id, a GUID in lower case.
-    pub tenant_id: String,
-    /// How to sign in.
-    pub auth: Auth,
+    /// First polls of a fleet are spread over at most this long (and at most 100 ms per
+    /// tenant, and at most `interval`), so hundreds of tenants don't sign in in one second.
+    pub startup_spread: Duration,
+    /// First wait before retrying a failed source; doubles per failure up to its interval.
+    pub retry_backoff: Duration,
 }
 
 /// How the exporter signs in to a tenant.
@@ -149,6 +156,50 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// Whether `self` and `other` sign in the same way (same kind, client, secret, certificate
+    /// or token file), so a reload can keep a tenant's poller and its cached token.
+    pub fn same_credential(&self, other: &Auth) -> bool {
+        match (self, other) {
+            (
+                Auth::ClientSecret { client_id, secret },
+                Auth::ClientSecret {
+                    client_id: c2,
+                    secret: s2,
+                },
+            ) => client_id == c2 && secret == s2,
+            (
+                Auth::Certificate {
+                    client_id,
+                    certificate,
+                    assertion,
+                },
+                Auth::Certificate {
+                    client_id: c2,
+                    certificate: cert2,
+                    assertion: a2,
+                },
+            ) => {
+                client_id == c2
+                    && assertion == a2
+                    && certificate.thumbprint_sha256() == cert2.thumbprint_sha256()
+            }
+            (
+                Auth::WorkloadIdentity {
+                    client_id,
+                    token_file,
+                },
+                Auth::WorkloadIdentity {
+                    client_id: c2,
+                    token_file: f2,
+                },
+            ) => client_id == c2 && token_file == f2,
+            (Auth::ManagedIdentity { client_id }, Auth::ManagedIdentity { client_id: c2 }) => {
+                client_id == c2
+            }
+            _ => false,
+        }
+    }
+
     /// The credential kind, as the config calls it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -217,7 +268,13 @@ struct RawConfig {
     #[serde(default)]
     service_communications: RawServiceCommunications,
     #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
     tenants: Vec<RawTenant>,
+    #[serde(default)]
+    tenant_files: Vec<PathBuf>,
+    #[serde(default)]
+    discovery: RawDiscovery,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -245,6 +302,8 @@ struct RawGraph {
 struct RawPoll {
     interval: Option<String>,
     timeout: Option<String>,
+    startup_spread: Option<String>,
+    retry_backoff: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -254,14 +313,8 @@ struct RawHealth {
     sync_unhealthy: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RawTenant {
-    tenant_id: String,
-    auth: RawAuth,
-}
-
 #[derive(Debug, Default, Deserialize)]
-struct RawAuth {
+pub(crate) struct RawAuth {
     client_id: Option<String>,
     client_secret_file: Option<PathBuf>,
     client_secret_env: Option<String>,
@@ -301,15 +354,16 @@ pub mod defaults {
     pub const POLL_TIMEOUT: &str = "2m";
     /// `graph.request_timeout`.
     pub const REQUEST_TIMEOUT: &str = "30s";
+    /// `poll.startup_spread`.
+    pub const STARTUP_SPREAD: &str = "60s";
+    /// `poll.retry_backoff`.
+    pub const RETRY_BACKOFF: &str = "30s";
 }
 
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_config_text(path)?;
         Self::parse(&text, path)
     }
 
@@ -358,7 +412,11 @@ impl Config {
                 authority_host: var("AZURE_AUTHORITY_HOST"),
                 ..RawGraph::default()
             },
-            tenants: vec![RawTenant { tenant_id, auth }],
+            tenants: vec![RawTenant {
+                tenant_id,
+                labels: BTreeMap::new(),
+                auth: Some(auth),
+            }],
             ..RawConfig::default()
         };
         let file = PathBuf::from(ENVIRONMENT);
@@ -407,9 +465,10 @@ impl Config {
 }
 
 /// `tenants.0.auth.foo` -> `tenants[0].auth.foo`.
-fn bracket_indices(path: &str) -> String {
+pub(crate) fn bracket_indices(path: &str) -> String {
     let mut out = String::new();
-    for part in path.split('.') {
+    // `?` is serde_ignored's mark for an `Option` on the way (an optional `auth:`).
+    for part in path.split('.').filter(|p| *p != "?") {
         if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
             out.push_str(&format!("[{part}]"));
         } else {
@@ -477,6 +536,16 @@ fn validate(
         "poll.timeout",
         raw.poll.timeout.as_deref(),
         defaults::POLL_TIMEOUT,
+    );
+    // Zero is allowed here: it means "start every tenant at once".
+    let startup_spread = match raw.poll.startup_spread.as_deref() {
+        Some("0") | Some("0s") => Duration::ZERO,
+        other => p.duration("poll.startup_spread", other, defaults::STARTUP_SPREAD),
+    };
+    let retry_backoff = p.duration(
+        "poll.retry_backoff",
+        raw.poll.retry_backoff.as_deref(),
+        defaults::RETRY_BACKOFF,
     );
     let d = Thresholds::default();
     let health = Thresholds {
@@ -547,30 +616,34 @@ fn validate(
         );
     }
 
-    if raw.tenants.is_empty() {
+    let defaults_auth = raw
+        .defaults
+        .auth
+        .and_then(|a| validate_auth(a, "defaults.auth", base, env, &mut p))
+        .map(Arc::new);
+    if raw.tenants.is_empty() && raw.tenant_files.is_empty() && raw.discovery.delegated_admin_customers.is_none() {
         p.add("tenants", no_tenants_message().to_string());
     }
-    let mut tenants = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for (i, t) in raw.tenants.into_iter().enumerate() {
-        let key = |k: &str| format!("tenants[{i}].{k}");
-        let tenant_id = t.tenant_id.trim().to_ascii_lowercase();
-        if !is_guid(&tenant_id) {
+    let tenants = tenants::validate_tenants(
+        raw.tenants,
+        "tenants",
+        defaults_auth.as_ref(),
+        base,
+        env,
+        &mut p,
+    );
+    let tenant_files: Vec<PathBuf> = raw.tenant_files.iter().map(|f| base.join(f)).collect();
+    for (i, (raw_pattern, pattern)) in raw.tenant_files.iter().zip(&tenant_files).enumerate() {
+        let dir_pattern = pattern.parent().and_then(|d| d.to_str()).unwrap_or("");
+        if dir_pattern.contains('*') {
             p.add(
-                &key("tenant_id"),
-                format!(
-                    "{:?} is not a directory (tenant) id; expected a GUID like 00000000-0000-0000-0000-000000000000",
-                    t.tenant_id
-                ),
+                &format!("tenant_files[{i}]"),
+                format!("{}: only the last path segment may contain *", raw_pattern.display()),
             );
-        } else if seen.contains(&tenant_id) {
-            p.add(&key("tenant_id"), format!("{tenant_id} is listed twice"));
-        }
-        seen.push(tenant_id.clone());
-        if let Some(auth) = validate_auth(t.auth, &key("auth"), base, env, &mut p) {
-            tenants.push(TenantConfig { tenant_id, auth });
         }
     }
+    let discovery =
+        tenants::validate_discovery(raw.discovery, defaults_auth.as_ref(), base, env, &mut p);
 
     Some(Config {
         graph: GraphSettings {
@@ -580,11 +653,19 @@ fn validate(
             extra_roots_pem,
             request_timeout,
         },
-        poll: PollSettings { interval, timeout },
+        poll: PollSettings {
+            interval,
+            timeout,
+            startup_spread,
+            retry_backoff,
+        },
         health,
         sources,
         options,
         tenants,
+        defaults_auth,
+        tenant_files,
+        discovery,
     })
 }
 
@@ -632,7 +713,7 @@ impl Kind {
     }
 }
 
-fn validate_auth(
+pub(crate) fn validate_auth(
     a: RawAuth,
     key: &str,
     base: &Path,
@@ -845,10 +926,10 @@ fn load_pem_certificate(
     })
 }
 
-struct Problems<'a>(&'a mut Vec<Problem>);
+pub(crate) struct Problems<'a>(pub(crate) &'a mut Vec<Problem>);
 
 impl Problems<'_> {
-    fn add(&mut self, key: &str, message: String) {
+    pub(crate) fn add(&mut self, key: &str, message: String) {
         self.0.push(Problem {
             key: key.to_string(),
             message,
@@ -881,7 +962,7 @@ impl Problems<'_> {
         }
     }
 
-    fn duration(&mut self, key: &str, value: Option<&str>, default: &str) -> Duration {
+    pub(crate) fn duration(&mut self, key: &str, value: Option<&str>, default: &str) -> Duration {
         match duration::parse(value.unwrap_or(default)) {
             Ok(d) if d.is_zero() => {
                 self.add(key, "must be greater than zero".to_string());
@@ -909,6 +990,14 @@ impl Problems<'_> {
             }
         }
     }
+}
+
+/// Reads a config or tenant file as text.
+pub(crate) fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.to_path_buf(),
+        source,
+    })
 }
 
 /// What to tell someone who started the exporter without any tenant.
@@ -1063,7 +1152,7 @@ mod tests {
             c.tenants[0].tenant_id,
             "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21"
         );
-        let Auth::ClientSecret { client_id, secret } = &c.tenants[0].auth else {
+        let Auth::ClientSecret { client_id, secret } = &*c.tenants[0].auth else {
             panic!("a secret comes first, as in the Azure SDKs");
         };
         assert_eq!(
@@ -1080,7 +1169,7 @@ mod tests {
             ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us/"),
         ]);
         let c = Config::from_azure_env(&env).unwrap().unwrap();
-        let Auth::WorkloadIdentity { token_file, .. } = &c.tenants[0].auth else {
+        let Auth::WorkloadIdentity { token_file, .. } = &*c.tenants[0].auth else {
             panic!("workload identity expected");
         };
         assert_eq!(token_file, Path::new(&token));

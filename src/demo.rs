@@ -91,6 +91,8 @@ pub fn config(
         poll: PollSettings {
             interval: POLL_INTERVAL,
             timeout: Duration::from_secs(30),
+            startup_spread: Duration::ZERO,
+            retry_backoff: Duration::from_secs(30),
         },
         health: Thresholds::default(),
         sources: Source::ALL
@@ -106,12 +108,16 @@ pub fn config(
             .iter()
             .map(|t| TenantConfig {
                 tenant_id: t.tenant_id().to_string(),
-                auth: Auth::Certificate {
+                labels: Default::default(),
+                auth: Arc::new(Auth::Certificate {
                     client_id: t.client_id().to_string(),
                     certificate: Arc::clone(certificate),
                     assertion: AssertionAlg::default(),
-                },
+                }),
             })
             .collect(),
+        defaults_auth: None,
+        tenant_files: Vec::new(),
+        discovery: None,
     })
 }

@@ -55,12 +55,7 @@ impl Endpoints {
                 if self.state.is_ready() {
                     text(StatusCode::OK, "Ready.\n")
                 } else {
-                    let waiting = self
-                        .state
-                        .slots()
-                        .iter()
-                        .filter(|s| s.load().completed_polls == 0)
-                        .count();
+                    let waiting = self.state.waiting();
                     text(
                         StatusCode::SERVICE_UNAVAILABLE,
                         &format!(

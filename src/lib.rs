@@ -11,7 +11,9 @@
 //!   `(data, now) -> families` function.
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
 //! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
-//! - [`poller`]: schedules polls and publishes immutable snapshots.
+//! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding.
+//! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
+//! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
 //! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
 //! - [`app`]: wiring from a config to a running exporter.
@@ -28,6 +30,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod fleet;
 pub mod graph;
 pub mod health;
 pub mod http;
@@ -37,3 +40,4 @@ pub mod poller;
 pub mod simulator;
 pub mod sources;
 pub mod state;
+pub mod supervisor;

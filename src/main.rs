@@ -5,6 +5,8 @@ use clap::Parser;
 use intune_exporter::app::App;
 use intune_exporter::cli::{Cli, Command};
 use intune_exporter::config::{self, Config};
+use intune_exporter::fleet::shard::ShardError;
+use intune_exporter::fleet::Shard;
 use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::{app, demo, logging};
 use std::net::SocketAddr;
@@ -162,8 +164,29 @@ async fn simulate(
     ExitCode::SUCCESS
 }
 
+/// This replica's shard, from the sharding flags.
+fn shard(cli: &Cli) -> Result<Shard, ShardError> {
+    let index = if cli.sharding_from_hostname {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .unwrap_or_default();
+        Shard::ordinal_from_hostname(&host)?
+    } else {
+        cli.sharding_index
+    };
+    Shard::new(index, cli.sharding_count)
+}
+
 async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode {
-    let app = match App::build(&config, &cli.telemetry_path) {
+    let shard = match shard(cli) {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("intune-exporter: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let app = match App::build(&config, &cli.telemetry_path, shard) {
         Ok(a) => a,
         Err(err) => {
             tracing::error!(error = %err, "cannot start");
@@ -184,6 +207,9 @@ async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode
         address = %address,
         telemetry_path = %cli.telemetry_path,
         tenants = config.tenants.len(),
+        tenant_files = config.tenant_files.len(),
+        discovery = config.discovery.is_some(),
+        shard = %shard,
         version = env!("CARGO_PKG_VERSION"),
         "listening"
     );

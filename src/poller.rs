@@ -1,121 +1,279 @@
-//! The poller: one task per (tenant, source) that fetches on a schedule and publishes an
-//! immutable snapshot. A failed poll keeps the last good data, marks the source down, and
-//! touches no other source.
+//! The tenant poller: one task per tenant that polls the tenant's sources on their schedules
+//! and publishes an immutable snapshot per source.
+//!
+//! The sources of a tenant that fall due together are fetched together (one `$batch` per API
+//! version where Graph allows it), so a regular poll costs a couple of round trips, and a
+//! refused sign-in costs one token request per tenant, not one per source. A failed source keeps
+//! its last good data, is marked down, touches no other source, and is retried after a short
+//! jittered backoff (doubling, capped at its interval) instead of waiting a whole interval;
+//! Graph's `Retry-After` still holds every request of the tenant back (the client's limiter).
+//!
+//! Which tenants run is decided by [`crate::supervisor`]; this module owns one tenant's loop.
 
-use crate::config::PollSettings;
+use crate::config::SourceSettings;
 use crate::graph::{GraphClient, GraphError};
-use crate::state::{Slot, SourceState, State};
+use crate::sources::Source;
+use crate::state::{PollError, SourceState, State, TenantState};
 use chrono::Utc;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// Polls every slot of `state` until `shutdown` fires. `clients` maps a tenant id to its client.
-pub async fn run(
-    state: Arc<State>,
-    clients: Vec<GraphClient>,
-    settings: PollSettings,
-    shutdown: CancellationToken,
-) {
-    let mut tasks = JoinSet::new();
-    for index in 0..state.slots().len() {
-        let slot_tenant = &state.slots()[index].tenant_id;
-        let Some(client) = clients
-            .iter()
-            .find(|c| c.tenant_id() == slot_tenant)
-            .cloned()
-        else {
-            tracing::error!(tenant_id = %slot_tenant, "no Graph client for tenant");
-            continue;
-        };
-        let state = Arc::clone(&state);
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            let slot = &state.slots()[index];
-            poll_loop(slot, &client, settings, shutdown).await;
-        });
-    }
-    while tasks.join_next().await.is_some() {}
+/// What every tenant polls and how; replaced whole on reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The enabled sources and their intervals.
+    pub sources: Vec<SourceSettings>,
+    /// Longest one poll of a tenant may take, retries included.
+    pub timeout: Duration,
+    /// First wait before retrying a failed source; doubles up to the source's interval.
+    pub retry_backoff: Duration,
 }
 
-async fn poll_loop(
-    slot: &Slot,
-    client: &GraphClient,
-    settings: PollSettings,
+impl Plan {
+    fn interval(&self, source: Source) -> Option<Duration> {
+        self.sources
+            .iter()
+            .find(|s| s.source == source)
+            .map(|s| s.interval)
+    }
+
+    /// Sources due within this much of each other are fetched in one go: a tenth of the
+    /// shortest interval, at most 30 s. With the default intervals (5m, 5m, 15m) every source
+    /// of a tenant then rides in the same batches.
+    fn grace(&self) -> Duration {
+        self.sources
+            .iter()
+            .map(|s| s.interval / 10)
+            .min()
+            .unwrap_or_default()
+            .min(Duration::from_secs(30))
+    }
+}
+
+/// Polls one tenant until `shutdown`. The first poll waits `first_delay` (the fleet's start is
+/// spread); a source that was polled before (the task was restarted by a reload) keeps its
+/// schedule from its last poll.
+pub async fn run_tenant(
+    state: Arc<State>,
+    tenant: Arc<TenantState>,
+    client: GraphClient,
+    mut plan_rx: watch::Receiver<Arc<Plan>>,
+    first_delay: Duration,
     shutdown: CancellationToken,
 ) {
-    // Later polls are spread over a tenth of the interval, the same offset for a slot every
-    // time, so that hundreds of tenants do not hit Graph in the same second.
-    let interval = slot.interval;
-    let offset = spread(&slot.tenant_id, slot.source.name(), interval / 10);
-    let mut next = Instant::now();
+    let mut plan = Arc::clone(&plan_rx.borrow_and_update());
+    let mut schedule = initial_schedule(&tenant, &plan, Instant::now() + first_delay);
     loop {
-        let span =
-            tracing::info_span!("poll", tenant_id = %slot.tenant_id, source = slot.source.name());
-        // A poll can wait minutes (Retry-After, an unreachable authority); shutdown must not.
-        // Dropping it mid-way is safe: it only sends GETs and publishes at the very end.
+        let Some(wake) = schedule.values().min().copied() else {
+            // No source enabled: wait for a new plan.
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = plan_rx.changed() => {
+                    if changed.is_err() { return; }
+                    plan = Arc::clone(&plan_rx.borrow_and_update());
+                    schedule = initial_schedule(&tenant, &plan, Instant::now());
+                    continue;
+                }
+            }
+        };
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = poll_once(slot, client, settings.timeout).instrument(span) => {}
-        }
-        next += interval;
-        let wake = next + offset;
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
+            changed = plan_rx.changed() => {
+                if changed.is_err() { return; }
+                plan = Arc::clone(&plan_rx.borrow_and_update());
+                tenant.set_sources(plan.sources.iter().map(|s| s.source));
+                schedule = initial_schedule(&tenant, &plan, Instant::now());
+                continue;
+            }
             _ = tokio::time::sleep_until(wake) => {}
         }
-        // After a long stall (a suspended laptop, a stuck poll), don't fire a burst to catch up.
-        if next + interval < Instant::now() {
-            next = Instant::now();
+        let now = Instant::now();
+        let horizon = now + plan.grace();
+        let due: Vec<Source> = schedule
+            .iter()
+            .filter(|(_, at)| **at <= horizon)
+            .map(|(s, _)| *s)
+            .collect();
+        let span = tracing::info_span!("poll", tenant_id = %tenant.tenant_id, sources = due.len());
+        // A poll can wait minutes (Retry-After, an unreachable authority); shutdown must not.
+        // Dropping it mid-way is safe: it only sends GETs and publishes at the very end.
+        let outcomes = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            o = poll_once(&tenant, &client, &due, plan.timeout).instrument(span) => o,
+        };
+        state.touch();
+        let now = Instant::now();
+        for (source, ok) in outcomes {
+            let Some(interval) = plan.interval(source) else {
+                continue;
+            };
+            let failures = tenant
+                .slot(source)
+                .map_or(0, |s| s.load().consecutive_failures);
+            let next = if ok {
+                let planned = schedule.get(&source).copied().unwrap_or(now) + interval;
+                // After a long stall (a suspended laptop, a stuck poll) don't fire a burst.
+                if planned < now {
+                    now + interval
+                } else {
+                    planned
+                }
+            } else {
+                now + backoff(plan.retry_backoff, failures, interval)
+            };
+            schedule.insert(source, next);
         }
     }
 }
 
-/// Polls one source once and publishes the result.
-pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
-    let started = Instant::now();
-    let result = match tokio::time::timeout(timeout, slot.source.fetch(client)).await {
-        Ok(r) => r,
-        Err(_) => Err(GraphError::Transport {
-            path: slot.source.request().path.to_string(),
-            message: format!("poll timed out after {}", crate::duration::format(timeout)),
-        }),
-    };
-    let duration = started.elapsed();
-    let previous = slot.load();
-    let next = match result {
-        Ok(data) => {
-            tracing::debug!(duration_seconds = duration.as_secs_f64(), "poll succeeded");
-            SourceState {
-                data: Some(Arc::new(data)),
-                up: true,
-                last_success: Some(Utc::now()),
-                duration: Some(duration),
-                completed_polls: previous.completed_polls + 1,
-            }
-        }
-        Err(err) => {
-            log_failure(slot, &err);
-            SourceState {
-                data: previous.data.clone(),
-                up: false,
-                last_success: previous.last_success,
-                duration: Some(duration),
-                completed_polls: previous.completed_polls + 1,
-            }
-        }
-    };
-    slot.publish(next);
+/// When each source of the plan is next due: from its last poll if it had one, else `first`.
+fn initial_schedule(
+    tenant: &TenantState,
+    plan: &Plan,
+    first: Instant,
+) -> BTreeMap<Source, Instant> {
+    let now_utc = Utc::now();
+    let now = Instant::now();
+    plan.sources
+        .iter()
+        .map(|s| {
+            let at = tenant
+                .slot(s.source)
+                .and_then(|slot| slot.load().last_poll)
+                .map_or(first, |last| {
+                    let since = (now_utc - last).to_std().unwrap_or_default();
+                    now + s.interval.saturating_sub(since)
+                });
+            (s.source, at)
+        })
+        .collect()
 }
 
-fn log_failure(slot: &Slot, err: &GraphError) {
+/// The wait before retrying a source that failed `failures` times in a row: `base` doubled per
+/// further failure, capped at `interval`, with ±20 % jitter so a fleet hit by one outage does
+/// not retry in step.
+pub fn backoff(base: Duration, failures: u32, interval: Duration) -> Duration {
+    let doubled = base.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    doubled
+        .min(interval)
+        .mul_f64(0.8 + fastrand::f64() * 0.4)
+        .min(interval)
+}
+
+/// Polls `due` sources of one tenant once, publishes each result, and says which succeeded.
+pub async fn poll_once(
+    tenant: &TenantState,
+    client: &GraphClient,
+    due: &[Source],
+    timeout: Duration,
+) -> Vec<(Source, bool)> {
+    let started = Instant::now();
+    let requests: Vec<(&'static str, &'static crate::graph::odata::Request)> =
+        due.iter().map(|s| (s.name(), s.request())).collect();
+    let results: Vec<Result<_, GraphError>> =
+        match tokio::time::timeout(timeout, client.fetch_all(&requests)).await {
+            Ok(r) => r,
+            Err(_) => due
+                .iter()
+                .map(|s| {
+                    Err(GraphError::Transport {
+                        path: s.request().path.to_string(),
+                        message: format!("poll timed out after {}", crate::duration::format(timeout)),
+                    })
+                })
+                .collect(),
+        };
+    let duration = started.elapsed();
+    let finished = Utc::now();
+    let mut outcomes = Vec::with_capacity(due.len());
+    let mut token_failure_logged = false;
+    for (source, result) in due.iter().zip(results) {
+        let Some(slot) = tenant.slot(*source) else {
+            continue;
+        };
+        let previous = slot.load();
+        let decoded = result.and_then(|raw| source.decode(raw));
+        let next = match decoded {
+            Ok(data) => SourceState {
+                data: Some(Arc::new(data)),
+                up: true,
+                last_success: Some(finished),
+                last_poll: Some(finished),
+                duration: Some(duration),
+                completed_polls: previous.completed_polls + 1,
+                consecutive_failures: 0,
+                last_error: None,
+            },
+            Err(err) => {
+                // A refused sign-in fails every source the same way: say it once per tenant.
+                let is_token = matches!(err, GraphError::Token(_));
+                if !is_token || !token_failure_logged {
+                    log_failure(&tenant.tenant_id, *source, &err);
+                    token_failure_logged |= is_token;
+                }
+                SourceState {
+                    data: previous.data.clone(),
+                    up: false,
+                    last_success: previous.last_success,
+                    last_poll: Some(finished),
+                    duration: Some(duration),
+                    completed_polls: previous.completed_polls + 1,
+                    consecutive_failures: previous.consecutive_failures.saturating_add(1),
+                    last_error: Some(Arc::new(poll_error(*source, &err, finished))),
+                }
+            }
+        };
+        let ok = next.up;
+        slot.publish(next);
+        outcomes.push((*source, ok));
+    }
+    tracing::debug!(
+        tenant_id = %tenant.tenant_id,
+        sources = due.len(),
+        failed = outcomes.iter().filter(|(_, ok)| !ok).count(),
+        duration_seconds = duration.as_secs_f64(),
+        "poll finished"
+    );
+    outcomes
+}
+
+/// What the status page shows of a failure.
+fn poll_error(source: Source, err: &GraphError, at: chrono::DateTime<Utc>) -> PollError {
+    let (status, code) = match err {
+        GraphError::Status { status, code, .. } => (Some(*status), Some(code.clone())),
+        GraphError::Token(message) => (None, aadsts_code(message)),
+        _ => (None, None),
+    };
+    PollError {
+        at,
+        status,
+        code,
+        message: err.to_string(),
+        request_id: None,
+        permission: (status == Some(403)).then(|| source.permission()),
+    }
+}
+
+/// The first `AADSTSnnnn` code in an Entra error text.
+fn aadsts_code(message: &str) -> Option<String> {
+    let at = message.find("AADSTS")?;
+    let digits: String = message[at + 6..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (!digits.is_empty()).then(|| format!("AADSTS{digits}"))
+}
+
+fn log_failure(tenant_id: &str, source: Source, err: &GraphError) {
+    let source = source.name();
     if let GraphError::Token(_) = err {
         tracing::warn!(
+            tenant_id,
             error = %err,
             "poll failed: signing in to the tenant failed; the AADSTS code says why (README, \"Credentials\")"
         );
@@ -123,18 +281,41 @@ fn log_failure(slot: &Slot, err: &GraphError) {
     }
     match err.status() {
         Some(403) => tracing::warn!(
+            tenant_id,
+            source,
             error = %err,
-            permission = slot.source.permission(),
+            permission = Source::from_name(source).map_or("", |s| s.permission()),
             "poll failed: the app registration lacks a Graph application permission; grant it (with admin consent)"
         ),
-        Some(401) => tracing::warn!(error = %err, "poll failed: Graph refused the token"),
-        _ => tracing::warn!(error = %err, "poll failed"),
+        Some(401) => tracing::warn!(tenant_id, source, error = %err, "poll failed: Graph refused the token"),
+        _ => tracing::warn!(tenant_id, source, error = %err, "poll failed"),
     }
 }
 
-fn spread(tenant_id: &str, source: &str, window: Duration) -> Duration {
-    let mut h = DefaultHasher::new();
-    (tenant_id, source).hash(&mut h);
-    let millis = window.as_millis().max(1) as u64;
-    Duration::from_millis(h.finish() % millis)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_and_stops_at_the_interval() {
+        let base = Duration::from_secs(30);
+        let interval = Duration::from_secs(300);
+        for _ in 0..100 {
+            let first = backoff(base, 1, interval);
+            assert!(first >= Duration::from_secs(24) && first <= Duration::from_secs(36));
+            let third = backoff(base, 3, interval);
+            assert!(third >= Duration::from_secs(96) && third <= Duration::from_secs(144));
+            assert!(backoff(base, 30, interval) <= interval);
+            assert!(backoff(base, 30, interval) >= Duration::from_secs(240));
+        }
+    }
+
+    #[test]
+    fn aadsts_codes_are_found() {
+        assert_eq!(
+            aadsts_code("getting a token failed: invalid_client: AADSTS700016: Application with identifier 'x' was not found").as_deref(),
+            Some("AADSTS700016")
+        );
+        assert_eq!(aadsts_code("connection refused"), None);
+    }
 }

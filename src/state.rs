@@ -1,12 +1,34 @@
-//! The latest result of every (tenant, source), swapped atomically by the poller and read by
-//! the `/metrics` handler. Readers never wait for a poll: they clone an `Arc` and go.
+//! The latest result of every (tenant, source), written by the tenant pollers and read by the
+//! HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
+//!
+//! Tenants come and go at run time (tenant files, discovery, reload), so the state is a map of
+//! tenants, each with a map of sources. Nothing here schedules or fetches.
 
-use crate::config::SourceSettings;
+use crate::fleet::Origin;
 use crate::health::Thresholds;
 use crate::sources::{Options, Source, SourceData};
 use chrono::{DateTime, Utc};
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
+
+/// Why the last poll of a source failed, for the status page and the log. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollError {
+    /// When the poll failed.
+    pub at: DateTime<Utc>,
+    /// The HTTP status Graph answered, if it answered.
+    pub status: Option<u16>,
+    /// Graph's or Entra's error code (`Authorization_RequestDenied`, `AADSTS700016`, ...).
+    pub code: Option<String>,
+    /// The whole error, as logged.
+    pub message: String,
+    /// Graph's `request-id`, to quote to Microsoft support.
+    pub request_id: Option<String>,
+    /// The application permission to grant, when Graph refused for lack of one.
+    pub permission: Option<&'static str>,
+}
 
 /// What the last polls of one (tenant, source) left behind. Immutable once published.
 #[derive(Debug, Clone, Default)]
@@ -17,88 +39,272 @@ pub struct SourceState {
     pub up: bool,
     /// When a poll last succeeded.
     pub last_success: Option<DateTime<Utc>>,
+    /// When the last poll finished, successful or not.
+    pub last_poll: Option<DateTime<Utc>>,
     /// How long the last poll took.
     pub duration: Option<Duration>,
     /// Polls finished so far, successful or not.
     pub completed_polls: u64,
+    /// Failed polls since the last success (drives the retry backoff).
+    pub consecutive_failures: u32,
+    /// Why the last poll failed; `None` after a success.
+    pub last_error: Option<Arc<PollError>>,
 }
 
-/// One (tenant, source) pair and its latest state.
+/// One source of one tenant and its latest state.
 #[derive(Debug)]
 pub struct Slot {
-    /// The tenant.
-    pub tenant_id: String,
     /// The source.
     pub source: Source,
-    /// Time between two polls.
-    pub interval: Duration,
     current: RwLock<Arc<SourceState>>,
 }
 
 impl Slot {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            current: RwLock::default(),
+        }
+    }
+
     /// The latest state.
     pub fn load(&self) -> Arc<SourceState> {
-        match self.current.read() {
-            Ok(g) => Arc::clone(&g),
-            // A writer cannot panic while holding the lock (it only swaps an Arc), but if one
-            // ever did, the value inside is still a whole, valid snapshot.
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        Arc::clone(&read(&self.current))
     }
 
     /// Replaces the state.
     pub fn publish(&self, state: SourceState) {
-        let new = Arc::new(state);
-        match self.current.write() {
-            Ok(mut g) => *g = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
-        }
+        *write(&self.current) = Arc::new(state);
     }
 }
 
-/// Every slot, plus what encoding needs besides them.
+/// One tenant: who it is and its sources.
 #[derive(Debug)]
-pub struct State {
-    slots: Vec<Slot>,
+pub struct TenantState {
+    /// The `tenant_id` label: a GUID or a domain name, as configured.
+    pub tenant_id: String,
+    origin: RwLock<Origin>,
+    labels: RwLock<Arc<BTreeMap<String, String>>>,
+    slots: RwLock<BTreeMap<Source, Arc<Slot>>>,
+}
+
+impl TenantState {
+    /// Where the tenant comes from.
+    pub fn origin(&self) -> Origin {
+        *read(&self.origin)
+    }
+
+    /// The operator's labels for `intune_tenant_info`.
+    pub fn labels(&self) -> Arc<BTreeMap<String, String>> {
+        Arc::clone(&read(&self.labels))
+    }
+
+    /// The tenant's sources, in [`Source::ALL`] order.
+    pub fn slots(&self) -> Vec<Arc<Slot>> {
+        read(&self.slots).values().cloned().collect()
+    }
+
+    /// The slot of `source`, if it is polled.
+    pub fn slot(&self, source: Source) -> Option<Arc<Slot>> {
+        read(&self.slots).get(&source).cloned()
+    }
+
+    /// Keeps exactly the slots of `sources`: new ones start empty, others keep their state.
+    pub fn set_sources(&self, sources: impl IntoIterator<Item = Source>) {
+        let mut slots = write(&self.slots);
+        let wanted: BTreeMap<Source, Arc<Slot>> = sources
+            .into_iter()
+            .map(|s| {
+                let slot = slots
+                    .get(&s)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(Slot::new(s)));
+                (s, slot)
+            })
+            .collect();
+        *slots = wanted;
+    }
+
+    /// True once every source has finished a first poll, successful or not.
+    pub fn is_ready(&self) -> bool {
+        read(&self.slots)
+            .values()
+            .all(|s| s.load().completed_polls > 0)
+    }
+}
+
+/// What scrape-time evaluation needs besides the data; replaced whole on reload.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
     /// Thresholds for scrape-time health.
     pub thresholds: Thresholds,
     /// Watched services and list lengths.
     pub options: Options,
 }
 
+/// Every tenant, plus what encoding needs besides them.
+#[derive(Debug, Default)]
+pub struct State {
+    tenants: RwLock<BTreeMap<String, Arc<TenantState>>>,
+    settings: RwLock<Arc<Settings>>,
+    /// Set once every origin of tenants (config, files, discovery) has reported once.
+    initialised: AtomicBool,
+    /// Latched: once ready, a tenant discovered later does not make the exporter unready.
+    ready: AtomicBool,
+    generation: AtomicU64,
+}
+
 impl State {
-    /// One slot per (tenant, source), tenants in the given order.
-    pub fn new(
-        tenant_ids: &[String],
-        sources: &[SourceSettings],
-        thresholds: Thresholds,
-        options: Options,
-    ) -> Self {
-        let slots = tenant_ids
-            .iter()
-            .flat_map(|t| {
-                sources.iter().map(move |s| Slot {
-                    tenant_id: t.clone(),
-                    source: s.source,
-                    interval: s.interval,
-                    current: RwLock::default(),
-                })
-            })
-            .collect();
+    /// An empty state with these settings.
+    pub fn new(settings: Settings) -> Self {
         Self {
-            slots,
-            thresholds,
-            options,
+            settings: RwLock::new(Arc::new(settings)),
+            ..Self::default()
         }
     }
 
-    /// Every slot.
-    pub fn slots(&self) -> &[Slot] {
-        &self.slots
+    /// Thresholds and options in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        Arc::clone(&read(&self.settings))
     }
 
-    /// True once every (tenant, source) has finished a first poll, successful or not.
+    /// Replaces thresholds and options (reload).
+    pub fn set_settings(&self, settings: Settings) {
+        *write(&self.settings) = Arc::new(settings);
+        self.touch();
+    }
+
+    /// Every tenant, sorted by tenant id.
+    pub fn tenants(&self) -> Vec<Arc<TenantState>> {
+        read(&self.tenants).values().cloned().collect()
+    }
+
+    /// One tenant.
+    pub fn tenant(&self, tenant_id: &str) -> Option<Arc<TenantState>> {
+        read(&self.tenants).get(tenant_id).cloned()
+    }
+
+    /// Adds a tenant, or updates its origin and labels; its sources' state is kept.
+    pub fn upsert_tenant(
+        &self,
+        tenant_id: &str,
+        origin: Origin,
+        labels: BTreeMap<String, String>,
+        sources: impl IntoIterator<Item = Source>,
+    ) -> Arc<TenantState> {
+        let tenant = {
+            let mut tenants = write(&self.tenants);
+            Arc::clone(tenants.entry(tenant_id.to_string()).or_insert_with(|| {
+                Arc::new(TenantState {
+                    tenant_id: tenant_id.to_string(),
+                    origin: RwLock::new(origin),
+                    labels: RwLock::default(),
+                    slots: RwLock::default(),
+                })
+            }))
+        };
+        *write(&tenant.origin) = origin;
+        if **read(&tenant.labels) != labels {
+            *write(&tenant.labels) = Arc::new(labels);
+        }
+        tenant.set_sources(sources);
+        self.touch();
+        tenant
+    }
+
+    /// Forgets a tenant: its series disappear from the next scrape.
+    pub fn remove_tenant(&self, tenant_id: &str) -> bool {
+        let removed = write(&self.tenants).remove(tenant_id).is_some();
+        if removed {
+            self.touch();
+        }
+        removed
+    }
+
+    /// Marks that every origin of tenants has reported once.
+    pub fn set_initialised(&self) {
+        self.initialised.store(true, Ordering::Release);
+    }
+
+    /// True once every origin has reported and every tenant known then has finished a first
+    /// poll of every source (successful or not); stays true after that.
     pub fn is_ready(&self) -> bool {
-        self.slots.iter().all(|s| s.load().completed_polls > 0)
+        if self.ready.load(Ordering::Acquire) {
+            return true;
+        }
+        let ready = self.initialised.load(Ordering::Acquire)
+            && read(&self.tenants).values().all(|t| t.is_ready());
+        if ready {
+            self.ready.store(true, Ordering::Release);
+        }
+        ready
+    }
+
+    /// How many (tenant, source) pairs have not finished a first poll.
+    pub fn waiting(&self) -> usize {
+        read(&self.tenants)
+            .values()
+            .flat_map(|t| t.slots())
+            .filter(|s| s.load().completed_polls == 0)
+            .count()
+    }
+
+    /// Counts every change (a publish, a tenant added or removed); caches key on it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Records a change.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+// The writers only swap values in and out; none can panic while holding a lock, but if one
+// ever did, the value inside is still whole, so a poisoned lock is used as it is.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenants_keep_their_sources_state_across_updates() {
+        let state = State::new(Settings::default());
+        let t = state.upsert_tenant(
+            "t1",
+            Origin::Config,
+            BTreeMap::new(),
+            [Source::Apns, Source::VppTokens],
+        );
+        if let Some(s) = t.slot(Source::Apns) {
+            s.publish(SourceState {
+                completed_polls: 1,
+                ..SourceState::default()
+            });
+        }
+        let labels = BTreeMap::from([("customer".to_string(), "acme".to_string())]);
+        let t = state.upsert_tenant("t1", Origin::File, labels.clone(), [Source::Apns]);
+        assert_eq!(t.origin(), Origin::File);
+        assert_eq!(*t.labels(), labels);
+        assert_eq!(
+            t.slots().iter().map(|s| s.source).collect::<Vec<_>>(),
+            [Source::Apns]
+        );
+        assert_eq!(t.slot(Source::Apns).map(|s| s.load().completed_polls), Some(1));
+        assert!(!state.is_ready(), "not initialised yet");
+        state.set_initialised();
+        assert!(state.is_ready());
+        state.upsert_tenant("t2", Origin::Discovery, BTreeMap::new(), [Source::Apns]);
+        assert!(state.is_ready(), "readiness is latched");
+        assert_eq!(state.waiting(), 1);
+        assert!(state.remove_tenant("t2"));
+        assert_eq!(state.tenants().len(), 1);
     }
 }

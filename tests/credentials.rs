@@ -170,14 +170,14 @@ tenants:
             "{tenant} polled"
         );
     }
-    // The certificate's own expiry, for the tenant that signs in with it.
+    // The certificate's own expiry, once per certificate, however many tenants use it.
     assert_eq!(
         text.lines()
             .filter(|l| l.starts_with("intune_exporter_credential_expiry_timestamp_seconds"))
             .collect::<Vec<_>>(),
         [format!(
-            "intune_exporter_credential_expiry_timestamp_seconds{{tenant_id=\"{}\"}} {}",
-            TENANTS[1],
+            "intune_exporter_credential_expiry_timestamp_seconds{{client_id=\"{CLIENT}\",thumbprint=\"{}\"}} {}",
+            pem.thumbprint_hex(),
             pem.not_after().timestamp()
         )]
     );

@@ -5,19 +5,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
+use intune_exporter::fleet::Origin;
 use intune_exporter::graph::auth::{Authority, EntraCredential};
 use intune_exporter::graph::certificate::{AssertionAlg, ClientCertificate};
 use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::Raw;
 use intune_exporter::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
-use intune_exporter::health::Thresholds;
 use intune_exporter::poller::poll_once;
 use intune_exporter::simulator::{Scenario, Simulator};
-use intune_exporter::sources::{Options, Source};
-use intune_exporter::state::State;
+use intune_exporter::sources::Source;
+use intune_exporter::state::{Settings, State, TenantState};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,27 +84,21 @@ fn client(sim: &Simulator, token: impl TokenSource + 'static) -> (GraphClient, G
     (client, metrics)
 }
 
-fn state(sources: &[Source]) -> State {
-    let settings: Vec<SourceSettings> = sources
-        .iter()
-        .map(|&source| SourceSettings {
-            source,
-            interval: Duration::from_secs(300),
-        })
-        .collect();
-    State::new(
-        &[TENANT.to_string()],
-        &settings,
-        Thresholds::default(),
-        Options::default(),
+/// The test tenant with `sources`, in a fresh state.
+fn tenant(sources: &[Source]) -> Arc<TenantState> {
+    State::new(Settings::default()).upsert_tenant(
+        TENANT,
+        Origin::Config,
+        Default::default(),
+        sources.iter().copied(),
     )
 }
 
 /// Polls one source once and says whether it is up.
 async fn polls_up(client: &GraphClient, source: Source) -> bool {
-    let state = state(&[source]);
-    poll_once(&state.slots()[0], client, Duration::from_secs(30)).await;
-    state.slots()[0].load().up
+    let tenant = tenant(&[source]);
+    poll_once(&tenant, client, &[source], Duration::from_secs(30)).await;
+    tenant.slots()[0].load().up
 }
 
 fn statuses(sim: &Simulator, path: &str) -> Vec<u16> {
@@ -277,19 +270,20 @@ async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
     ))
     .await;
     let (client, metrics) = client(&sim, secret_credential(&sim));
-    let state = state(&[Source::VppTokens, Source::Apns]);
-    let [vpp, apns] = state.slots() else {
-        panic!("two slots")
-    };
+    let tenant = tenant(&[Source::VppTokens, Source::Apns]);
+    let (vpp, apns) = (
+        tenant.slot(Source::VppTokens).unwrap(),
+        tenant.slot(Source::Apns).unwrap(),
+    );
     let throttled = async {
-        poll_once(vpp, &client, Duration::from_secs(30)).await;
+        poll_once(&tenant, &client, &[Source::VppTokens], Duration::from_secs(30)).await;
     };
     let other = async {
         // Start the other source's poll once the client has read the 429.
         while metrics.throttled.with_label_values(&[TENANT]).get() == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        poll_once(apns, &client, Duration::from_secs(30)).await;
+        poll_once(&tenant, &client, &[Source::Apns], Duration::from_secs(30)).await;
     };
     tokio::join!(throttled, other);
     assert!(vpp.load().up && apns.load().up);

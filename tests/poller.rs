@@ -3,17 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
+use intune_exporter::fleet::Origin;
 use intune_exporter::graph::auth::{Authority, EntraCredential};
 use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::{GraphClient, GraphMetrics};
-use intune_exporter::health::Thresholds;
 use intune_exporter::poller::poll_once;
 use intune_exporter::simulator::{Scenario, Simulator};
-use intune_exporter::sources::{Options, Source};
-use intune_exporter::state::State;
+use intune_exporter::sources::Source;
+use intune_exporter::state::{Settings, Slot, State, TenantState};
 use prometheus::IntCounterVec;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,23 +68,18 @@ async fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
     (client, requests)
 }
 
-fn state() -> State {
-    let every = Duration::from_secs(300);
-    State::new(
-        &[TENANT.to_string()],
-        &[
-            SourceSettings {
-                source: Source::Apns,
-                interval: every,
-            },
-            SourceSettings {
-                source: Source::VppTokens,
-                interval: every,
-            },
-        ],
-        Thresholds::default(),
-        Options::default(),
-    )
+/// The tenant with two sources, APNs and VPP, and their slots.
+fn tenant() -> (Arc<TenantState>, Arc<Slot>, Arc<Slot>) {
+    let state = State::new(Settings::default());
+    let tenant = state.upsert_tenant(
+        TENANT,
+        Origin::Config,
+        Default::default(),
+        [Source::Apns, Source::VppTokens],
+    );
+    let apns = tenant.slot(Source::Apns).unwrap();
+    let vpp = tenant.slot(Source::VppTokens).unwrap();
+    (tenant, apns, vpp)
 }
 
 #[tokio::test]
@@ -100,20 +94,17 @@ async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
     .await
     .unwrap();
     let (client, requests) = client(&sim).await;
-    let state = state();
-    let [apns, vpp] = state.slots() else {
-        panic!("two slots")
-    };
+    let (tenant, apns, vpp) = tenant();
     let timeout = Duration::from_secs(30);
 
-    poll_once(apns, &client, timeout).await;
-    poll_once(vpp, &client, timeout).await;
+    poll_once(&tenant, &client, &[Source::Apns], timeout).await;
+    poll_once(&tenant, &client, &[Source::VppTokens], timeout).await;
     let good = vpp.load();
     assert!(good.up);
     let good_data = good.data.clone().unwrap();
     let apns_before = apns.load();
 
-    poll_once(vpp, &client, timeout).await;
+    poll_once(&tenant, &client, &[Source::VppTokens], timeout).await;
     let failed = vpp.load();
     assert!(!failed.up);
     assert_eq!(
@@ -134,7 +125,7 @@ async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
     };
     assert_eq!((labels("200"), labels("503")), (1, 2));
 
-    poll_once(vpp, &client, timeout).await;
+    poll_once(&tenant, &client, &[Source::VppTokens], timeout).await;
     let recovered = vpp.load();
     assert!(recovered.up);
     assert!(recovered.last_success > good.last_success);
@@ -153,9 +144,8 @@ async fn a_throttled_request_waits_retry_after_then_succeeds() {
     .await
     .unwrap();
     let (client, requests) = client(&sim).await;
-    let state = state();
-    let vpp = &state.slots()[1];
-    poll_once(vpp, &client, Duration::from_secs(30)).await;
+    let (tenant, _, vpp) = tenant();
+    poll_once(&tenant, &client, &[Source::VppTokens], Duration::from_secs(30)).await;
     assert!(vpp.load().up);
     let vpp_requests: Vec<_> = sim
         .requests()

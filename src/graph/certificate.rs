@@ -199,6 +199,15 @@ impl ClientCertificate {
         ))
     }
 
+    /// The SHA-1 thumbprint in upper-case hex, as the Entra portal and `certutil` show it.
+    pub fn thumbprint_hex(&self) -> String {
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &self.der)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
+    }
+
     fn sign(&self, alg: AssertionAlg, message: &[u8]) -> Result<Vec<u8>, String> {
         let signer = self
             .key

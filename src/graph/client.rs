@@ -160,6 +160,18 @@ impl GraphClient {
         }
     }
 
+    /// Fetches several sources' requests of this tenant, answering in the same order.
+    pub async fn fetch_all(
+        &self,
+        requests: &[(&'static str, &'static Request)],
+    ) -> Vec<Result<Raw, GraphError>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for (source, request) in requests {
+            out.push(self.fetch(source, request).await);
+        }
+        out
+    }
+
     fn url(&self, path: &str, select: &[&str], filter: Option<&str>) -> Result<Url, GraphError> {
         let mut url =
             self.root

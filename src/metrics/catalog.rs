@@ -209,11 +209,20 @@ family!(
     "Time from sending a Graph request to reading its whole answer, in seconds (retries are separate requests)."
 );
 family!(LIMITER_WAIT, "intune_exporter_graph_limiter_wait_seconds_total", Counter, Instrument,
-    ["tenant_id"],
-    "Seconds Graph requests of the tenant waited for the client-side rate limiter (Microsoft's documented limits) or for a Retry-After.");
+    [],
+    "Seconds Graph requests waited for the client-side rate limiter (Microsoft's documented limits per tenant) or for a Retry-After, all tenants together.");
 family!(CREDENTIAL_EXPIRY, "intune_exporter_credential_expiry_timestamp_seconds", Gauge, Instrument,
-    ["tenant_id"],
-    "When the certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; only for certificate credentials.");
+    ["client_id", "thumbprint"],
+    "When a certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; one series per certificate (SHA-1 thumbprint, as the Entra portal shows it), however many tenants use it.");
+family!(TENANTS, "intune_exporter_tenants", Gauge, Instrument,
+    ["origin"],
+    "Tenants this exporter (this shard) reads, by where they come from: config, file (tenant_files), discovery (GDAP).");
+family!(DISCOVERY_UP, "intune_exporter_discovery_up", Gauge, Instrument,
+    ["discovery"],
+    "1 if the last run of a tenant discovery succeeded (tenant_files: every file read; delegated_admin_customers: the GDAP listing), 0 if it failed (the last good tenants are kept).");
+family!(DISCOVERY_LAST_SUCCESS, "intune_exporter_discovery_last_success_timestamp_seconds", Gauge, Instrument,
+    ["discovery"],
+    "When a tenant discovery last succeeded, as a Unix timestamp.");
 
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
@@ -244,6 +253,9 @@ pub static ALL: &[&FamilyDef] = &[
     &GRAPH_REQUEST_DURATION,
     &LIMITER_WAIT,
     &CREDENTIAL_EXPIRY,
+    &TENANTS,
+    &DISCOVERY_UP,
+    &DISCOVERY_LAST_SUCCESS,
 ];
 
 /// The `process_*` families exported on Linux by the `prometheus` crate's process collector.
@@ -306,10 +318,10 @@ mod tests {
                 );
                 assert!(label.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }
-            if f.name.starts_with("intune_") && !f.name.starts_with("intune_exporter_build") {
-                let tenant_scoped = !f.name.starts_with("intune_exporter_")
-                    || f.labels.first() == Some(&"tenant_id");
-                assert!(tenant_scoped, "{} lacks tenant_id", f.name);
+            // Data families are per tenant; the exporter's own families are per tenant only
+            // where they must be (source up and last success), so a fleet's cost stays bounded.
+            if !f.name.starts_with("intune_exporter_") {
+                assert_eq!(f.labels.first(), Some(&"tenant_id"), "{} lacks tenant_id", f.name);
             }
         }
     }

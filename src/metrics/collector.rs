@@ -83,28 +83,31 @@ pub fn snapshot_families(state: &State, build: &BuildInfo, now: DateTime<Utc>) -
         &[build.version, build.revision, build.rustc_version],
         1.0,
     );
-    for slot in state.slots() {
-        let s = slot.load();
-        if s.completed_polls == 0 {
-            // Nothing is known yet; `up` 0 would claim a failure that has not happened.
-            continue;
-        }
-        let labels = [slot.tenant_id.as_str(), slot.source.name()];
-        set.gauge(&SOURCE_UP, &labels, if s.up { 1.0 } else { 0.0 });
-        if let Some(t) = s.last_success {
-            set.gauge(&SOURCE_LAST_SUCCESS, &labels, t.timestamp() as f64);
-        }
-        if let Some(d) = s.duration {
-            set.gauge(&SOURCE_DURATION, &labels, d.as_secs_f64());
-        }
-        if let Some(data) = &s.data {
-            let ctx = Context {
-                tenant_id: &slot.tenant_id,
-                now,
-                thresholds: &state.thresholds,
-                options: &state.options,
-            };
-            set.extend(data.families(&ctx));
+    let settings = state.settings();
+    for tenant in state.tenants() {
+        for slot in tenant.slots() {
+            let s = slot.load();
+            if s.completed_polls == 0 {
+                // Nothing is known yet; `up` 0 would claim a failure that has not happened.
+                continue;
+            }
+            let labels = [tenant.tenant_id.as_str(), slot.source.name()];
+            set.gauge(&SOURCE_UP, &labels, if s.up { 1.0 } else { 0.0 });
+            if let Some(t) = s.last_success {
+                set.gauge(&SOURCE_LAST_SUCCESS, &labels, t.timestamp() as f64);
+            }
+            if let Some(d) = s.duration {
+                set.gauge(&SOURCE_DURATION, &labels, d.as_secs_f64());
+            }
+            if let Some(data) = &s.data {
+                let ctx = Context {
+                    tenant_id: &tenant.tenant_id,
+                    now,
+                    thresholds: &settings.thresholds,
+                    options: &settings.options,
+                };
+                set.extend(data.families(&ctx));
+            }
         }
     }
     set
