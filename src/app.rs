@@ -243,7 +243,9 @@ impl App {
 
     /// A Graph client for one tenant, built as the pollers' are (for tools and benchmarks).
     pub fn client(&self, tenant: &TenantConfig) -> Result<GraphClient, GraphError> {
-        self.supervisor.factory().client(&tenant.tenant_id, &tenant.auth)
+        self.supervisor
+            .factory()
+            .client(&tenant.tenant_id, &tenant.auth)
     }
 
     /// Where a reloaded config goes: the running exporter applies it (tenants and sources that

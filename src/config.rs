@@ -19,7 +19,9 @@ use url::Url;
 
 mod tenants;
 
-pub use tenants::{expand_pattern, load_tenant_file, tenant_identifier, DiscoveryConfig, TenantConfig};
+pub use tenants::{
+    expand_pattern, load_tenant_file, tenant_identifier, DiscoveryConfig, TenantConfig,
+};
 use tenants::{RawDefaults, RawDiscovery, RawTenant};
 
 /// A secret that never prints.
@@ -621,7 +623,10 @@ fn validate(
         .auth
         .and_then(|a| validate_auth(a, "defaults.auth", base, env, &mut p))
         .map(Arc::new);
-    if raw.tenants.is_empty() && raw.tenant_files.is_empty() && raw.discovery.delegated_admin_customers.is_none() {
+    if raw.tenants.is_empty()
+        && raw.tenant_files.is_empty()
+        && raw.discovery.delegated_admin_customers.is_none()
+    {
         p.add("tenants", no_tenants_message().to_string());
     }
     let tenants = tenants::validate_tenants(
@@ -638,7 +643,10 @@ fn validate(
         if dir_pattern.contains('*') {
             p.add(
                 &format!("tenant_files[{i}]"),
-                format!("{}: only the last path segment may contain *", raw_pattern.display()),
+                format!(
+                    "{}: only the last path segment may contain *",
+                    raw_pattern.display()
+                ),
             );
         }
     }

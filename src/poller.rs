@@ -175,19 +175,30 @@ pub async fn poll_once(
     let started = Instant::now();
     let requests: Vec<(&'static str, &'static crate::graph::odata::Request)> =
         due.iter().map(|s| (s.name(), s.request())).collect();
-    let results: Vec<Result<_, GraphError>> =
-        match tokio::time::timeout(timeout, client.fetch_all(&requests)).await {
-            Ok(r) => r,
-            Err(_) => due
-                .iter()
-                .map(|s| {
-                    Err(GraphError::Transport {
-                        path: s.request().path.to_string(),
-                        message: format!("poll timed out after {}", crate::duration::format(timeout)),
-                    })
+    let fetch = async {
+        match client.sign_in().await {
+            Ok(()) => client.fetch_all(&requests).await,
+            // Every source fails the same way; don't ask the authority once per source.
+            Err(err) => {
+                let message = err.to_string();
+                due.iter()
+                    .map(|_| Err(GraphError::Token(token_message(&message))))
+                    .collect()
+            }
+        }
+    };
+    let results: Vec<Result<_, GraphError>> = match tokio::time::timeout(timeout, fetch).await {
+        Ok(r) => r,
+        Err(_) => due
+            .iter()
+            .map(|s| {
+                Err(GraphError::Transport {
+                    path: s.request().path.to_string(),
+                    message: format!("poll timed out after {}", crate::duration::format(timeout)),
                 })
-                .collect(),
-        };
+            })
+            .collect(),
+    };
     let duration = started.elapsed();
     let finished = Utc::now();
     let mut outcomes = Vec::with_capacity(due.len());
@@ -242,6 +253,14 @@ pub async fn poll_once(
     outcomes
 }
 
+/// The inner text of a token error, so it is not prefixed twice when copied per source.
+fn token_message(display: &str) -> String {
+    display
+        .strip_prefix("getting a token failed: ")
+        .unwrap_or(display)
+        .to_string()
+}
+
 /// What the status page shows of a failure.
 fn poll_error(source: Source, err: &GraphError, at: chrono::DateTime<Utc>) -> PollError {
     let (status, code) = match err {
@@ -287,7 +306,9 @@ fn log_failure(tenant_id: &str, source: Source, err: &GraphError) {
             permission = Source::from_name(source).map_or("", |s| s.permission()),
             "poll failed: the app registration lacks a Graph application permission; grant it (with admin consent)"
         ),
-        Some(401) => tracing::warn!(tenant_id, source, error = %err, "poll failed: Graph refused the token"),
+        Some(401) => {
+            tracing::warn!(tenant_id, source, error = %err, "poll failed: Graph refused the token")
+        }
         _ => tracing::warn!(tenant_id, source, error = %err, "poll failed"),
     }
 }

@@ -297,7 +297,10 @@ mod tests {
             t.slots().iter().map(|s| s.source).collect::<Vec<_>>(),
             [Source::Apns]
         );
-        assert_eq!(t.slot(Source::Apns).map(|s| s.load().completed_polls), Some(1));
+        assert_eq!(
+            t.slot(Source::Apns).map(|s| s.load().completed_polls),
+            Some(1)
+        );
         assert!(!state.is_ready(), "not initialised yet");
         state.set_initialised();
         assert!(state.is_ready());

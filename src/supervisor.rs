@@ -263,10 +263,7 @@ impl Supervisor {
     ) -> Option<(CancellationToken, JoinHandle<()>)> {
         let config = self.config.discovery.clone()?;
         let customer_auth = self.config.defaults_auth.clone()?;
-        let client = match self
-            .factory
-            .client(&config.partner_tenant_id, &config.auth)
-        {
+        let client = match self.factory.client(&config.partner_tenant_id, &config.auth) {
             Ok(c) => c,
             Err(err) => {
                 tracing::error!(error = %err, "GDAP discovery: cannot build the partner tenant's client");
@@ -319,11 +316,7 @@ impl Supervisor {
             }
         }
         let plan = Arc::clone(&self.plan.borrow());
-        let window = spread_window(
-            self.config.poll.startup_spread,
-            &plan,
-            desired.len(),
-        );
+        let window = spread_window(self.config.poll.startup_spread, &plan, desired.len());
         let mut counts: BTreeMap<Origin, i64> = Origin::ALL.iter().map(|o| (*o, 0)).collect();
         for (id, (origin, tenant)) in desired {
             *counts.entry(origin).or_default() += 1;
@@ -341,9 +334,9 @@ impl Supervisor {
                 r.cancel.cancel();
                 tracing::info!(tenant_id = %id, "tenant's credential changed; restarting its poller");
             }
-            let state_tenant = self
-                .state
-                .upsert_tenant(&id, origin, tenant.labels.clone(), sources);
+            let state_tenant =
+                self.state
+                    .upsert_tenant(&id, origin, tenant.labels.clone(), sources);
             let client = match self.factory.client(&id, &tenant.auth) {
                 Ok(c) => c,
                 Err(err) => {
@@ -414,12 +407,7 @@ fn same_discovery(a: Option<&DiscoveryConfig>, b: Option<&DiscoveryConfig>) -> b
 /// The window first polls are spread over: 100 ms per tenant, at most `max` and at most the
 /// shortest interval. One tenant starts at once; 1,000 tenants over a minute.
 pub fn spread_window(max: Duration, plan: &Plan, tenants: usize) -> Duration {
-    let shortest = plan
-        .sources
-        .iter()
-        .map(|s| s.interval)
-        .min()
-        .unwrap_or(max);
+    let shortest = plan.sources.iter().map(|s| s.interval).min().unwrap_or(max);
     let per_tenant = Duration::from_millis(100).saturating_mul(tenants.saturating_sub(1) as u32);
     per_tenant.min(max).min(shortest)
 }

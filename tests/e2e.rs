@@ -252,7 +252,8 @@ async fn demo_flag_needs_no_configuration() {
             Kind::Histogram => format!("{}_bucket", family.name),
             _ => family.name.to_string(),
         };
-        let present = text.contains(&format!("\n{sample}{{")) || text.contains(&format!("\n{sample} "));
+        let present =
+            text.contains(&format!("\n{sample}{{")) || text.contains(&format!("\n{sample} "));
         assert_eq!(
             present,
             !not_in_demo.contains(family),

@@ -276,7 +276,13 @@ async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
         tenant.slot(Source::Apns).unwrap(),
     );
     let throttled = async {
-        poll_once(&tenant, &client, &[Source::VppTokens], Duration::from_secs(30)).await;
+        poll_once(
+            &tenant,
+            &client,
+            &[Source::VppTokens],
+            Duration::from_secs(30),
+        )
+        .await;
     };
     let other = async {
         // Start the other source's poll once the client has read the 429.

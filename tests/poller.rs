@@ -145,7 +145,13 @@ async fn a_throttled_request_waits_retry_after_then_succeeds() {
     .unwrap();
     let (client, requests) = client(&sim).await;
     let (tenant, _, vpp) = tenant();
-    poll_once(&tenant, &client, &[Source::VppTokens], Duration::from_secs(30)).await;
+    poll_once(
+        &tenant,
+        &client,
+        &[Source::VppTokens],
+        Duration::from_secs(30),
+    )
+    .await;
     assert!(vpp.load().up);
     let vpp_requests: Vec<_> = sim
         .requests()

@@ -308,13 +308,13 @@ pub fn load_tenant_file(
     let text = super::read_config_text(path)?;
     let mut unknown = Vec::new();
     let de = serde_yaml_ng::Deserializer::from_str(&text);
-    let raw: Option<Vec<RawTenant>> =
-        serde_ignored::deserialize(de, |p| unknown.push(p.to_string())).map_err(|e| {
-            ConfigError::Parse {
-                file: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
+    let raw: Option<Vec<RawTenant>> = serde_ignored::deserialize(de, |p| {
+        unknown.push(p.to_string())
+    })
+    .map_err(|e| ConfigError::Parse {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let mut problems: Vec<Problem> = unknown
         .into_iter()
         .map(|key| Problem {
@@ -355,7 +355,14 @@ mod tests {
             tenant_identifier("Contoso.onmicrosoft.com").as_deref(),
             Ok("contoso.onmicrosoft.com")
         );
-        for bad in ["contoso", "-a.com", "a..com", "a.b/c", "http://a.com", "a.123"] {
+        for bad in [
+            "contoso",
+            "-a.com",
+            "a..com",
+            "a.b/c",
+            "http://a.com",
+            "a.123",
+        ] {
             assert!(tenant_identifier(bad).is_err(), "{bad}");
         }
     }

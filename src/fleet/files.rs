@@ -177,7 +177,10 @@ mod tests {
         let got = files.refresh().unwrap();
         assert_eq!(
             ids(&got),
-            ["00000000-0000-0000-0000-000000000001", "contoso.onmicrosoft.com"]
+            [
+                "00000000-0000-0000-0000-000000000001",
+                "contoso.onmicrosoft.com"
+            ]
         );
 
         std::fs::write(&a, "- tenant_id: not a tenant\n").unwrap();

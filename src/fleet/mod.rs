@@ -83,7 +83,11 @@ mod tests {
     fn config_wins_over_files_over_discovery_and_exclusions_apply() {
         let config = [tenant("a", "config")];
         let files = [tenant("a", "file"), tenant("b", "file")];
-        let discovered = [tenant("b", "gdap"), tenant("c", "gdap"), tenant("d", "gdap")];
+        let discovered = [
+            tenant("b", "gdap"),
+            tenant("c", "gdap"),
+            tenant("d", "gdap"),
+        ];
         let exclude = BTreeSet::from(["d".to_string()]);
         let got = desired(
             [

@@ -57,7 +57,8 @@ impl Shard {
 
     /// Whether this replica polls `tenant_id`.
     pub fn owns(self, tenant_id: &str) -> bool {
-        self.count <= 1 || fnv1a32(tenant_id.to_ascii_lowercase().as_bytes()) % self.count == self.index
+        self.count <= 1
+            || fnv1a32(tenant_id.to_ascii_lowercase().as_bytes()) % self.count == self.index
     }
 }
 

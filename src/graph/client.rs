@@ -160,6 +160,12 @@ impl GraphClient {
         }
     }
 
+    /// Gets a token (the cached one while it is valid): one sign-in for a whole poll, so a
+    /// refused sign-in costs one token request per tenant, not one per source.
+    pub async fn sign_in(&self) -> Result<(), GraphError> {
+        self.token.token().await.map(|_| ())
+    }
+
     /// Fetches several sources' requests of this tenant, answering in the same order.
     pub async fn fetch_all(
         &self,

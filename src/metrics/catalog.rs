@@ -220,9 +220,14 @@ family!(TENANTS, "intune_exporter_tenants", Gauge, Instrument,
 family!(DISCOVERY_UP, "intune_exporter_discovery_up", Gauge, Instrument,
     ["discovery"],
     "1 if the last run of a tenant discovery succeeded (tenant_files: every file read; delegated_admin_customers: the GDAP listing), 0 if it failed (the last good tenants are kept).");
-family!(DISCOVERY_LAST_SUCCESS, "intune_exporter_discovery_last_success_timestamp_seconds", Gauge, Instrument,
+family!(
+    DISCOVERY_LAST_SUCCESS,
+    "intune_exporter_discovery_last_success_timestamp_seconds",
+    Gauge,
+    Instrument,
     ["discovery"],
-    "When a tenant discovery last succeeded, as a Unix timestamp.");
+    "When a tenant discovery last succeeded, as a Unix timestamp."
+);
 
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
@@ -321,7 +326,12 @@ mod tests {
             // Data families are per tenant; the exporter's own families are per tenant only
             // where they must be (source up and last success), so a fleet's cost stays bounded.
             if !f.name.starts_with("intune_exporter_") {
-                assert_eq!(f.labels.first(), Some(&"tenant_id"), "{} lacks tenant_id", f.name);
+                assert_eq!(
+                    f.labels.first(),
+                    Some(&"tenant_id"),
+                    "{} lacks tenant_id",
+                    f.name
+                );
             }
         }
     }

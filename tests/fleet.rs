@@ -1,0 +1,343 @@
+//! Fleets through the real binary, against the simulator over HTTPS: 300 tenants from one
+//! `defaults.auth`, the config's own list, a tenant-file glob and the partner's GDAP customers
+//! (paged, one excluded, one that never consented), tenant files edited while it runs, and two
+//! shards that split a fleet between them.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{Exporter, TempDir};
+use intune_exporter::demo;
+use intune_exporter::simulator::{Scenario, Simulator};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+const SECRET: &str = "demo-secret-not-for-production";
+const PARTNER: &str = "f0000000-0000-4000-8000-000000000000";
+
+fn tenant_id(i: usize) -> String {
+    format!("30000000-0000-4000-8000-{i:012}")
+}
+
+/// The demo tenant `ids.len()` times under other ids, plus the partner tenant listing
+/// `customers` as its GDAP customers, 50 to a page.
+fn scenario(ids: &[String], customers: &[String]) -> Scenario {
+    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
+    let mut text = String::from("tenants:\n");
+    for id in ids {
+        text.push_str(&block.replacen(DEMO_TENANT, id, 1));
+    }
+    text.push_str(&format!(
+        "  - tenant_id: {PARTNER}\n    client_id: {CLIENT}\n    client_secret: {SECRET}\n    page_size: 50\n    resources:\n      v1.0/tenantRelationships/delegatedAdminCustomers:\n"
+    ));
+    for (i, c) in customers.iter().enumerate() {
+        text.push_str(&format!(
+            "        - {{id: \"{c}\", tenantId: \"{c}\", displayName: \"Customer {i}\"}}\n"
+        ));
+    }
+    Scenario::from_yaml(&text).unwrap()
+}
+
+/// `metric{labels} value` lines of one family, as (labels, value).
+fn series(text: &str, family: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(family))
+        .filter_map(|rest| {
+            let rest = rest.strip_prefix('{')?;
+            let (labels, value) = rest.rsplit_once("} ")?;
+            Some((labels.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
+    let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+    let end = labels[start..].find('"')? + start;
+    Some(&labels[start..end])
+}
+
+/// Tenant ids with a `source_up` series, and how many of their sources are up.
+fn up_by_tenant(text: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for (labels, value) in series(text, "intune_exporter_source_up") {
+        let up = out
+            .entry(label(&labels, "tenant_id").unwrap().to_string())
+            .or_insert(0);
+        if value == 1.0 {
+            *up += 1;
+        }
+    }
+    out
+}
+
+async fn scrape(exporter: &Exporter) -> String {
+    reqwest::get(exporter.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn tenant_file(ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| format!("- tenant_id: {id}\n  labels: {{source_file: \"yes\"}}\n"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_tenants_from_config_files_and_gdap_follow_file_edits_without_restart() {
+    let ids: Vec<String> = (0..300).map(tenant_id).collect();
+    let unconsented = tenant_id(999);
+    let excluded = tenant_id(150);
+    // GDAP lists tenants 100..299 and one tenant the app was never consented in.
+    let mut customers: Vec<String> = ids[100..].to_vec();
+    customers.push(unconsented.clone());
+    let sim = Simulator::start(scenario(&ids, &customers), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+
+    let dir = TempDir::new("fleet");
+    let files = dir.0.join("tenants.d");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
+    std::fs::write(files.join("a.yml"), tenant_file(&ids[10..60])).unwrap();
+    std::fs::write(files.join("b.yml"), tenant_file(&ids[60..100])).unwrap();
+    std::fs::write(files.join("ignored.txt"), "- tenant_id: not read\n").unwrap();
+    // Tenant 0 has its own labels; organization is polled every 2 s so that freshness shows.
+    let mut config = format!(
+        "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+poll:
+  startup_spread: 3s
+sources:
+  organization:
+    interval: 2s
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+tenant_files: [tenants.d/*.yml]
+discovery:
+  delegated_admin_customers:
+    partner_tenant_id: {PARTNER}
+    exclude: [{excluded}]
+tenants:
+  - tenant_id: {t0}
+    labels: {{customer: acme, psa_id: \"1234\"}}
+",
+        url = sim.base_url(),
+        t0 = ids[0],
+    );
+    for id in &ids[1..10] {
+        config.push_str(&format!("  - tenant_id: {id}\n"));
+    }
+    std::fs::write(dir.0.join("config.yml"), config).unwrap();
+
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let text = scrape(&exporter).await;
+
+    let mut origins: Vec<(String, f64)> = series(&text, "intune_exporter_tenants");
+    origins.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        origins,
+        [
+            ("origin=\"config\"".to_string(), 10.0),
+            ("origin=\"discovery\"".to_string(), 200.0),
+            ("origin=\"file\"".to_string(), 90.0),
+        ]
+    );
+    let up = up_by_tenant(&text);
+    let sources = up[&ids[0]];
+    assert_eq!(sources, intune_exporter::sources::Source::ALL.len());
+    let expected: BTreeSet<&String> = ids
+        .iter()
+        .filter(|id| **id != excluded)
+        .chain([&unconsented])
+        .collect();
+    assert_eq!(up.keys().collect::<BTreeSet<_>>(), expected);
+    for (id, n) in &up {
+        let want = if *id == unconsented { 0 } else { sources };
+        assert_eq!(*n, want, "sources up for {id}");
+    }
+    // The unconsented customer: each refused sign-in is one token request and one log line
+    // naming Entra's code, not one per source, and only its own sources are down.
+    let requests = sim.requests();
+    let log = exporter.log();
+    let refusals = log
+        .lines()
+        .filter(|l| l.contains(&unconsented) && l.contains("AADSTS"))
+        .count();
+    let sign_ins = requests
+        .iter()
+        .filter(|r| r.path == format!("/{unconsented}/oauth2/v2.0/token"))
+        .count();
+    assert!(sign_ins >= 1);
+    assert_eq!(refusals, sign_ins, "{log}");
+    // The excluded customer and the partner itself are never read.
+    assert!(!requests
+        .iter()
+        .any(|r| r.tenant_id.as_deref() == Some(excluded.as_str())));
+    assert!(!requests
+        .iter()
+        .any(|r| r.tenant_id.as_deref() == Some(PARTNER)
+            && r.path != "/v1.0/tenantRelationships/delegatedAdminCustomers"
+            && !r.path.ends_with("/token")));
+    // Labels from the config are on intune_tenant_info only.
+    let info = series(&text, "intune_tenant_info");
+    let acme: Vec<&String> = info
+        .iter()
+        .map(|(l, _)| l)
+        .filter(|l| label(l, "tenant_id") == Some(ids[0].as_str()))
+        .collect();
+    assert_eq!(acme.len(), 1);
+    assert_eq!(label(acme[0], "customer"), Some("acme"));
+    assert_eq!(label(acme[0], "psa_id"), Some("1234"));
+    assert!(!text
+        .lines()
+        .any(|l| !l.starts_with("intune_tenant_info") && l.contains("customer=\"acme\"")));
+
+    // Edit the files: a.yml loses tenants 10..20, b.yml gains tenant 400 (not in the
+    // simulator: its sign-in fails, which is fine: it exists as a tenant).
+    let last_success = |text: &str, id: &str| {
+        series(
+            text,
+            "intune_exporter_source_last_success_timestamp_seconds",
+        )
+        .into_iter()
+        .find(|(l, _)| {
+            label(l, "tenant_id") == Some(id) && label(l, "source") == Some("organization")
+        })
+        .map(|(_, v)| v)
+    };
+    let before = last_success(&text, &ids[5]).unwrap();
+    let pid = exporter.pid();
+    std::fs::write(files.join("a.yml"), tenant_file(&ids[20..60])).unwrap();
+    let mut b: Vec<String> = ids[60..100].to_vec();
+    b.push(tenant_id(400));
+    std::fs::write(files.join("b.yml"), tenant_file(&b)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = scrape(&exporter).await;
+        let up = up_by_tenant(&text);
+        if !up.contains_key(&ids[10]) && up.contains_key(&tenant_id(400)) {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "files not re-read:\n{}",
+            exporter.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(exporter.pid(), pid, "no restart");
+    let up = up_by_tenant(&text);
+    for id in &ids[10..20] {
+        assert!(!up.contains_key(id), "{id} removed");
+        assert!(!text.contains(id.as_str()), "every series of {id} is gone");
+    }
+    assert!(
+        series(&text, "intune_exporter_tenants").contains(&("origin=\"file\"".to_string(), 81.0))
+    );
+    // Everyone else kept polling.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = scrape(&exporter).await;
+        if last_success(&text, &ids[5]).unwrap() > before
+            && last_success(&text, &ids[150 + 1]).is_some()
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tenant 5 stopped polling"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_shards_split_two_hundred_tenants_between_them() {
+    let ids: Vec<String> = (0..200).map(tenant_id).collect();
+    let sim = Simulator::start(scenario(&ids, &[]), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("shards");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    std::fs::write(dir.0.join("tenants.yml"), tenant_file(&ids)).unwrap();
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+poll:
+  startup_spread: 2s
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+tenant_files: [tenants.yml]
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let config = dir.0.join("config.yml");
+    let shards: Vec<Exporter> = (0..2)
+        .map(|i| {
+            Exporter::start(&[
+                "--config.file",
+                config.to_str().unwrap(),
+                "--sharding.count=2",
+                &format!("--sharding.index={i}"),
+            ])
+        })
+        .collect();
+    let mut owned = Vec::new();
+    for shard in &shards {
+        shard.wait_ready().await;
+        owned.push(up_by_tenant(&scrape(shard).await));
+    }
+    let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
+        (owned[0].keys().collect(), owned[1].keys().collect());
+    assert!(a.is_disjoint(&b), "a tenant polled twice");
+    assert_eq!(
+        a.union(&b).copied().collect::<BTreeSet<_>>(),
+        ids.iter().collect::<BTreeSet<_>>()
+    );
+    assert!(a.len() > 60 && b.len() > 60, "{} / {}", a.len(), b.len());
+    // Each replica polled only its own tenants.
+    let polled: BTreeSet<String> = sim
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.tenant_id)
+        .collect();
+    assert_eq!(polled.len(), 200);
+    // A shard index out of range is a usage error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
+        .args([
+            "--config.file",
+            config.to_str().unwrap(),
+            "--sharding.count=2",
+            "--sharding.index=2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "intune-exporter: --sharding.index 2 must be less than --sharding.count 2\n"
+    );
+    sim.shutdown().await;
+}
