@@ -1012,7 +1012,8 @@ pub(crate) fn read_config_text(path: &Path) -> Result<String, ConfigError> {
 pub fn no_tenants_message() -> &'static str {
     "no tenant is configured: write a config file with at least one entry under `tenants:` \
      (tenant_id and auth.client_id + auth.client_secret_file of an app registration with \
-     read permissions; see the README, \"Configuration\") and pass it with --config.file, \
+     read permissions; see the README, \"Configuration\"), or `tenant_files` or \
+     `discovery` (README, \"Many tenants\"), and pass it with --config.file, \
      or set AZURE_TENANT_ID, AZURE_CLIENT_ID and one of AZURE_CLIENT_SECRET, \
      AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE for a single tenant \
      (README, \"Credentials\"), or run with --demo to see the exporter against a simulated tenant"
