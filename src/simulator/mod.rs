@@ -162,6 +162,18 @@ impl Simulator {
         self.state.issued_tokens()
     }
 
+    /// Makes the token endpoint accept `secret`, and no longer the old one, for the tenant
+    /// `tenant_id`, as rotating a client secret in Entra does. `false` for an unknown tenant.
+    pub fn rotate_client_secret(&self, tenant_id: &str, secret: &str) -> bool {
+        match self.state.tenant_by_id(tenant_id) {
+            Some(ix) => {
+                self.state.rotate_client_secret(ix, secret.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every `client_assertion` received so far (signed JWTs and federated tokens), in order.
     pub fn received_assertions(&self) -> Vec<String> {
         self.state.received_assertions()
