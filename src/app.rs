@@ -28,8 +28,8 @@ pub enum AppError {
     Credential {
         /// The tenant.
         tenant_id: String,
-        /// Why.
-        source: GraphError,
+        /// Why (boxed: a `GraphError` is large for an error that travels in `Result`s).
+        source: Box<GraphError>,
     },
     /// A collector could not be registered.
     #[error("registering metrics: {0}")]
@@ -82,7 +82,7 @@ impl App {
             let token = credential(tenant, &authority, config, &http).map_err(|source| {
                 AppError::Credential {
                     tenant_id: tenant.tenant_id.clone(),
-                    source,
+                    source: Box::new(source),
                 }
             })?;
             if let Auth::Certificate { certificate, .. } = &tenant.auth {
@@ -106,7 +106,11 @@ impl App {
                         .counting_waits(waited.with_label_values(&[tenant.tenant_id.as_str()])),
                 ),
                 metrics.clone(),
-                RetryPolicy::default(),
+                RetryPolicy {
+                    max_pages: config.graph.max_pages,
+                    max_response_bytes: config.graph.max_response_bytes,
+                    ..RetryPolicy::default()
+                },
             ));
         }
 
@@ -167,7 +171,20 @@ fn credential(
 ) -> Result<Arc<dyn TokenSource>, GraphError> {
     let tenant_id = tenant.tenant_id.as_str();
     let credential = match &tenant.auth {
-        Auth::ClientSecret { client_id, secret } => EntraCredential::client_secret(
+        Auth::ClientSecret {
+            client_id,
+            secret_file: Some(file),
+            ..
+        } => EntraCredential::client_secret_file(
+            tenant_id,
+            client_id,
+            file.clone(),
+            authority,
+            http.clone(),
+        )?,
+        Auth::ClientSecret {
+            client_id, secret, ..
+        } => EntraCredential::client_secret(
             tenant_id,
             client_id,
             secret.expose().to_string(),
@@ -218,8 +235,12 @@ fn http_client(config: &Config) -> Result<reqwest::Client, AppError> {
     build_client(client_builder(config).https_only(true), config)
 }
 
+/// Every client follows no redirect: a sign-in redirected to another host would re-send the
+/// client secret or assertion there, and a redirected Graph GET would read another host's body
+/// as tenant data.
 fn client_builder(config: &Config) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
         .timeout(config.graph.request_timeout)
