@@ -506,7 +506,7 @@ async fn a_rotated_client_secret_file_is_used_from_the_next_sign_in() {
     // The administrator adds a new secret in Entra, deletes the old one, and the secret store
     // rewrites the file (a longer value, as a new secret usually is).
     let rotated = "rotated-secret-Q7~after";
-    assert!(sim.rotate_client_secret(TENANT, rotated));
+    assert!(sim.set_client_secrets(TENANT, &[rotated]));
     std::fs::write(&file, format!("{rotated}\n")).unwrap();
     assert!(polls_up(&client, Source::Apns).await);
     assert!(polls_up(&client, Source::VppTokens).await);

@@ -162,12 +162,14 @@ impl Simulator {
         self.state.issued_tokens()
     }
 
-    /// Makes the token endpoint accept `secret`, and no longer the old one, for the tenant
-    /// `tenant_id`, as rotating a client secret in Entra does. `false` for an unknown tenant.
-    pub fn rotate_client_secret(&self, tenant_id: &str, secret: &str) -> bool {
+    /// Makes the token endpoint accept exactly `secrets` for the tenant `tenant_id` from now
+    /// on, as rotating a client secret in Entra does (add the new one, later delete the old one).
+    /// `false` for an unknown tenant.
+    pub fn set_client_secrets(&self, tenant_id: &str, secrets: &[&str]) -> bool {
         match self.state.tenant_by_id(tenant_id) {
             Some(ix) => {
-                self.state.rotate_client_secret(ix, secret.to_string());
+                let secrets = secrets.iter().map(|s| s.to_string()).collect();
+                self.state.set_client_secrets(ix, secrets);
                 true
             }
             None => false,

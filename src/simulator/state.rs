@@ -69,7 +69,7 @@ pub(crate) struct SimState {
     assertions: Mutex<Vec<String>>,
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
     /// Client secrets changed at run time, by tenant.
-    rotated_secrets: Mutex<HashMap<TenantIx, Secret>>,
+    rotated_secrets: Mutex<HashMap<TenantIx, Vec<Secret>>>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
     anchor: DateTime<Utc>,
@@ -181,18 +181,26 @@ impl SimState {
         fault.outcome
     }
 
-    /// The client secret the token endpoint accepts for `tenant` now: the scenario's, or the
-    /// one [`SimState::rotate_client_secret`] set.
-    pub(crate) fn client_secret(&self, tenant: TenantIx) -> Secret {
-        lock(&self.rotated_secrets)
-            .get(&tenant)
-            .cloned()
-            .unwrap_or_else(|| self.tenants[tenant].client_secret.clone())
+    /// Whether the token endpoint accepts `secret` for `tenant` now: the scenario's secret, or
+    /// those [`SimState::set_client_secrets`] set.
+    pub(crate) fn accepts_secret(&self, tenant: TenantIx, secret: &str) -> bool {
+        match lock(&self.rotated_secrets).get(&tenant) {
+            Some(accepted) => accepted.iter().any(|s| s.0 == secret),
+            None => {
+                let own = &self.tenants[tenant].client_secret.0;
+                !own.is_empty() && own == secret
+            }
+        }
     }
 
-    /// Replaces the secret `tenant` accepts, as an administrator rotating it in Entra does.
-    pub(crate) fn rotate_client_secret(&self, tenant: TenantIx, secret: String) {
-        lock(&self.rotated_secrets).insert(tenant, Secret(secret));
+    /// Replaces the secrets `tenant` accepts, as an administrator rotating them in Entra does.
+    pub(crate) fn set_client_secrets(&self, tenant: TenantIx, secrets: Vec<String>) {
+        let secrets = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(Secret)
+            .collect();
+        lock(&self.rotated_secrets).insert(tenant, secrets);
     }
 
     /// A GUID-shaped id for `request-id`, trace and correlation ids. Unique, not secret, so a

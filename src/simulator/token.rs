@@ -87,12 +87,10 @@ impl ClientCredential {
     }
 
     fn verify(&self, state: &SimState, tenant: &LiveTenant) -> Result<(), EntraError> {
-        let accepted = state
-            .tenant_by_id(&tenant.tenant_id)
-            .map(|ix| state.client_secret(ix));
+        let ix = state.tenant_by_id(&tenant.tenant_id);
         match self {
             ClientCredential::Secret(secret)
-                if accepted.is_some_and(|a| !a.0.is_empty() && *secret == a.0) =>
+                if ix.is_some_and(|ix| state.accepts_secret(ix, secret)) =>
             {
                 Ok(())
             }
