@@ -184,6 +184,23 @@ async fn recorder() -> (String, Arc<Mutex<Vec<u8>>>, Arc<Mutex<usize>>) {
     (url, bytes, connections)
 }
 
+/// An expected `up` series: (tenant index, source, value).
+fn up(ix: usize, source: &str, value: u8) -> (usize, String, u8) {
+    (ix, source.to_string(), value)
+}
+
+/// Starts the exporter on `setup` with `args`, waits until it is ready, and returns its `up`
+/// series and, once it stopped, its log.
+async fn run(setup: &Setup, tenants: usize, args: &[&str]) -> (Vec<(usize, String, u8)>, String) {
+    let mut all = vec!["--config.file", setup.config.as_str()];
+    all.extend_from_slice(args);
+    let mut exporter = Exporter::start(&all);
+    exporter.wait_ready().await;
+    let up = up_series(&scrape(&exporter).await, tenants);
+    assert!(exporter.terminate().success());
+    (up, exporter.log())
+}
+
 async fn scrape(exporter: &Exporter) -> String {
     reqwest::get(exporter.url("/metrics"))
         .await
@@ -218,17 +235,14 @@ async fn an_absurd_retry_after_on_a_200_keeps_every_source_polling_and_ready() {
         "",
     )
     .await;
-    let mut exporter = Exporter::start(&["--config.file", &setup.config]);
-    exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
+    let (up_now, log) = run(&setup, 1, &[]).await;
     assert_eq!(
-        up_series(&text, 1),
+        up_now,
         [
-            (0, "apns".to_string(), 1),
-            (0, "device_management".to_string(), 1),
-            (0, "vpp_tokens".to_string(), 1)
-        ],
-        "{text}"
+            up(0, "apns", 1),
+            up(0, "device_management", 1),
+            up(0, "vpp_tokens", 1)
+        ]
     );
     // The three answers really carried the header.
     let served: Vec<_> = setup
@@ -239,8 +253,7 @@ async fn an_absurd_retry_after_on_a_200_keeps_every_source_polling_and_ready() {
         .map(|r| r.status)
         .collect();
     assert_eq!(served, [200, 200, 200]);
-    assert!(exporter.terminate().success());
-    assert!(!exporter.log().contains("panicked"), "{}", exporter.log());
+    assert!(!log.contains("panicked"), "{log}");
     setup.sim.shutdown().await;
 }
 
@@ -284,12 +297,9 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
         secret_tenant(""),
     ];
     let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
-    let mut exporter = Exporter::start(&["--config.file", &setup.config, "--log.level", "debug"]);
-    exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
-    let up = |ix: usize, source: &str, value: u8| (ix, source.to_string(), value);
+    let (up_now, log) = run(&setup, 4, &["--log.level", "debug"]).await;
     assert_eq!(
-        up_series(&text, 4),
+        up_now,
         [
             up(0, "apns", 0),
             up(0, "vpp_tokens", 0),
@@ -299,11 +309,8 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             up(2, "vpp_tokens", 0),
             up(3, "apns", 1),
             up(3, "vpp_tokens", 1),
-        ],
-        "{text}"
+        ]
     );
-    assert!(exporter.terminate().success());
-    let log = exporter.log();
 
     assert_eq!(
         *connections.lock().unwrap(),
@@ -356,16 +363,8 @@ async fn an_endpoint_echoing_the_sign_in_request_never_puts_a_credential_in_the_
         },
     ];
     let setup = setup(&tenants, &[Source::Apns], "").await;
-    let mut exporter = Exporter::start(&["--config.file", &setup.config, "--log.level", "debug"]);
-    exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
-    assert_eq!(
-        up_series(&text, 2),
-        [(0, "apns".to_string(), 0), (1, "apns".to_string(), 0)],
-        "{text}"
-    );
-    assert!(exporter.terminate().success());
-    let log = exporter.log();
+    let (up_now, log) = run(&setup, 2, &["--log.level", "debug"]).await;
+    assert_eq!(up_now, [up(0, "apns", 0), up(1, "apns", 0)]);
     let secret_line = failures(&log, 0, "apns");
     assert_eq!(secret_line.len(), 1, "{log}");
     // The echo is shown (it is what the operator needs to see), its credential is not.
@@ -415,12 +414,9 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
         "  max_response_bytes: 1048576\n  max_pages: 2\n",
     )
     .await;
-    let mut exporter = Exporter::start(&["--config.file", &setup.config]);
-    exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
-    let up = |ix: usize, source: &str, value: u8| (ix, source.to_string(), value);
+    let (up_now, log) = run(&setup, 3, &[]).await;
     assert_eq!(
-        up_series(&text, 3),
+        up_now,
         [
             up(0, "apns", 0),
             up(0, "device_management", 1),
@@ -431,11 +427,8 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
             up(2, "apns", 1),
             up(2, "device_management", 1),
             up(2, "vpp_tokens", 1),
-        ],
-        "{text}"
+        ]
     );
-    assert!(exporter.terminate().success());
-    let log = exporter.log();
     let expect = |ix: usize, source: &str, message: &str| {
         let lines = failures(&log, ix, source);
         assert_eq!(lines.len(), 1, "{log}");
@@ -494,11 +487,7 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     let peak = peak_rss(exporter.pid());
     println!("peak RSS with a 1 GiB gzip bomb: {} MiB", peak >> 20);
     let text = scrape(&exporter).await;
-    assert_eq!(
-        up_series(&text, 2),
-        [(0, "apns".to_string(), 0), (1, "apns".to_string(), 1)],
-        "{text}"
-    );
+    assert_eq!(up_series(&text, 2), [up(0, "apns", 0), up(1, "apns", 1)]);
     // The default limit is 64 MiB; the shipped Kubernetes manifest allows 256 Mi.
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
     assert!(exporter.terminate().success());
