@@ -601,3 +601,23 @@ async fn graph_errors_carry_graphs_request_ids() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_oversized_or_inflating_token_answer_is_refused_without_reading_it() {
+    let sim = simulator(&faults(
+        "      - path: token\n        sequence: [{gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {oversized: 65537}, {oversized: 65537}, {oversized: 65537}]\n",
+    ))
+    .await;
+    let credential = secret_credential(&sim);
+    for _ in 0..2 {
+        let err = credential.token().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("getting a token failed: the login authority answered HTTP 200 with a body that cannot be read within 65536 bytes: "),
+            "{err}"
+        );
+    }
+    // The SDK retries a failed read twice; after the six scripted answers, sign-in works.
+    assert_eq!(token_requests(&sim), 6);
+    assert!(credential.token().await.is_ok());
+    sim.shutdown().await;
+}

@@ -95,12 +95,28 @@ struct EntraTransport {
 impl HttpClient for EntraTransport {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         let response = self.http.execute_request(request).await?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
         let (status, headers, body) = response.deconstruct();
-        let bytes = body.collect().await?;
         let status_code = u16::from(status);
+        // Token answers are a few KiB; reading at most MAX_ANSWER_BYTES keeps a broken or hostile
+        // endpoint (a huge body, a gzip bomb) from taking the exporter's memory.
+        let mut buffer = vec![0u8; MAX_ANSWER_BYTES];
+        let bytes = match body.collect_into(&mut buffer).await {
+            Ok(n) => {
+                buffer.truncate(n);
+                azure_core::Bytes::from(buffer)
+            }
+            Err(e) => {
+                let description = format!("the login authority answered HTTP {status_code} with a body that cannot be read within {MAX_ANSWER_BYTES} bytes: {}", chain(&e));
+                self.remember(description.clone());
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Io,
+                    description,
+                ));
+            }
+        };
+        if status.is_success() {
+            return Ok(AsyncRawResponse::from_bytes(status, headers, bytes));
+        }
         let location = headers.get_optional_str(
             &azure_core::http::headers::HeaderName::from_static("location"),
         );
@@ -110,12 +126,20 @@ impl HttpClient for EntraTransport {
             ),
             _ => describe_error(status_code, &bytes),
         };
-        let description = redact(&description, &sent_credentials(request));
+        self.remember(redact(&description, &sent_credentials(request)));
+        Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
+    }
+}
+
+/// The most a token answer may hold.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+impl EntraTransport {
+    fn remember(&self, description: String) {
         match self.last_error.lock() {
             Ok(mut slot) => *slot = Some(description),
             Err(poisoned) => *poisoned.into_inner() = Some(description),
         }
-        Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
     }
 }
 

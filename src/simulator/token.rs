@@ -282,6 +282,14 @@ async fn answer(
                 .unwrap_or_default();
             return Ok(reply::json(status, reply::TEXT, body));
         }
+        FaultOutcome::Oversized(size) => {
+            return Ok(reply::json(200, ENTRA_JSON, reply::padded_json(size)))
+        }
+        FaultOutcome::GzipBomb(size) => {
+            let mut response = reply::json(200, ENTRA_JSON, reply::gzip_bomb(size));
+            reply::set_header(&mut response, "content-encoding", "gzip");
+            return Ok(response);
+        }
         _ => false,
     };
 
