@@ -30,8 +30,8 @@ pub enum AppError {
     Credential {
         /// The tenant.
         tenant_id: String,
-        /// Why.
-        source: GraphError,
+        /// Why (boxed: a `GraphError` is large for an error that travels in `Result`s).
+        source: Box<GraphError>,
     },
     /// A collector could not be registered.
     #[error("registering metrics: {0}")]
@@ -63,6 +63,7 @@ pub struct ClientFactory {
     http: reqwest::Client,
     managed_identity_http: Result<reqwest::Client, String>,
     graph_root: url::Url,
+    retry: RetryPolicy,
     authority: Authority,
     instruments: Instruments,
 }
@@ -74,6 +75,11 @@ impl ClientFactory {
             http: http_client(config)?,
             managed_identity_http: managed_identity_client(config).map_err(|e| e.to_string()),
             graph_root: config.graph.graph_root.clone(),
+            retry: RetryPolicy {
+                max_pages: config.graph.max_pages,
+                max_response_bytes: config.graph.max_response_bytes,
+                ..RetryPolicy::default()
+            },
             authority: Authority {
                 host: config.graph.authority_host.clone(),
                 scope: config.graph.scope(),
@@ -115,7 +121,7 @@ impl ClientFactory {
             token,
             Arc::new(Limiter::documented().counting_waits(self.instruments.limiter_wait.clone())),
             self.instruments.graph.clone(),
-            RetryPolicy::default(),
+            self.retry,
         ))
     }
 
@@ -123,7 +129,22 @@ impl ClientFactory {
         let authority = &self.authority;
         let http = &self.http;
         let credential = match auth {
-            Auth::ClientSecret { client_id, secret } => EntraCredential::client_secret(
+            // A secret read from a file is read again when the file changes, so a rotated
+            // secret is used from the next sign-in on.
+            Auth::ClientSecret {
+                client_id,
+                secret_file: Some(file),
+                ..
+            } => EntraCredential::client_secret_file(
+                tenant_id,
+                client_id,
+                file.clone(),
+                authority,
+                http.clone(),
+            )?,
+            Auth::ClientSecret {
+                client_id, secret, ..
+            } => EntraCredential::client_secret(
                 tenant_id,
                 client_id,
                 secret.expose().to_string(),
@@ -277,8 +298,12 @@ fn http_client(config: &Config) -> Result<reqwest::Client, AppError> {
     build_client(client_builder(config).https_only(true), config)
 }
 
+/// Every client follows no redirect: a sign-in redirected to another host would re-send the
+/// client secret or assertion there, and a redirected Graph GET would read another host's body
+/// as tenant data.
 fn client_builder(config: &Config) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("intune-exporter/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
         .timeout(config.graph.request_timeout)

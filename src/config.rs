@@ -97,6 +97,10 @@ pub struct GraphSettings {
     pub extra_roots_pem: Vec<u8>,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+    /// Largest Graph answer read, in bytes after decompression.
+    pub max_response_bytes: usize,
+    /// Most pages read from one collection.
+    pub max_pages: usize,
 }
 
 impl GraphSettings {
@@ -132,6 +136,8 @@ pub enum Auth {
         client_id: String,
         /// The secret.
         secret: SecretString,
+        /// The file it was read from (`client_secret_file`), read again when it changes.
+        secret_file: Option<PathBuf>,
     },
     /// An app registration with a certificate: each token request carries a signed assertion.
     Certificate {
@@ -163,12 +169,20 @@ impl Auth {
     pub fn same_credential(&self, other: &Auth) -> bool {
         match (self, other) {
             (
-                Auth::ClientSecret { client_id, secret },
+                Auth::ClientSecret {
+                    client_id,
+                    secret,
+                    secret_file,
+                },
                 Auth::ClientSecret {
                     client_id: c2,
                     secret: s2,
+                    secret_file: f2,
                 },
-            ) => client_id == c2 && secret == s2,
+            ) => {
+                // A secret file is re-read by the credential itself when it changes.
+                client_id == c2 && secret_file == f2 && (secret_file.is_some() || secret == s2)
+            }
             (
                 Auth::Certificate {
                     client_id,
@@ -298,6 +312,8 @@ struct RawGraph {
     authority_host: Option<String>,
     ca_file: Option<PathBuf>,
     request_timeout: Option<String>,
+    max_response_bytes: Option<u64>,
+    max_pages: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -360,6 +376,8 @@ pub mod defaults {
     pub const STARTUP_SPREAD: &str = "60s";
     /// `poll.retry_backoff`.
     pub const RETRY_BACKOFF: &str = "30s";
+    /// `graph.max_pages`.
+    pub const MAX_PAGES: usize = 100;
 }
 
 impl Config {
@@ -529,6 +547,12 @@ fn validate(
         raw.graph.request_timeout.as_deref(),
         defaults::REQUEST_TIMEOUT,
     );
+    let max_response_bytes = p.positive(
+        "graph.max_response_bytes",
+        raw.graph.max_response_bytes,
+        crate::graph::body::DEFAULT_MAX_RESPONSE_BYTES,
+    );
+    let max_pages = p.positive("graph.max_pages", raw.graph.max_pages, defaults::MAX_PAGES);
     let interval = p.duration(
         "poll.interval",
         raw.poll.interval.as_deref(),
@@ -660,6 +684,8 @@ fn validate(
             authority_host: authority_host?,
             extra_roots_pem,
             request_timeout,
+            max_response_bytes,
+            max_pages,
         },
         poll: PollSettings {
             interval,
@@ -811,6 +837,7 @@ pub(crate) fn validate_auth(
             Some(Auth::ClientSecret {
                 client_id: client_id?,
                 secret,
+                secret_file: Some(file),
             })
         }
         Kind::SecretEnv => {
@@ -819,6 +846,7 @@ pub(crate) fn validate_auth(
             Some(Auth::ClientSecret {
                 client_id: client_id?,
                 secret,
+                secret_file: None,
             })
         }
         Kind::CertificateFile | Kind::Pkcs12File => {
@@ -984,8 +1012,28 @@ impl Problems<'_> {
         }
     }
 
+    /// A whole number of at least 1 (`max_pages`, `max_response_bytes`), or `default`.
+    fn positive(&mut self, key: &str, value: Option<u64>, default: usize) -> usize {
+        match value.map(usize::try_from) {
+            None => default,
+            Some(Ok(n)) if n > 0 => n,
+            Some(_) => {
+                self.add(key, "must be a whole number, at least 1".to_string());
+                default
+            }
+        }
+    }
+
     fn https_url(&mut self, key: &str, value: Option<&str>, default: &str) -> Option<Url> {
         let text = value.unwrap_or(default);
+        if let Some(shown) = without_userinfo(text) {
+            // The text is never echoed: it holds a password.
+            self.add(
+                key,
+                format!("{shown:?} must not carry a user name or password (user:password@): Graph and the login authority take credentials only in the auth section, and URLs end up in logs"),
+            );
+            return None;
+        }
         match Url::parse(text) {
             Ok(u) if u.scheme() == "https" && u.host().is_some() => Some(with_slash(u)),
             Ok(_) => {
@@ -1017,6 +1065,14 @@ pub fn no_tenants_message() -> &'static str {
      or set AZURE_TENANT_ID, AZURE_CLIENT_ID and one of AZURE_CLIENT_SECRET, \
      AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE for a single tenant \
      (README, \"Credentials\"), or run with --demo to see the exporter against a simulated tenant"
+}
+
+/// `text` with its `user:password@` replaced by `***@`, when it has one; `None` otherwise.
+fn without_userinfo(text: &str) -> Option<String> {
+    let (scheme, rest) = text.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    Some(format!("{scheme}://***@{}", &rest[at + 1..]))
 }
 
 fn with_slash(mut u: Url) -> Url {
@@ -1161,7 +1217,10 @@ mod tests {
             c.tenants[0].tenant_id,
             "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21"
         );
-        let Auth::ClientSecret { client_id, secret } = &*c.tenants[0].auth else {
+        let Auth::ClientSecret {
+            client_id, secret, ..
+        } = &*c.tenants[0].auth
+        else {
             panic!("a secret comes first, as in the Azure SDKs");
         };
         assert_eq!(
@@ -1196,6 +1255,27 @@ mod tests {
 
         // Without a credential variable there is nothing to run.
         assert!(Config::from_azure_env(&vars(&[])).is_none());
+    }
+
+    #[test]
+    fn urls_with_a_user_or_password_are_refused_without_echoing_them() {
+        let text = "graph:\n  graph_url: https://svc:Hunter2-pw@graph.example/\n  authority_host: https://:Pw2-only@login.example\n  max_pages: 0\n  max_response_bytes: 1024\ntenants: []\n";
+        let err = Config::parse_with_env(text, Path::new("c.yaml"), &|_| None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.yaml: 4 problem(s):\n  \
+             graph.graph_url: \"https://***@graph.example/\" must not carry a user name or password (user:password@): Graph and the login authority take credentials only in the auth section, and URLs end up in logs\n  \
+             graph.authority_host: \"https://***@login.example\" must not carry a user name or password (user:password@): Graph and the login authority take credentials only in the auth section, and URLs end up in logs\n  \
+             graph.max_pages: must be a whole number, at least 1\n  \
+             tenants: ".to_string() + no_tenants_message()
+        );
+        assert_eq!(without_userinfo("https://graph.example/a@b"), None);
+        assert_eq!(
+            without_userinfo("https://u@h/x"),
+            Some("https://***@h/x".to_string())
+        );
     }
 
     #[test]

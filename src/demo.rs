@@ -87,6 +87,8 @@ pub fn config(
             authority_host: root,
             extra_roots_pem: simulator.ca_pem().as_bytes().to_vec(),
             request_timeout: Duration::from_secs(10),
+            max_response_bytes: crate::graph::body::DEFAULT_MAX_RESPONSE_BYTES,
+            max_pages: crate::config::defaults::MAX_PAGES,
         },
         poll: PollSettings {
             interval: POLL_INTERVAL,

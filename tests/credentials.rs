@@ -383,6 +383,24 @@ async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() 
     sim.shutdown().await;
 }
 
+/// Writes `config.yaml` into `dir` for the demo tenant with only the `apns` source, signing in
+/// with the secret in `dir/secret`, and `extra` top-level lines.
+fn apns_only_config(dir: &TempDir, sim: &Simulator, extra: &str) -> std::path::PathBuf {
+    let mut sources = String::from("sources:\n");
+    for s in intune_exporter::sources::Source::ALL {
+        if s != intune_exporter::sources::Source::Apns {
+            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        }
+    }
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{extra}{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
+        url = sim.base_url()
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
     let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
@@ -392,18 +410,7 @@ async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     let wrong = "wrong-secret-Qx7~e2e";
     std::fs::write(dir.0.join("secret"), wrong).unwrap();
-    let mut sources = String::from("sources:\n");
-    for s in intune_exporter::sources::Source::ALL {
-        if s != intune_exporter::sources::Source::Apns {
-            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
-        }
-    }
-    let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
-        url = sim.base_url()
-    );
-    let path = dir.0.join("config.yaml");
-    std::fs::write(&path, config).unwrap();
+    let path = apns_only_config(&dir, &sim, "");
     let mut exporter = Exporter::start(&[
         "--config.file",
         path.to_str().unwrap(),
@@ -435,5 +442,76 @@ async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
     assert!(!log.contains(wrong), "{log}");
     // Graph itself was never asked without a token.
     assert!(sim.requests().iter().all(|r| r.path.ends_with("/token")));
+    sim.shutdown().await;
+}
+
+/// Waits until the simulator answered a token request that arrived after `since`, and a Graph
+/// request after that.
+async fn signed_in_and_polled_after(sim: &Simulator, since: chrono::DateTime<chrono::Utc>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let requests = sim.requests();
+        let signed_in = requests
+            .iter()
+            .find(|r| r.at > since && r.path.ends_with("/oauth2/v2.0/token"));
+        if let Some(token) = signed_in {
+            if requests
+                .iter()
+                .any(|r| r.at > token.at && r.path.starts_with("/v1.0/"))
+            {
+                return;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sign-in and poll after {since}: {requests:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_client_secret_file_is_picked_up_without_a_restart() {
+    // Tokens live two seconds and the source is polled every two: each poll signs in again.
+    let scenario = demo::SCENARIO.replacen(
+        SECRET_LINE,
+        &format!("    client_secret: {SECRET}\n    token_lifetime: 2s\n"),
+        1,
+    );
+    let sim = Simulator::start(
+        Scenario::from_yaml(&scenario).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let dir = TempDir::new("rotate");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    let secret_file = dir.0.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let path = apns_only_config(&dir, &sim, "poll:\n  interval: 2s\n");
+    let mut exporter = Exporter::start(&["--config.file", path.to_str().unwrap()]);
+    exporter.wait_ready().await;
+
+    // Rotation as an administrator does it: Entra accepts a new secret besides the old one,
+    // the secret store rewrites the file, then the old secret is deleted.
+    let rotated = "rotated-e2e-secret-4Lp~w";
+    assert!(sim.set_client_secrets(DEMO_TENANT, &[SECRET, rotated]));
+    std::fs::write(&secret_file, format!("{rotated}\n")).unwrap();
+    signed_in_and_polled_after(&sim, chrono::Utc::now()).await;
+    assert!(sim.set_client_secrets(DEMO_TENANT, &[rotated]));
+    signed_in_and_polled_after(&sim, chrono::Utc::now()).await;
+    let statuses: Vec<u16> = sim.requests().iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let text = exporter.scrape_linted().await;
+    assert!(text.contains(&format!(
+        "intune_exporter_source_up{{tenant_id=\"{DEMO_TENANT}\",source=\"apns\"}} 1\n"
+    )));
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    assert!(
+        log.contains("message=\"the client secret file changed; signing in with the new secret\""),
+        "{log}"
+    );
+    assert!(!log.contains(rotated) && !log.contains(SECRET), "{log}");
     sim.shutdown().await;
 }

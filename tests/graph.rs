@@ -483,3 +483,141 @@ async fn a_request_that_times_out_is_retried() {
     assert_eq!((count("error"), count("200")), (1, 1));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_rotated_client_secret_file_is_used_from_the_next_sign_in() {
+    let dir = std::env::temp_dir().join(format!("intune-exporter-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("client-secret");
+    std::fs::write(&file, "demo-secret-not-for-production\n").unwrap();
+    // Tokens live two seconds: every poll below signs in again.
+    let sim = simulator(&format!("{SECRET_LINE}    token_lifetime: 2s\n")).await;
+    let credential = EntraCredential::client_secret_file(
+        TENANT,
+        CLIENT,
+        file.clone(),
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let (client, _) = client(&sim, credential);
+    assert!(polls_up(&client, Source::Apns).await);
+
+    // The administrator adds a new secret in Entra, deletes the old one, and the secret store
+    // rewrites the file (a longer value, as a new secret usually is).
+    let rotated = "rotated-secret-Q7~after";
+    assert!(sim.set_client_secrets(TENANT, &[rotated]));
+    std::fs::write(&file, format!("{rotated}\n")).unwrap();
+    assert!(polls_up(&client, Source::Apns).await);
+    assert!(polls_up(&client, Source::VppTokens).await);
+
+    let token_statuses: Vec<u16> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .map(|r| r.status)
+        .collect();
+    // A token that expires within minutes is never reused by the SDK, so each poll signed in:
+    // before the rotation with the old secret, after it with the new one, never refused.
+    assert_eq!(token_statuses, [200, 200, 200]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unchanged_client_secret_file_keeps_the_cached_token() {
+    let dir = std::env::temp_dir().join(format!("intune-exporter-keep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("client-secret");
+    std::fs::write(&file, "demo-secret-not-for-production").unwrap();
+    let sim = simulator(SECRET_LINE).await;
+    let credential = EntraCredential::client_secret_file(
+        TENANT,
+        CLIENT,
+        file.clone(),
+        &authority(&sim),
+        http(&sim),
+    )
+    .unwrap();
+    let (client, _) = client(&sim, credential);
+    assert!(polls_up(&client, Source::Apns).await);
+    assert!(polls_up(&client, Source::VppTokens).await);
+    assert_eq!(token_requests(&sim), 1);
+    // A file emptied mid-rotation keeps the old secret (and its token) instead of failing.
+    std::fs::write(&file, "").unwrap();
+    assert!(polls_up(&client, Source::Apns).await);
+    assert_eq!(token_requests(&sim), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lone_surrogate_in_a_graph_string_becomes_a_replacement_character() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{body: '{\"value\":[{\"id\":\"a\",\"organizationName\":\"Contoso \\ud800 Ltd\",\"appleId\":\"\\udfff\\ud83d\\ude00\"}]}'}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    let Raw::Collection(items) = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap()
+    else {
+        panic!("a collection")
+    };
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["organizationName"], "Contoso \u{FFFD} Ltd");
+    assert_eq!(items[0]["appleId"], "\u{FFFD}\u{1F600}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn graph_errors_carry_graphs_request_ids() {
+    let sim = simulator(&faults(
+        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 403}]\n",
+    ))
+    .await;
+    let (client, _) = client(&sim, secret_credential(&sim));
+    let err = client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
+        .unwrap_err();
+    let GraphError::Status {
+        request_ids: Some(ids),
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    let (Some(request_id), Some(client_request_id)) = (&ids.request_id, &ids.client_request_id)
+    else {
+        panic!("{ids:?}")
+    };
+    // The simulator, like Graph, echoes a client-request-id or makes one up.
+    assert_eq!(request_id, client_request_id);
+    assert_eq!(
+        err.to_string(),
+        format!("GET v1.0/deviceAppManagement/vppTokens: HTTP 403 Forbidden: Insufficient privileges to complete the operation. (request-id: {request_id}, client-request-id: {client_request_id})")
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_oversized_or_inflating_token_answer_is_refused_without_reading_it() {
+    let sim = simulator(&faults(
+        "      - path: token\n        sequence: [{gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {oversized: 65537}, {oversized: 65537}, {oversized: 65537}]\n",
+    ))
+    .await;
+    let credential = secret_credential(&sim);
+    for _ in 0..2 {
+        let err = credential.token().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("getting a token failed: the login authority answered HTTP 200 with a body that cannot be read within 65536 bytes: "),
+            "{err}"
+        );
+    }
+    // The SDK retries a failed read twice; after the six scripted answers, sign-in works.
+    assert_eq!(token_requests(&sim), 6);
+    assert!(credential.token().await.is_ok());
+    sim.shutdown().await;
+}

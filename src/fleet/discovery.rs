@@ -90,6 +90,7 @@ mod tests {
         let auth = Arc::new(Auth::ClientSecret {
             client_id: "c".into(),
             secret: SecretString::new("s".into()),
+            secret_file: None,
         });
         let config = DiscoveryConfig {
             partner_tenant_id: "00000000-0000-0000-0000-00000000000f".into(),

@@ -146,6 +146,7 @@ mod tests {
         Some(Arc::new(Auth::ClientSecret {
             client_id: "00000000-0000-0000-0000-0000000000aa".to_string(),
             secret: SecretString::new("s".to_string()),
+            secret_file: None,
         }))
     }
 

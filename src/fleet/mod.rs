@@ -75,6 +75,7 @@ mod tests {
             auth: Arc::new(Auth::ClientSecret {
                 client_id: "c".to_string(),
                 secret: SecretString::new("s".to_string()),
+                secret_file: None,
             }),
         }
     }

@@ -11,8 +11,13 @@
 //!   `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`).
 //!
 //! The SDK's HTTP transport is our own `reqwest` client, so `graph.ca_file` and proxies apply to
-//! the login authority exactly as they do to Graph. Managed identity endpoints are local plain-HTTP
-//! services; they get a client of their own (see `app.rs`).
+//! the login authority exactly as they do to Graph, and like Graph requests, sign-ins follow no
+//! redirect: a 307 to another host would re-send the secret or assertion there. Managed identity
+//! endpoints are local plain-HTTP services; they get a client of their own (see `app.rs`).
+//!
+//! A client secret read from a file is read again when the file changes, so a rotated secret
+//! is used from the next sign-in on. Error texts built from the authority's answers never carry
+//! the secret or assertion, even when a proxy echoes the request body back.
 
 use super::certificate::{AssertionAlg, CertificateAssertion, ClientCertificate};
 use super::error::{chain, GraphError};
@@ -30,8 +35,10 @@ use azure_identity::{
     UserAssignedId,
 };
 use std::fmt;
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 
 /// Gives out a valid bearer token for Graph, fetching or refreshing it as needed.
 #[async_trait]
@@ -88,23 +95,108 @@ struct EntraTransport {
 impl HttpClient for EntraTransport {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
         let response = self.http.execute_request(request).await?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
         let (status, headers, body) = response.deconstruct();
-        let bytes = body.collect().await?;
-        let description = describe_error(u16::from(status), &bytes);
-        match self.last_error.lock() {
-            Ok(mut slot) => *slot = Some(description),
-            Err(poisoned) => *poisoned.into_inner() = Some(description),
+        let status_code = u16::from(status);
+        // Token answers are a few KiB; reading at most MAX_ANSWER_BYTES keeps a broken or hostile
+        // endpoint (a huge body, a gzip bomb) from taking the exporter's memory.
+        let mut buffer = vec![0u8; MAX_ANSWER_BYTES];
+        let bytes = match body.collect_into(&mut buffer).await {
+            Ok(n) => {
+                buffer.truncate(n);
+                azure_core::Bytes::from(buffer)
+            }
+            Err(e) => {
+                let description = format!("the login authority answered HTTP {status_code} with a body that cannot be read within {MAX_ANSWER_BYTES} bytes: {}", chain(&e));
+                self.remember(description.clone());
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Io,
+                    description,
+                ));
+            }
+        };
+        if status.is_success() {
+            return Ok(AsyncRawResponse::from_bytes(status, headers, bytes));
         }
+        let location = headers.get_optional_str(
+            &azure_core::http::headers::HeaderName::from_static("location"),
+        );
+        let description = match location {
+            Some(location) if (300..400).contains(&status_code) => format!(
+                "the login authority answered HTTP {status_code} with a redirect to {location}, not followed: sign-in requests are never re-sent to another URL (check graph.authority_host)"
+            ),
+            _ => describe_error(status_code, &bytes),
+        };
+        self.remember(redact(&description, &sent_credentials(request)));
         Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
     }
 }
 
+/// The most a token answer may hold.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+impl EntraTransport {
+    fn remember(&self, description: String) {
+        match self.last_error.lock() {
+            Ok(mut slot) => *slot = Some(description),
+            Err(poisoned) => *poisoned.into_inner() = Some(description),
+        }
+    }
+}
+
+/// Form fields of a token request that hold a credential.
+const CREDENTIAL_FIELDS: [&str; 2] = ["client_secret", "client_assertion"];
+
+/// The credentials a token request carries (decoded and as sent), for [`redact`].
+fn sent_credentials(request: &Request) -> Vec<String> {
+    let azure_core::http::Body::Bytes(body) = request.body() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(body) {
+        if CREDENTIAL_FIELDS.contains(&key.as_ref()) && !value.is_empty() {
+            out.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+            out.push(value.into_owned());
+        }
+    }
+    out
+}
+
+/// Removes credentials from a text built from an answer: every `known` value, and whatever
+/// follows `client_secret=` or `"client_assertion":` and the like. Entra never echoes them, but a
+/// proxy or a misconfigured endpoint may send the request body back.
+pub(crate) fn redact(text: &str, known: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in known {
+        out = out.replace(secret.as_str(), "***");
+    }
+    for field in CREDENTIAL_FIELDS {
+        let mut from = 0;
+        while let Some(found) = out[from..].find(field) {
+            let start = from + found + field.len();
+            let rest = &out[start..];
+            // `=value` (form) or `": "value"` (JSON).
+            let sep = rest.len() - rest.trim_start_matches(['"', '\'', ' ']).len();
+            let after = &rest[sep..];
+            let Some(value) = after.strip_prefix(['=', ':']) else {
+                from = start;
+                continue;
+            };
+            let lead = value.len() - value.trim_start_matches(['"', '\'', ' ']).len();
+            let value_start = start + sep + 1 + lead;
+            let value_len = out[value_start..]
+                .find(|c: char| {
+                    matches!(c, '&' | '"' | '\'' | ',' | '}' | '<' | ';') || c.is_whitespace()
+                })
+                .unwrap_or(out.len() - value_start);
+            out.replace_range(value_start..value_start + value_len, "***");
+            from = value_start + 3;
+        }
+    }
+    out
+}
+
 /// One line from an error answer: Entra's `error` and `error_description` (with its AADSTS code
-/// and trace id) when the body is Entra's; otherwise the start of the body. Token endpoints never
-/// echo the secret or assertion they were sent.
+/// and trace id) when the body is Entra's; otherwise the start of the body.
 fn describe_error(status: u16, body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct EntraError {
@@ -148,6 +240,8 @@ pub struct EntraCredential {
     last_error: LastError,
     scope: String,
     kind: &'static str,
+    /// The client secret file to watch, for a secret read from one.
+    secret_file: Option<SecretFile>,
 }
 
 impl fmt::Debug for EntraCredential {
@@ -162,7 +256,64 @@ impl fmt::Debug for EntraCredential {
 /// An SDK error that came without an error answer (no connection, a credential that cannot be
 /// built, a token file that cannot be read), with its causes.
 fn sdk_error(e: &azure_core::Error) -> GraphError {
-    GraphError::Token(chain(e))
+    GraphError::Token(redact(&chain(e), &[]))
+}
+
+/// A client secret file, watched so that a rotated secret (a Kubernetes Secret updated in place,
+/// a file renewed from Key Vault) is used without a restart.
+struct SecretFile {
+    path: PathBuf,
+    /// Modification time and length when the file was last read.
+    seen: Mutex<Option<Stamp>>,
+}
+
+type Stamp = (Option<SystemTime>, u64);
+
+impl SecretFile {
+    fn stamp(&self) -> Option<Stamp> {
+        let meta = std::fs::metadata(&self.path).ok()?;
+        Some((meta.modified().ok(), meta.len()))
+    }
+
+    /// The file's new stamp, if it changed since it was last read.
+    fn changed(&self) -> Option<Stamp> {
+        let now = self.stamp()?;
+        let seen = match self.seen.lock() {
+            Ok(s) => *s,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        (seen != Some(now)).then_some(now)
+    }
+
+    fn mark(&self, stamp: Option<Stamp>) {
+        match self.seen.lock() {
+            Ok(mut s) => *s = stamp,
+            Err(poisoned) => *poisoned.into_inner() = stamp,
+        }
+    }
+}
+
+/// Secrets are a few hundred bytes; a bound keeps a wrong path (a device, a log) from being read
+/// whole.
+const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads a client secret file, without the line ending editors and `echo` add.
+fn read_secret_file(path: &Path) -> Result<Secret, GraphError> {
+    let fail = |what: String| {
+        GraphError::Token(format!(
+            "reading the client secret file {}: {what}",
+            path.display()
+        ))
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE_BYTES).read_to_string(&mut text))
+        .map_err(|e| fail(e.to_string()))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.trim().is_empty() {
+        return Err(fail("the file is empty".to_string()));
+    }
+    Ok(Secret::new(secret.to_string()))
 }
 
 impl EntraCredential {
@@ -180,6 +331,7 @@ impl EntraCredential {
             last_error,
             scope,
             kind,
+            secret_file: None,
         })
     }
 
@@ -197,13 +349,51 @@ impl EntraCredential {
         authority: &Authority,
         http: reqwest::Client,
     ) -> Result<Self, GraphError> {
+        let secret = Secret::new(secret);
+        Self::secret_credential(tenant_id, client_id, authority, http, move || {
+            Ok(secret.clone())
+        })
+    }
+
+    /// A client-secret credential whose secret is in `file`. The file is read again when its
+    /// modification time or size changes, before the next token is asked for; the new secret
+    /// then signs in at once (a cached token is dropped, so a wrong new secret shows up on the
+    /// next poll, not an hour later). If the changed file cannot be read, the old secret stays.
+    pub fn client_secret_file(
+        tenant_id: &str,
+        client_id: &str,
+        file: PathBuf,
+        authority: &Authority,
+        http: reqwest::Client,
+    ) -> Result<Self, GraphError> {
+        let watch = SecretFile {
+            path: file.clone(),
+            seen: Mutex::new(None),
+        };
+        // Stamp before reading: a change between the two is then seen as a change.
+        let stamp = watch.stamp();
+        let mut credential =
+            Self::secret_credential(tenant_id, client_id, authority, http, move || {
+                read_secret_file(&file)
+            })?;
+        watch.mark(stamp);
+        credential.secret_file = Some(watch);
+        Ok(credential)
+    }
+
+    fn secret_credential(
+        tenant_id: &str,
+        client_id: &str,
+        authority: &Authority,
+        http: reqwest::Client,
+        secret: impl Fn() -> Result<Secret, GraphError> + Send + Sync + 'static,
+    ) -> Result<Self, GraphError> {
         let (tenant_id, client_id, authority) = (
             tenant_id.to_string(),
             client_id.to_string(),
             authority.clone(),
         );
         let scope = authority.scope.clone();
-        let secret = Secret::new(secret);
         let last_error = LastError::default();
         let transport = transport(http, &last_error);
         Self::new(
@@ -217,7 +407,7 @@ impl EntraCredential {
                 let credential: Arc<dyn TokenCredential> = ClientSecretCredential::new(
                     &tenant_id,
                     client_id.clone(),
-                    secret.clone(),
+                    secret()?,
                     Some(options),
                 )
                 .map_err(|e| sdk_error(&e))?;
@@ -340,6 +530,37 @@ impl EntraCredential {
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         }
     }
+
+    /// Builds the credential again (an empty token cache, the secret file read anew).
+    fn rebuild(&self) -> Result<(), GraphError> {
+        let fresh = (self.build)()?;
+        match self.current.write() {
+            Ok(mut c) => *c = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// Reads the secret file again if it changed since it was last read.
+    fn follow_secret_file(&self) {
+        let Some(file) = &self.secret_file else {
+            return;
+        };
+        let Some(stamp) = file.changed() else {
+            return;
+        };
+        // Marked even when the read fails, so a broken file is reported once, not per request;
+        // fixing it changes the stamp again.
+        file.mark(Some(stamp));
+        match self.rebuild() {
+            Ok(()) => {
+                tracing::info!(file = %file.path.display(), "the client secret file changed; signing in with the new secret")
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "the client secret file changed but cannot be used; keeping the previous secret")
+            }
+        }
+    }
 }
 
 fn assertion_credential<C: azure_identity::ClientAssertion + 'static>(
@@ -393,6 +614,7 @@ impl TokenSource for EntraCredential {
             Ok(mut slot) => slot.take(),
             Err(poisoned) => poisoned.into_inner().take(),
         };
+        self.follow_secret_file();
         take();
         let token = self
             .credential()
@@ -421,14 +643,36 @@ impl TokenSource for EntraCredential {
             }
             *latest = None;
         }
-        match (self.build)() {
-            Ok(fresh) => match self.current.write() {
-                Ok(mut c) => *c = fresh,
-                Err(poisoned) => *poisoned.into_inner() = fresh,
-            },
-            // Building succeeded at start with the same inputs; if it fails now, the old
-            // credential (and its cached token) stays, and the next 401 tries again.
-            Err(err) => tracing::warn!(error = %err, "cannot rebuild the credential"),
+        // Building succeeded at start with the same inputs; if it fails now, the old
+        // credential (and its cached token) stays, and the next 401 tries again.
+        if let Err(err) = self.rebuild() {
+            tracing::warn!(error = %err, "cannot rebuild the credential");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_echoed_in_an_answer_are_redacted() {
+        let known = vec!["s3cr%2Bt".to_string(), "s3cr+t".to_string()];
+        assert_eq!(
+            redact(
+                "bad request: grant_type=client_credentials&client_secret=s3cr%2Bt&scope=x",
+                &known
+            ),
+            "bad request: grant_type=client_credentials&client_secret=***&scope=x"
+        );
+        // Unknown values after the field names go too, in form and JSON shape.
+        assert_eq!(
+            redact(
+                r#"{"client_assertion": "eyJ.a.b", "client_secret":"other", "x": 1} client_secret=zz client_secret_file"#,
+                &[]
+            ),
+            r#"{"client_assertion": "***", "client_secret":"***", "x": 1} client_secret=*** client_secret_file"#
+        );
+        assert_eq!(redact("echo s3cr+t", &known), "echo ***");
     }
 }

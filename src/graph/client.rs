@@ -1,14 +1,16 @@
 //! [`GraphClient`]: GET requests to one tenant's Graph, with paging, retries and accounting.
 
 use super::auth::TokenSource;
-use super::error::{chain, GraphError};
+use super::body::{decode_json, read_limited, DEFAULT_MAX_RESPONSE_BYTES};
+use super::error::{chain, GraphError, RequestIds};
 use super::limiter::Limiter;
 use super::odata::{decode, Page, Raw, Request, Shape};
 use crate::metrics::catalog::{GRAPH_REQUESTS, GRAPH_REQUEST_DURATION, GRAPH_THROTTLED};
 use chrono::{DateTime, Utc};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
-use reqwest::header::{HeaderMap, ACCEPT, RETRY_AFTER};
+use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -56,7 +58,8 @@ impl GraphMetrics {
     }
 }
 
-/// How often and how long to retry a throttled or failed request.
+/// How often and how long to retry a throttled or failed request, and how much one fetch may
+/// read.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
@@ -65,8 +68,10 @@ pub struct RetryPolicy {
     pub base_backoff: Duration,
     /// Longest single wait, whatever `Retry-After` asks for.
     pub max_wait: Duration,
-    /// Most pages followed through `@odata.nextLink` before giving up.
+    /// Most pages followed through `@odata.nextLink` before giving up (`graph.max_pages`).
     pub max_pages: usize,
+    /// Largest body read from one answer, after decompression (`graph.max_response_bytes`).
+    pub max_response_bytes: usize,
 }
 
 impl Default for RetryPolicy {
@@ -76,6 +81,7 @@ impl Default for RetryPolicy {
             base_backoff: Duration::from_secs(1),
             max_wait: Duration::from_secs(60),
             max_pages: 100,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -138,6 +144,7 @@ impl GraphClient {
             },
             Shape::Collection => {
                 let mut items = Vec::new();
+                let mut seen = HashSet::from([url.clone()]);
                 for _ in 0..self.retry.max_pages {
                     let body = match self.get_json(source, path, url).await? {
                         Fetched::Found(v) => v,
@@ -149,7 +156,16 @@ impl GraphClient {
                         None => return Ok(Raw::Collection(items)),
                         // Graph's nextLink is opaque: follow it as given, but never send the
                         // bearer token to another origin.
-                        Some(link) => url = self.same_origin(path, &link)?,
+                        Some(link) => {
+                            url = self.same_origin(path, &link)?;
+                            // A link back to a page already read would page forever.
+                            if !seen.insert(url.clone()) {
+                                return Err(GraphError::NextLinkLoop {
+                                    path: path.to_string(),
+                                    link,
+                                });
+                            }
+                        }
                     }
                 }
                 Err(GraphError::TooManyPages {
@@ -248,21 +264,14 @@ impl GraphClient {
                 return Ok(Fetched::NotFound);
             }
             let retry_after = retry_after(response.headers(), Utc::now());
-            let body = response.bytes().await.map_err(|e| GraphError::Transport {
-                path: path.to_string(),
-                message: chain(&e),
-            });
+            let answer = Answer::of(status, response.headers());
+            let body = read_limited(response, path, self.retry.max_response_bytes).await;
             self.observe(source, started);
             let body = body?;
             if status.is_success() {
-                return serde_json::from_slice(&body)
-                    .map(Fetched::Found)
-                    .map_err(|e| GraphError::Decode {
-                        path: path.to_string(),
-                        message: e.to_string(),
-                    });
+                return decode_json(path, body).map(Fetched::Found);
             }
-            let error = status_error(path, status, &body, retry_after);
+            let error = answer.error(path, &body, retry_after);
             if status == StatusCode::UNAUTHORIZED && !refreshed {
                 // The cached token was still within its lifetime but Graph refused it (revoked,
                 // or the app's roles changed). Get one new token and try once more; a second
@@ -343,51 +352,102 @@ fn not_found(path: &str) -> GraphError {
         code: "NotFound".to_string(),
         message: "the collection does not exist".to_string(),
         retry_after: None,
+        request_ids: None,
     }
 }
 
-/// Builds the error for a non-success answer from Graph's `{"error":{"code","message"}}` body.
-fn status_error(
-    path: &str,
+/// What an error answer's headers say: its status, Graph's request ids and, for a redirect,
+/// where it pointed.
+struct Answer {
     status: StatusCode,
-    body: &[u8],
-    retry_after: Option<Duration>,
-) -> GraphError {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        error: Inner,
+    ids: RequestIds,
+    location: Option<String>,
+}
+
+impl Answer {
+    fn of(status: StatusCode, headers: &HeaderMap) -> Answer {
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Answer {
+            status,
+            ids: RequestIds {
+                request_id: text("request-id"),
+                client_request_id: text("client-request-id"),
+            },
+            location: text(LOCATION.as_str()),
+        }
     }
-    #[derive(serde::Deserialize)]
-    struct Inner {
-        #[serde(default)]
-        code: String,
-        #[serde(default)]
-        message: String,
-    }
-    let (code, message) = match serde_json::from_slice::<Envelope>(body) {
-        Ok(e) => (e.error.code, e.error.message),
-        Err(_) => (
-            status.canonical_reason().unwrap_or("error").to_string(),
-            String::new(),
-        ),
-    };
-    GraphError::Status {
-        path: path.to_string(),
-        status: status.as_u16(),
-        code,
-        message,
-        retry_after,
+
+    /// The error for this answer, from Graph's `{"error":{"code","message"}}` body. The HTTP
+    /// client follows no redirect (the token would be stripped, but the foreign body would be
+    /// read as tenant data), so a 3xx says where it pointed instead.
+    fn error(self, path: &str, body: &[u8], retry_after: Option<Duration>) -> GraphError {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            error: Inner,
+        }
+        #[derive(serde::Deserialize)]
+        struct Inner {
+            #[serde(default)]
+            code: String,
+            #[serde(default)]
+            message: String,
+        }
+        let reason = || {
+            self.status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_string()
+        };
+        let (code, message) = match (self.status.is_redirection(), &self.location) {
+            (true, Some(location)) => (
+                reason(),
+                format!("a redirect to {location}, not followed: the exporter reads only the configured graph_url"),
+            ),
+            _ => match serde_json::from_slice::<Envelope>(body) {
+                Ok(e) => (e.error.code, e.error.message),
+                Err(_) => (reason(), String::new()),
+            },
+        };
+        GraphError::Status {
+            path: path.to_string(),
+            status: self.status.as_u16(),
+            code,
+            message,
+            retry_after,
+            request_ids: (self.ids != RequestIds::default()).then(|| Box::new(self.ids)),
+        }
     }
 }
 
-/// Reads `Retry-After` as decimal seconds (Graph sends `2.128`) or as an HTTP date.
+/// The longest `Retry-After` taken at its word. Graph asks for seconds to minutes; anything
+/// longer (`1e20`, a date years ahead) is clamped here, so that no caller can overflow a
+/// `Duration` or an `Instant` with it. The client waits at most [`RetryPolicy::max_wait`] anyway.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Reads `Retry-After` as decimal seconds (Graph sends `2.128`) or as an HTTP date, clamped to
+/// [`MAX_RETRY_AFTER`]. Negative, NaN and unreadable values are ignored.
 pub fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
     let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(secs) = raw.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        // `Duration::from_secs_f64` panics above u64::MAX seconds (and on infinity).
+        let wait = Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER);
+        return Some(wait.min(MAX_RETRY_AFTER));
     }
     let at = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    Some(
+        (at - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 #[cfg(test)]
@@ -415,18 +475,75 @@ mod tests {
         );
         assert_eq!(retry_after(&headers("soon"), now), None);
         assert_eq!(retry_after(&headers("-1"), now), None);
+        assert_eq!(retry_after(&headers("NaN"), now), None);
+        assert_eq!(retry_after(&headers("-inf"), now), None);
+    }
+
+    #[test]
+    fn absurd_retry_afters_are_clamped_not_panicked_on() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        for absurd in [
+            "1e20",
+            "18446744073709551616",
+            "1e308",
+            "inf",
+            "86401",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(
+                retry_after(&headers(absurd), now),
+                Some(MAX_RETRY_AFTER),
+                "{absurd}"
+            );
+        }
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
     }
 
     #[test]
     fn error_bodies_name_graphs_code() {
         let body = br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#;
-        let err = status_error("v1.0/subscribedSkus", StatusCode::FORBIDDEN, body, None);
+        let err = answer(StatusCode::FORBIDDEN, &[]).error("v1.0/subscribedSkus", body, None);
         assert_eq!(
             err.to_string(),
             "GET v1.0/subscribedSkus: HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation."
         );
-        let err = status_error("v1.0/x", StatusCode::BAD_GATEWAY, b"<html>", None);
+        let err = answer(StatusCode::BAD_GATEWAY, &[]).error("v1.0/x", b"<html>", None);
         assert_eq!(err.to_string(), "GET v1.0/x: HTTP 502 Bad Gateway: ");
+    }
+
+    fn answer(status: StatusCode, headers: &[(&'static str, &'static str)]) -> Answer {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        Answer::of(status, &map)
+    }
+
+    #[test]
+    fn error_text_names_graphs_request_ids_and_where_a_redirect_pointed() {
+        let body = br#"{"error":{"code":"Forbidden","message":"No."}}"#;
+        let ids = [
+            ("request-id", "8f7b7c4e-0000-4000-8000-000000000001"),
+            ("client-request-id", "8f7b7c4e-0000-4000-8000-000000000002"),
+        ];
+        let err = answer(StatusCode::FORBIDDEN, &ids).error("v1.0/x", body, None);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 403 Forbidden: No. (request-id: 8f7b7c4e-0000-4000-8000-000000000001, client-request-id: 8f7b7c4e-0000-4000-8000-000000000002)"
+        );
+        let err = answer(StatusCode::FORBIDDEN, &ids[..1]).error("v1.0/x", body, None);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 403 Forbidden: No. (request-id: 8f7b7c4e-0000-4000-8000-000000000001)"
+        );
+        let err = answer(
+            StatusCode::TEMPORARY_REDIRECT,
+            &[("location", "https://elsewhere.example/v1.0/x")],
+        )
+        .error("v1.0/x", b"", None);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 307 Temporary Redirect: a redirect to https://elsewhere.example/v1.0/x, not followed: the exporter reads only the configured graph_url"
+        );
     }
 }

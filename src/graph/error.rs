@@ -8,8 +8,8 @@ pub enum GraphError {
     /// The login authority refused to issue a token (its AADSTS error is in the message).
     #[error("getting a token failed: {0}")]
     Token(String),
-    /// Graph answered with an error status.
-    #[error("GET {path}: HTTP {status} {code}: {message}")]
+    /// Graph answered with an error status (or a redirect, which is never followed).
+    #[error("GET {path}: HTTP {status} {code}: {message}{}", ids(request_ids.as_deref()))]
     Status {
         /// The request path (no query).
         path: String,
@@ -21,6 +21,8 @@ pub enum GraphError {
         message: String,
         /// The `Retry-After` that came with it, if any.
         retry_after: Option<Duration>,
+        /// Graph's ids for the answer, when it sent any (boxed: errors travel in `Result`s).
+        request_ids: Option<Box<RequestIds>>,
     },
     /// No response arrived (connection refused, TLS failure, timeout).
     #[error("GET {path}: {message}")]
@@ -46,6 +48,23 @@ pub enum GraphError {
         /// The bound that was reached.
         max_pages: usize,
     },
+    /// The response body was larger than `graph.max_response_bytes` (counted after
+    /// decompression); it was not read further.
+    #[error("GET {path}: the response is larger than {limit} bytes (graph.max_response_bytes); not reading further")]
+    TooLarge {
+        /// The request path.
+        path: String,
+        /// The bound that was reached.
+        limit: usize,
+    },
+    /// An `@odata.nextLink` named a page that was already read: following it would never end.
+    #[error("GET {path}: @odata.nextLink repeats a page already read ({link}); not following it")]
+    NextLinkLoop {
+        /// The request path.
+        path: String,
+        /// The repeated link.
+        link: String,
+    },
     /// An `@odata.nextLink` pointed away from the configured Graph root; the bearer token is
     /// never sent anywhere else.
     #[error("GET {path}: @odata.nextLink leaves the Graph root ({link})")]
@@ -64,6 +83,28 @@ impl GraphError {
             GraphError::Status { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+/// The ids Graph gives every answer, which Microsoft support asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestIds {
+    /// The `request-id` header.
+    pub request_id: Option<String>,
+    /// The `client-request-id` header: the client's own id echoed, or one Graph made up.
+    pub client_request_id: Option<String>,
+}
+
+/// ` (request-id: X, client-request-id: Y)`, or nothing when Graph sent neither.
+fn ids(ids: Option<&RequestIds>) -> String {
+    let Some(ids) = ids else {
+        return String::new();
+    };
+    match (ids.request_id.as_deref(), ids.client_request_id.as_deref()) {
+        (None, None) => String::new(),
+        (Some(r), None) => format!(" (request-id: {r})"),
+        (None, Some(c)) => format!(" (client-request-id: {c})"),
+        (Some(r), Some(c)) => format!(" (request-id: {r}, client-request-id: {c})"),
     }
 }
 

@@ -7,6 +7,7 @@
 //! tell the operator what to do. Base URLs and trust roots are configuration, never test hooks.
 
 pub mod auth;
+pub mod body;
 pub mod certificate;
 pub mod client;
 pub mod cloud;

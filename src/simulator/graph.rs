@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::odata::{self, Query, SkipToken};
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::router::Handled;
+use super::scenario::{FaultOutcome, NEXT_LINK_SELF};
 use super::state::{LiveResource, LiveTenant, SimState, TokenCheck};
 
 /// Graph's error: HTTP status, `error.code` and `error.message`.
@@ -98,12 +99,19 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
         return handled(error_response(state, &ids, &err, None));
     }
 
-    let malformed = match state.apply_next_fault(tenant_ix, path).await {
-        Ok(malformed) => malformed,
-        Err((status, retry_after)) => {
+    let (malformed, next_link, headers) = match state.apply_fault(tenant_ix, path).await {
+        FaultOutcome::Status {
+            status,
+            retry_after,
+        } => {
             let err = scripted(status, path);
             return handled(error_response(state, &ids, &err, retry_after.as_deref()));
         }
+        FaultOutcome::Normal => (false, None, Vec::new()),
+        FaultOutcome::Malformed => (true, None, Vec::new()),
+        FaultOutcome::NextLink(link) => (false, Some(link), Vec::new()),
+        FaultOutcome::Headers(headers) => (false, None, headers),
+        hostile => return handled(hostile_response(hostile, &ids)),
     };
 
     let page_size = request
@@ -118,7 +126,19 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
         preferred_page_size: page_size,
     };
     match body(state, tenant, &target) {
-        Ok(body) => {
+        Ok(mut body) => {
+            if let (Some(link), Value::Object(page)) = (next_link, &mut body) {
+                let link = if link == NEXT_LINK_SELF {
+                    let query = target
+                        .raw_query
+                        .map(|q| format!("?{q}"))
+                        .unwrap_or_default();
+                    format!("{}{}{query}", state.base_url, target.raw_path)
+                } else {
+                    link
+                };
+                page.insert("@odata.nextLink".into(), link.into());
+            }
             let bytes = body.to_string().into_bytes();
             let bytes = if malformed {
                 reply::truncate(&bytes)
@@ -127,10 +147,37 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
             };
             let mut response = reply::json(200, GRAPH_JSON, bytes);
             set_ids(&mut response, &ids);
+            for (name, value) in &headers {
+                reply::set_named_header(&mut response, name, value);
+            }
             handled(response)
         }
         Err(err) => handled(error_response(state, &ids, &err, None)),
     }
+}
+
+/// The answer of a scripted hostile fault that replaces the resource: a redirect, a body
+/// given verbatim, an oversized body, a gzip bomb, or an echo (a GET has no body to echo).
+fn hostile_response(fault: FaultOutcome, ids: &Ids) -> HttpResponse {
+    let mut response = match fault {
+        FaultOutcome::Redirect { status, location } => {
+            let mut response = reply::json(status, GRAPH_JSON, Vec::new());
+            reply::set_header(&mut response, "location", &location);
+            response
+        }
+        FaultOutcome::Body(text) => reply::json(200, GRAPH_JSON, text),
+        FaultOutcome::Oversized(size) => reply::json(200, GRAPH_JSON, reply::padded_json(size)),
+        FaultOutcome::GzipBomb(size) => {
+            let mut response = reply::json(200, GRAPH_JSON, reply::gzip_bomb(size));
+            reply::set_header(&mut response, "content-encoding", "gzip");
+            response
+        }
+        FaultOutcome::Echo { status } => reply::json(status, reply::TEXT, Vec::new()),
+        // The caller serves the others itself.
+        _ => reply::json(500, GRAPH_JSON, Vec::new()),
+    };
+    set_ids(&mut response, ids);
+    response
 }
 
 /// What the request asked for, beyond the tenant.

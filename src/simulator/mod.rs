@@ -162,6 +162,20 @@ impl Simulator {
         self.state.issued_tokens()
     }
 
+    /// Makes the token endpoint accept exactly `secrets` for the tenant `tenant_id` from now
+    /// on, as rotating a client secret in Entra does (add the new one, later delete the old one).
+    /// `false` for an unknown tenant.
+    pub fn set_client_secrets(&self, tenant_id: &str, secrets: &[&str]) -> bool {
+        match self.state.tenant_by_id(tenant_id) {
+            Some(ix) => {
+                let secrets = secrets.iter().map(|s| s.to_string()).collect();
+                self.state.set_client_secrets(ix, secrets);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every `client_assertion` received so far (signed JWTs and federated tokens), in order.
     pub fn received_assertions(&self) -> Vec<String> {
         self.state.received_assertions()

@@ -35,6 +35,15 @@
 //!           - {status: 503}
 //!           - {malformed: true}                  # 200 with a truncated, non-JSON body
 //!           - {delay: 3s}                        # normal answer, late; combines with the others
+//!           # Hostile answers, to test that a client bounds what it reads and follows:
+//!           - {headers: {Retry-After: "1e20"}}   # normal answer with extra headers
+//!           - {redirect: "https://other/x"}      # 307 to that URL (status: 301-308 to choose)
+//!           - {body: '{"value":["\ud800"]}'}     # 200 with exactly this body
+//!           - {oversized: 2MiB}                  # 200, valid JSON padded to this size
+//!           - {gzip_bomb: 1GiB}                  # 200, Content-Encoding gzip inflating to this
+//!           - {next_link: self}                  # normal page whose @odata.nextLink is its own
+//!           - {next_link: "https://other/x"}     #   URL, or the one given
+//!           - {echo: true, status: 400}          # the request body sent back (default 400)
 //! ```
 //!
 //! - Property names and values are Graph's own (camelCase), copied into responses unchanged. The
@@ -318,7 +327,24 @@ pub(crate) enum FaultOutcome {
     },
     /// 200 with a body cut in half, which is never valid JSON.
     Malformed,
+    /// The usual answer with these headers added (a `Retry-After` on a 200, say).
+    Headers(Vec<(String, String)>),
+    /// A redirect (`status` 301-308) to `location`.
+    Redirect { status: u16, location: String },
+    /// 200 with exactly this body.
+    Body(String),
+    /// 200 with a valid JSON document of exactly this many bytes.
+    Oversized(u64),
+    /// 200 with `Content-Encoding: gzip`, inflating to a JSON document of this many bytes.
+    GzipBomb(u64),
+    /// The usual answer, its `@odata.nextLink` replaced: [`NEXT_LINK_SELF`] or a URL.
+    NextLink(String),
+    /// `status` with the request's own body sent back, as a broken proxy might.
+    Echo { status: u16 },
 }
+
+/// `next_link: self`: the page links to itself.
+pub(crate) const NEXT_LINK_SELF: &str = "self";
 
 /// The path under which token endpoint faults are scripted.
 pub(crate) const TOKEN_FAULT_PATH: &str = "token";
@@ -383,7 +409,34 @@ struct RawFault {
     malformed: bool,
     #[serde(default)]
     delay: Option<String>,
+    #[serde(default)]
+    headers: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    redirect: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+    /// Bytes, or a size such as `2MiB`.
+    #[serde(default)]
+    oversized: Option<Value>,
+    #[serde(default)]
+    gzip_bomb: Option<Value>,
+    #[serde(default)]
+    next_link: Option<String>,
+    #[serde(default)]
+    echo: bool,
 }
+
+/// The fault keys that each choose a hostile answer; at most one per fault.
+const HOSTILE: [&str; 8] = [
+    "malformed",
+    "headers",
+    "redirect",
+    "body",
+    "oversized",
+    "gzip_bomb",
+    "next_link",
+    "echo",
+];
 
 /// A validation failure before the file name is attached.
 #[derive(Debug)]
@@ -546,12 +599,15 @@ impl RawTenant {
 }
 
 impl RawFault {
-    fn validate(self, key: &str) -> Result<Fault, KeyError> {
+    fn validate(mut self, key: &str) -> Result<Fault, KeyError> {
         let delay = optional_duration(
             self.delay.as_deref(),
             Duration::ZERO,
             &format!("{key}.delay"),
         )?;
+        if let Some(outcome) = self.hostile(key)? {
+            return Ok(Fault { delay, outcome });
+        }
         let retry_after = match self.retry_after {
             None => None,
             Some(Value::String(s)) => Some(s),
@@ -599,6 +655,121 @@ impl RawFault {
             }
         };
         Ok(Fault { delay, outcome })
+    }
+
+    /// The hostile answer this fault asks for, if any (`malformed` is left to the caller).
+    fn hostile(&mut self, key: &str) -> Result<Option<FaultOutcome>, KeyError> {
+        let chosen: Vec<&str> = [
+            self.malformed,
+            self.headers.is_some(),
+            self.redirect.is_some(),
+            self.body.is_some(),
+            self.oversized.is_some(),
+            self.gzip_bomb.is_some(),
+            self.next_link.is_some(),
+            self.echo,
+        ]
+        .iter()
+        .zip(HOSTILE)
+        .filter(|(set, _)| **set)
+        .map(|(_, name)| name)
+        .collect();
+        if chosen.len() > 1 {
+            return Err(key_error(
+                key,
+                format!(
+                    "choose one of {}, not {}",
+                    HOSTILE.join(", "),
+                    chosen.join(" and ")
+                ),
+            ));
+        }
+        let Some(&kind) = chosen.first() else {
+            return Ok(None);
+        };
+        if kind == "malformed" {
+            return Ok(None);
+        }
+        if self.retry_after.is_some() {
+            return Err(key_error(
+                format!("{key}.retry_after"),
+                format!("does not combine with {kind}; use headers for a Retry-After on it"),
+            ));
+        }
+        let status_range = match kind {
+            "redirect" => 300..=399,
+            "echo" => 400..=599,
+            _ => 0..=0,
+        };
+        if let Some(status) = self.status {
+            if !status_range.contains(&status) {
+                let message = if status_range.end() == &0 {
+                    format!("does not combine with {kind}, which answers 200")
+                } else {
+                    format!(
+                        "{status} does not suit {kind} ({}-{})",
+                        status_range.start(),
+                        status_range.end()
+                    )
+                };
+                return Err(key_error(format!("{key}.status"), message));
+            }
+        }
+        let size = |value: &Value, name: &str| {
+            parse_size(value).ok_or_else(|| {
+                key_error(
+                    format!("{key}.{name}"),
+                    format!("expected a size in bytes, such as 1048576 or 1MiB, got {value}"),
+                )
+            })
+        };
+        Ok(Some(match kind {
+            "headers" => FaultOutcome::Headers(
+                self.headers
+                    .take()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            ),
+            "redirect" => FaultOutcome::Redirect {
+                status: self.status.unwrap_or(307),
+                location: self.redirect.take().unwrap_or_default(),
+            },
+            "body" => FaultOutcome::Body(self.body.take().unwrap_or_default()),
+            "oversized" => FaultOutcome::Oversized(size(
+                self.oversized.as_ref().unwrap_or(&Value::Null),
+                "oversized",
+            )?),
+            "gzip_bomb" => FaultOutcome::GzipBomb(size(
+                self.gzip_bomb.as_ref().unwrap_or(&Value::Null),
+                "gzip_bomb",
+            )?),
+            "next_link" => FaultOutcome::NextLink(self.next_link.take().unwrap_or_default()),
+            _ => FaultOutcome::Echo {
+                status: self.status.unwrap_or(400),
+            },
+        }))
+    }
+}
+
+/// `1048576`, `"512KiB"`, `"2MiB"` or `"1GiB"`, in bytes.
+fn parse_size(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => {
+            let s = s.trim();
+            let (digits, unit) =
+                s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+            let scale: u64 = match unit.trim() {
+                "" | "B" => 1,
+                "KiB" => 1 << 10,
+                "MiB" => 1 << 20,
+                "GiB" => 1 << 30,
+                _ => return None,
+            };
+            digits.parse::<u64>().ok()?.checked_mul(scale)
+        }
+        _ => None,
     }
 }
 
@@ -773,6 +944,59 @@ mod tests {
         assert_eq!(t.resources["beta/c"], Resource::Missing);
         assert_eq!(format!("{:?}", t.client_secret), "***");
         assert_eq!(t.client_secret(), "s3cret");
+    }
+
+    #[test]
+    fn parses_hostile_faults() {
+        let s = scenario(
+            "    faults:\n      - path: v1.0/x\n        sequence:\n          - {headers: {Retry-After: \"1e20\"}}\n          - {redirect: \"https://127.0.0.1:1/x\", status: 308}\n          - {body: '{\"value\":[\"\\ud800\"]}'}\n          - {oversized: 2MiB}\n          - {gzip_bomb: 1024}\n          - {next_link: self}\n      - path: token\n        sequence: [{echo: true, status: 502}, {redirect: \"https://h/\"}]\n",
+        )
+        .unwrap();
+        let t = &s.tenants()[0];
+        let outcomes: Vec<_> = t.faults["v1.0/x"]
+            .iter()
+            .map(|f| f.outcome.clone())
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                FaultOutcome::Headers(vec![("Retry-After".into(), "1e20".into())]),
+                FaultOutcome::Redirect {
+                    status: 308,
+                    location: "https://127.0.0.1:1/x".into()
+                },
+                FaultOutcome::Body(r#"{"value":["\ud800"]}"#.into()),
+                FaultOutcome::Oversized(2 << 20),
+                FaultOutcome::GzipBomb(1024),
+                FaultOutcome::NextLink("self".into()),
+            ]
+        );
+        let token: Vec<_> = t.faults["token"]
+            .iter()
+            .map(|f| f.outcome.clone())
+            .collect();
+        assert_eq!(
+            token,
+            [
+                FaultOutcome::Echo { status: 502 },
+                FaultOutcome::Redirect {
+                    status: 307,
+                    location: "https://h/".into()
+                }
+            ]
+        );
+        for (fault, expected) in [
+            ("{redirect: x, status: 500}", "tenants[0].faults[0].sequence[0].status: 500 does not suit redirect (300-399)"),
+            ("{body: x, status: 500}", "tenants[0].faults[0].sequence[0].status: does not combine with body, which answers 200"),
+            ("{body: x, malformed: true}", "tenants[0].faults[0].sequence[0]: choose one of malformed, headers, redirect, body, oversized, gzip_bomb, next_link, echo, not malformed and body"),
+            ("{oversized: 2MB}", "tenants[0].faults[0].sequence[0].oversized: expected a size in bytes, such as 1048576 or 1MiB, got \"2MB\""),
+            ("{next_link: self, retry_after: 1}", "tenants[0].faults[0].sequence[0].retry_after: does not combine with next_link; use headers for a Retry-After on it"),
+        ] {
+            let err = scenario(&format!("    faults:\n      - path: v1.0/x\n        sequence: [{fault}]\n"))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, format!("scenario <inline scenario>: {expected}"), "{fault}");
+        }
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub(crate) struct SimState {
     /// Every client assertion received, for the same tests.
     assertions: Mutex<Vec<String>>,
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
+    /// Client secrets changed at run time, by tenant.
+    rotated_secrets: Mutex<HashMap<TenantIx, Vec<Secret>>>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
     anchor: DateTime<Utc>,
@@ -107,6 +109,7 @@ impl SimState {
             issued: Mutex::new(Vec::new()),
             assertions: Mutex::new(Vec::new()),
             faults: Mutex::new(faults),
+            rotated_secrets: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             anchor,
@@ -168,26 +171,36 @@ impl SimState {
             .and_then(VecDeque::pop_front)
     }
 
-    /// Takes the next scripted fault of `path`, waits its delay, and says how to answer:
-    /// `Ok(malformed)` to answer as usual (with a broken body when `malformed`), or
-    /// `Err((status, retry_after))` to answer with that error status.
-    pub(crate) async fn apply_next_fault(
-        &self,
-        tenant: TenantIx,
-        path: &str,
-    ) -> Result<bool, (u16, Option<String>)> {
+    /// Takes the next scripted fault of `path`, waits its delay, and returns its outcome
+    /// ([`FaultOutcome::Normal`] when nothing is scripted).
+    pub(crate) async fn apply_fault(&self, tenant: TenantIx, path: &str) -> FaultOutcome {
         let Some(fault) = self.next_fault(tenant, path) else {
-            return Ok(false);
+            return FaultOutcome::Normal;
         };
         self.pause(fault.delay).await;
-        match fault.outcome {
-            FaultOutcome::Normal => Ok(false),
-            FaultOutcome::Malformed => Ok(true),
-            FaultOutcome::Status {
-                status,
-                retry_after,
-            } => Err((status, retry_after)),
+        fault.outcome
+    }
+
+    /// Whether the token endpoint accepts `secret` for `tenant` now: the scenario's secret, or
+    /// those [`SimState::set_client_secrets`] set.
+    pub(crate) fn accepts_secret(&self, tenant: TenantIx, secret: &str) -> bool {
+        match lock(&self.rotated_secrets).get(&tenant) {
+            Some(accepted) => accepted.iter().any(|s| s.0 == secret),
+            None => {
+                let own = &self.tenants[tenant].client_secret.0;
+                !own.is_empty() && own == secret
+            }
         }
+    }
+
+    /// Replaces the secrets `tenant` accepts, as an administrator rotating them in Entra does.
+    pub(crate) fn set_client_secrets(&self, tenant: TenantIx, secrets: Vec<String>) {
+        let secrets = secrets
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .map(Secret)
+            .collect();
+        lock(&self.rotated_secrets).insert(tenant, secrets);
     }
 
     /// A GUID-shaped id for `request-id`, trace and correlation ids. Unique, not secret, so a

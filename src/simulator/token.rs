@@ -14,7 +14,7 @@ use serde_json::json;
 use super::reply::{self, HttpResponse, ENTRA_JSON};
 use super::router::Handled;
 use super::scenario::AppCertificate;
-use super::scenario::TOKEN_FAULT_PATH;
+use super::scenario::{FaultOutcome, TOKEN_FAULT_PATH};
 use super::state::{LiveTenant, SimState, TenantIx};
 
 /// Token requests are a few hundred bytes; anything much larger is not one.
@@ -87,9 +87,10 @@ impl ClientCredential {
     }
 
     fn verify(&self, state: &SimState, tenant: &LiveTenant) -> Result<(), EntraError> {
+        let ix = state.tenant_by_id(&tenant.tenant_id);
         match self {
             ClientCredential::Secret(secret)
-                if !tenant.client_secret.0.is_empty() && *secret == tenant.client_secret.0 =>
+                if ix.is_some_and(|ix| state.accepts_secret(ix, secret)) =>
             {
                 Ok(())
             }
@@ -261,10 +262,36 @@ async fn answer(
             "The endpoint only accepts POST requests.",
         )));
     }
-    let malformed = state
-        .apply_next_fault(ix, TOKEN_FAULT_PATH)
-        .await
-        .map_err(|(status, retry_after)| (scripted(status), retry_after))?;
+    let malformed = match state.apply_fault(ix, TOKEN_FAULT_PATH).await {
+        FaultOutcome::Status {
+            status,
+            retry_after,
+        } => return Err((scripted(status), retry_after)),
+        FaultOutcome::Malformed => true,
+        FaultOutcome::Redirect { status, location } => {
+            let mut response = reply::json(status, ENTRA_JSON, Vec::new());
+            reply::set_header(&mut response, "location", &location);
+            return Ok(response);
+        }
+        FaultOutcome::Echo { status } => {
+            // A proxy that answers with what it was sent: the secret or assertion included.
+            let body = Limited::new(request.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            return Ok(reply::json(status, reply::TEXT, body));
+        }
+        FaultOutcome::Oversized(size) => {
+            return Ok(reply::json(200, ENTRA_JSON, reply::padded_json(size)))
+        }
+        FaultOutcome::GzipBomb(size) => {
+            let mut response = reply::json(200, ENTRA_JSON, reply::gzip_bomb(size));
+            reply::set_header(&mut response, "content-encoding", "gzip");
+            return Ok(response);
+        }
+        _ => false,
+    };
 
     let form_encoded = request
         .headers()
