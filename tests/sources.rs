@@ -96,7 +96,7 @@ fn every_fixture_matches_its_golden_file() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 55);
+    assert_eq!(checked, 69);
 }
 
 #[test]
