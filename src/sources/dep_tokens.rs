@@ -8,8 +8,8 @@
 //!   token is at least a warning, and the stale sync that follows turns it unhealthy by the
 //!   date rules;
 //! - code 3 as "Apple Business Manager has new terms and conditions to accept" is inferred, not
-//!   documented: it is what KelvinTegelaar/CIPP's ADE alert and administrators' reports use. It
-//!   is exported on its own as `intune_apple_enrollment_terms_pending`.
+//!   documented: community tools alert on it (KelvinTegelaar/CIPP among them). It is exported on
+//!   its own as `intune_apple_enrollment_terms_pending`.
 
 use super::connector::{self, first_name, ConnectorKind, Instance};
 use super::{first_of_each, Context};
