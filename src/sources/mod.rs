@@ -5,6 +5,19 @@
 //! families ([`SourceData::families`]). The only I/O is [`Source::fetch`], through
 //! [`GraphClient`]. Adding a source means: a module here, a variant in [`Source`] and
 //! [`SourceData`], catalog entries, a fixture and a golden file.
+//!
+//! Decoding is tolerant by construction, because one odd value on a real tenant must not take a
+//! whole source down: every property a source reads goes through
+//! [`lenient`](crate::graph::odata::lenient) (or its list and default variants, or
+//! [`optional_datetime`](crate::graph::odata::optional_datetime)), so `null`, an absent property
+//! or one of another JSON type makes that value unknown, and unknown properties and enum members
+//! are ignored. `tests/sources.rs` keeps it so: it sweeps every property of every fixture and
+//! feeds arbitrary JSON to every decoder. Only a body that is not Graph's shape at all (an item
+//! that is not an object, a collection without its `value` array) is an error.
+//!
+//! Sources do not own the Graph client's behaviour (retries, paging, `$filter` fallbacks): a
+//! source that sends a `$filter` filters what it receives again, so the answer is the same
+//! whether Graph applied it or not.
 
 pub mod ad_connectors;
 pub mod apns;
@@ -233,7 +246,7 @@ impl Source {
                 &connector_status::REQUEST,
                 None,
             ),
-            // Least since 2025: LicenseAssignment.Read.All.
+            // The map's least privileged is LicenseAssignment.Read.All (since mid-2025).
             Source::SubscribedSkus => (
                 "subscribed_skus",
                 "LicenseAssignment.Read.All",
