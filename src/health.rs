@@ -2,7 +2,9 @@
 //!
 //! Intune's *Tenant status* page marks a connector **unhealthy** when its certificate or token
 //! has expired or its last sync was at least 3 days ago, and **warning** when it expires within
-//! 7 days or last synced more than 1 day ago. An instance takes the worst rule that applies.
+//! 7 days or last synced more than 1 day ago. A state Graph reports (a VPP token `expired`, a
+//! failed sync, an ADE/DEP sync error) sets a floor: the instance is at least that bad whatever
+//! its dates say. An instance takes the worst rule that applies.
 //! A kind of connector is as healthy as its worst instance, and *not configured* when it has
 //! none. Everything here is evaluated at scrape time, so a stored timestamp never goes stale
 //! in meaning; nothing here does I/O.
@@ -11,9 +13,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use std::time::Duration;
 
 /// Health of one connector instance. Ordered from best to worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
     /// Nothing to do.
+    #[default]
     Healthy,
     /// Needs attention soon.
     Warning,
@@ -93,18 +96,16 @@ pub struct Facts {
     pub expiry: Option<DateTime<Utc>>,
     /// When it last synchronised (or sent a heartbeat), if ever.
     pub last_sync: Option<DateTime<Utc>>,
-    /// Graph reports an explicit failure state (a VPP token `expired`, a partner
-    /// `unresponsive`, ...): unhealthy whatever the dates say.
-    pub failed: bool,
+    /// The health Graph's own state implies, whatever the dates say: `Unhealthy` for an
+    /// explicit failure (a VPP token `expired`, a partner `unresponsive`, a failed sync),
+    /// `Warning` for a state that needs attention (an ADE/DEP sync error), `Healthy` when the
+    /// state says nothing.
+    pub floor: Health,
 }
 
 /// Applies the page's rules to one instance at `now`.
 pub fn evaluate(facts: &Facts, now: DateTime<Utc>, t: &Thresholds) -> Health {
-    let mut health = if facts.failed {
-        Health::Unhealthy
-    } else {
-        Health::Healthy
-    };
+    let mut health = facts.floor;
     if let Some(expiry) = facts.expiry {
         let left = expiry - now;
         let rule = if left <= TimeDelta::zero() {
@@ -192,10 +193,27 @@ mod tests {
         let f = Facts {
             expiry: Some(now() + TimeDelta::days(100)),
             last_sync: Some(now() - TimeDelta::days(2)),
-            failed: false,
+            floor: Health::Healthy,
         };
         assert_eq!(eval(f), Health::Warning);
-        assert_eq!(eval(Facts { failed: true, ..f }), Health::Unhealthy);
+        let failed = Facts {
+            floor: Health::Unhealthy,
+            ..f
+        };
+        assert_eq!(eval(failed), Health::Unhealthy);
+        // A warning floor does not hide a worse date.
+        let stale = Facts {
+            floor: Health::Warning,
+            last_sync: Some(now() - TimeDelta::days(4)),
+            ..f
+        };
+        assert_eq!(eval(stale), Health::Unhealthy);
+        let fresh = Facts {
+            floor: Health::Warning,
+            last_sync: Some(now()),
+            ..f
+        };
+        assert_eq!(eval(fresh), Health::Warning);
         assert_eq!(eval(Facts::default()), Health::Healthy);
     }
 

@@ -227,10 +227,11 @@ tenants:
     assert!(status.success(), "{status}");
     let log = exporter.log();
     // The 403 names the permission to grant, once.
-    let refused: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("permission=Organization.Read.All"))
-        .collect();
+    let permission = format!(
+        "permission={}",
+        intune_exporter::sources::Source::SubscribedSkus.permission()
+    );
+    let refused: Vec<&str> = log.lines().filter(|l| l.contains(&permission)).collect();
     assert_eq!(refused.len(), 1, "{log}");
     assert!(
         refused[0].contains("HTTP 403 Authorization_RequestDenied"),

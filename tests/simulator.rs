@@ -623,9 +623,10 @@ async fn demo_scenario_covers_the_tenant_status_page() {
     ] {
         assert_eq!(get(path).await.0, StatusCode::OK, "{path}");
     }
+    // Chromebook onboarding is a collection: an empty one when never onboarded.
     let (status, body) = get("beta/deviceManagement/chromeOSOnboardingSettings").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["error"]["code"], "ResourceNotFound");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["value"], serde_json::json!([]));
 
     // An entity of a set by id, as GET /organization/{id} asks for it.
     let (status, body) = get("v1.0/admin/serviceAnnouncement/healthOverviews/Intune").await;

@@ -54,22 +54,6 @@ impl Raw {
         }
     }
 
-    /// Decodes a response that may be an object or a collection, as a list (empty for 404).
-    /// For resources whose shape Microsoft does not document.
-    pub fn entity_or_items<T: DeserializeOwned>(self, path: &str) -> Result<Vec<T>, GraphError> {
-        match self {
-            Raw::Entity(None) => Ok(Vec::new()),
-            Raw::Entity(Some(serde_json::Value::Object(mut map)))
-                if map.get("value").is_some_and(|v| v.is_array()) =>
-            {
-                let items = map.remove("value").unwrap_or_default();
-                decode(path, items)
-            }
-            Raw::Entity(Some(v)) => Ok(vec![decode(path, v)?]),
-            Raw::Collection(items) => items.into_iter().map(|v| decode(path, v)).collect(),
-        }
-    }
-
     /// Decodes every item of a collection response.
     pub fn items<T: DeserializeOwned>(self, path: &str) -> Result<Vec<T>, GraphError> {
         match self {
@@ -120,14 +104,55 @@ pub fn unwrap_singleton(value: serde_json::Value) -> serde_json::Value {
 }
 
 /// Deserializes an optional `DateTimeOffset`. Graph fills non-nullable date properties with
-/// `0001-01-01T00:00:00Z` when the event never happened; that, `null` and an absent property all
-/// mean "never", and an unparsable string is treated the same rather than failing the poll.
+/// `0001-01-01T00:00:00Z` when the event never happened; that, `null`, an absent property, a
+/// value that is not a string and an unparsable string all mean "never" rather than failing the
+/// poll.
 pub fn optional_datetime<'de, D>(d: D) -> Result<Option<DateTime<Utc>>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let raw: Option<String> = Option::deserialize(d)?;
-    Ok(raw.as_deref().and_then(parse_datetime))
+    let raw = serde_json::Value::deserialize(d)?;
+    Ok(raw.as_str().and_then(parse_datetime))
+}
+
+/// Deserializes a property that may be `null`, absent (with `#[serde(default)]`) or of another
+/// JSON type than the schema says: all of these give `None`, so one odd property makes one
+/// value unknown instead of failing the whole source. Use it on every property a source reads.
+pub fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let raw = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(raw).ok())
+}
+
+/// Like [`lenient`], for a property whose absence has a documented meaning: `T::default()`.
+pub fn lenient_or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned + Default,
+{
+    Ok(lenient(d)?.unwrap_or_default())
+}
+
+/// Deserializes a collection-valued property leniently: `null`, an absent property or another
+/// type give an empty list, and an element that does not decode is left out (Graph's
+/// `Collection(...)` properties are nullable, and an element of an unknown shape must not hide
+/// the others).
+pub fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let raw = serde_json::Value::deserialize(d)?;
+    Ok(match raw {
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v).ok())
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// Parses an RFC 3339 timestamp with any offset and up to 7 fractional digits; years before
@@ -187,6 +212,46 @@ mod tests {
         );
         assert_eq!(parse_datetime("0001-01-01T00:00:00Z"), None);
         assert_eq!(parse_datetime("yesterday"), None);
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct Tolerant {
+        #[serde(default, deserialize_with = "lenient")]
+        count: Option<i64>,
+        #[serde(default, deserialize_with = "lenient_or_default")]
+        name: String,
+        #[serde(default, deserialize_with = "lenient_list")]
+        tags: Vec<String>,
+        #[serde(default, deserialize_with = "optional_datetime")]
+        when: Option<DateTime<Utc>>,
+    }
+
+    #[test]
+    fn lenient_properties_turn_null_absent_and_wrong_types_into_unknown() {
+        let decoded: Tolerant = decode(
+            "p",
+            json!({"count": 3, "name": "a", "tags": ["x", 1, "y"], "when": "2026-11-25T12:00:00Z"}),
+        )
+        .unwrap();
+        assert_eq!(decoded.count, Some(3));
+        assert_eq!(decoded.name, "a");
+        assert_eq!(decoded.tags, ["x", "y"]);
+        assert!(decoded.when.is_some());
+        let empty = Tolerant {
+            count: None,
+            name: String::new(),
+            tags: Vec::new(),
+            when: None,
+        };
+        for odd in [
+            json!({"count": null, "name": null, "tags": null, "when": null}),
+            json!({}),
+            json!({"count": "3", "name": 7, "tags": {"a": 1}, "when": 20261125}),
+            json!({"count": 1.5, "name": true, "tags": "x", "when": {"at": "now"}}),
+        ] {
+            assert_eq!(decode::<Tolerant>("p", odd).unwrap(), empty);
+        }
     }
 
     #[test]

@@ -112,6 +112,9 @@ family!(CONNECTOR_LAST_SYNC, "intune_connector_last_sync_timestamp_seconds", Gau
     ["tenant_id", "connector", "connector_id"],
     "When the connector last synchronised (or sent a heartbeat or checked in), as a Unix timestamp (polled).");
 
+family!(CONNECTOR_STATE, "intune_connector_state", Gauge, Snapshot,
+    ["tenant_id", "connector", "connector_id", "state"],
+    "The state Graph reports for a connector instance (its state, status, partnerState, syncStatus, lastAppSyncStatus or onboardingStatus member in snake_case, unknown when absent or not listed), polled; stateset over the members of that kind's enum. Health already takes it into account.");
 family!(APPLE_ENROLLMENT_TERMS_PENDING, "intune_apple_enrollment_terms_pending", Gauge, Snapshot,
     ["tenant_id", "connector_id"],
     "1 when Apple Business Manager has new terms that must be accepted before this ADE/DEP token syncs again (lastSyncErrorCode 3), else 0 (polled).");
@@ -126,6 +129,9 @@ family!(SERVICE_HEALTH_STATUS, "intune_service_health_status", Gauge, Snapshot,
 family!(SERVICE_ISSUES_ACTIVE, "intune_service_issues_active", Gauge, Snapshot,
     ["tenant_id", "service_name", "classification"],
     "Unresolved service health issues of a watched service, by classification: incident, advisory (polled).");
+family!(SERVICE_ISSUES_RECENTLY_RESOLVED, "intune_service_issues_recently_resolved", Gauge, Snapshot,
+    ["tenant_id", "service_name", "classification"],
+    "Service health issues of a watched service resolved in the 30 days before the scrape (by end date), by classification: incident, advisory; the Service health page's past incidents and advisories (polled, judged at scrape time).");
 family!(
     SERVICE_ISSUE_INFO,
     "intune_service_issue_info",
@@ -240,10 +246,12 @@ pub static ALL: &[&FamilyDef] = &[
     &CONNECTOR_TYPE_HEALTH,
     &CONNECTOR_EXPIRY,
     &CONNECTOR_LAST_SYNC,
+    &CONNECTOR_STATE,
     &APPLE_ENROLLMENT_TERMS_PENDING,
     &CONNECTOR_REPORTED_HEALTH,
     &SERVICE_HEALTH_STATUS,
     &SERVICE_ISSUES_ACTIVE,
+    &SERVICE_ISSUES_RECENTLY_RESOLVED,
     &SERVICE_ISSUE_INFO,
     &SERVICE_ISSUE_START,
     &MESSAGE_CENTER_ACTIVE,

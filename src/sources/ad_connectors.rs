@@ -1,12 +1,21 @@
 //! The Intune Connector for Active Directory: `GET /beta/deviceManagement/domainJoinConnectors`
 //! (beta only).
 //!
-//! Health: `lastConnectionDateTime` by the page's rules; `state` `error` is unhealthy.
+//! Health: `lastConnectionDateTime` by the page's rules. Microsoft defines the `state` members
+//! by heartbeats (`deviceManagementDomainJoinConnectorState`, beta docs
+//! `intune-odj-devicemanagementdomainjoinconnectorstate.md`): `error` is no heartbeat in the
+//! last hour and `inactive` none in the last five days. The page's own rules are one day
+//! (warning) and three days (unhealthy), so:
+//! - `error` does not make a connector unhealthy by itself: the date decides (an `error` two
+//!   hours after the last heartbeat is healthy), and the state shows in `intune_connector_state`.
+//!   Without a date it is a warning: a heartbeat was missed and nothing says for how long.
+//! - `inactive` (five days or more) is unhealthy, which is what the three-day rule says anyway,
+//!   date or not.
 
 use super::connector::{self, member_is, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
-use crate::health::Facts;
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
+use crate::health::{Facts, Health};
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -19,20 +28,36 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
+/// `deviceManagementDomainJoinConnectorState` in snake_case, and `unknown`.
+pub const STATES: [&str; 4] = ["active", "error", "inactive", "unknown"];
+
 /// Graph's `deviceManagementDomainJoinConnector`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AdConnector {
     /// Graph's id of the connector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// Its name (usually the server's).
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
     /// Last contact with Intune.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_connection_date_time: Option<DateTime<Utc>>,
     /// `active`, `error`, `inactive`.
+    #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
+}
+
+fn floor(c: &AdConnector) -> Health {
+    let state = c.state.as_deref();
+    if member_is(state, &["inactive"]) {
+        Health::Unhealthy
+    } else if member_is(state, &["error"]) && c.last_connection_date_time.is_none() {
+        Health::Warning
+    } else {
+        Health::Healthy
+    }
 }
 
 /// The connector families for every AD connector.
@@ -47,8 +72,9 @@ pub fn families(connectors: &[AdConnector], ctx: &Context<'_>) -> MetricSet {
                 facts: Facts {
                     expiry: None,
                     last_sync: c.last_connection_date_time,
-                    failed: member_is(c.state.as_deref(), &["error"]),
+                    floor: floor(c),
                 },
+                state: c.state.clone(),
             })
         },
         ctx,

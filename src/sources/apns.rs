@@ -5,7 +5,7 @@
 
 use super::connector::{self, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -30,10 +30,13 @@ pub const REQUEST: Request = Request {
 #[serde(rename_all = "camelCase")]
 pub struct Certificate {
     /// Graph's id of the singleton.
+    #[serde(default, deserialize_with = "lenient")]
     pub id: Option<String>,
     /// The Apple ID that created the certificate: renewal must use the same one.
+    #[serde(default, deserialize_with = "lenient")]
     pub apple_identifier: Option<String>,
     /// The push topic.
+    #[serde(default, deserialize_with = "lenient")]
     pub topic_identifier: Option<String>,
     /// When the certificate expires.
     #[serde(default, deserialize_with = "optional_datetime")]
@@ -54,6 +57,7 @@ pub fn families(cert: Option<&Certificate>, ctx: &Context<'_>) -> MetricSet {
                 expiry: c.expiration_date_time,
                 ..Facts::default()
             },
+            state: None,
         })
         .into_iter()
         .collect();

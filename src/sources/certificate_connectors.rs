@@ -5,7 +5,7 @@
 
 use super::connector::{self, first_name, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -24,11 +24,13 @@ pub const REQUEST: Request = Request {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateConnector {
     /// Graph's id of the connector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The name given at enrolment.
+    #[serde(default, deserialize_with = "lenient")]
     pub connector_name: Option<String>,
     /// The machine it runs on.
+    #[serde(default, deserialize_with = "lenient")]
     pub machine_name: Option<String>,
     /// Last check-in with Intune.
     #[serde(default, deserialize_with = "optional_datetime")]
@@ -47,8 +49,9 @@ pub fn families(connectors: &[CertificateConnector], ctx: &Context<'_>) -> Metri
                 facts: Facts {
                     expiry: None,
                     last_sync: c.last_checkin_date_time,
-                    failed: false,
+                    ..Facts::default()
                 },
+                state: None,
             })
         },
         ctx,

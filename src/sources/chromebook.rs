@@ -1,15 +1,17 @@
 //! Chromebook (ChromeOS) onboarding: `GET /beta/deviceManagement/chromeOSOnboardingSettings`
 //! (beta only).
 //!
-//! Microsoft publishes no example of this resource and its schema was not available here;
-//! it is read as a collection of `chromeOSOnboardingSettings` (a singleton answer is accepted
-//! too) and Graph answering 404 means "not configured". An `onboardingStatus` of `unknown` or
-//! `offboarding` does not count as configured; `failed` is unhealthy. Health otherwise comes
-//! from `lastDirectorySyncDateTime` by the page's rules.
+//! A collection of `chromeOSOnboardingSettings` (beta docs
+//! `intune-chromebooksync-chromeosonboardingsettings-list.md` and the beta SDK model answer
+//! `value: [...]`), read over every page; a tenant that never onboarded has an empty collection.
+//! Since it is a collection, Graph answering 404 is an error of the source, not "not
+//! configured". An `onboardingStatus` of `unknown` or `offboarding`, or none at all, does not
+//! count as configured; `failed` is unhealthy. Health otherwise comes from
+//! `lastDirectorySyncDateTime` by the page's rules.
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -24,23 +26,34 @@ pub const REQUEST: Request = Request {
         "lastDirectorySyncDateTime",
         "onboardingStatus",
     ],
-    shape: Shape::Entity,
+    shape: Shape::Collection,
     filter: None,
 };
+
+/// `onboardingStatus` members in snake_case (`inprogress` is spelled so by Graph).
+pub const STATES: [&str; 5] = [
+    "unknown",
+    "inprogress",
+    "onboarded",
+    "failed",
+    "offboarding",
+];
 
 /// Graph's `chromeOSOnboardingSettings`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ChromeOsSettings {
     /// Graph's id of the settings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The Google Workspace administrator who onboarded the tenant.
+    #[serde(default, deserialize_with = "lenient")]
     pub owner_user_principal_name: Option<String>,
     /// Last directory sync with Google.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_directory_sync_date_time: Option<DateTime<Utc>>,
     /// `unknown`, `inprogress`, `onboarded`, `failed`, `offboarding`.
+    #[serde(default, deserialize_with = "lenient")]
     pub onboarding_status: Option<String>,
 }
 
@@ -50,9 +63,8 @@ pub fn families(settings: &[ChromeOsSettings], ctx: &Context<'_>) -> MetricSet {
         ConnectorKind::Chromebook,
         settings,
         |s| {
-            if s.onboarding_status.is_none()
-                || member_is(s.onboarding_status.as_deref(), &["unknown", "offboarding"])
-            {
+            let status = s.onboarding_status.as_deref();
+            if status.is_none() || member_is(status, &["unknown", "offboarding"]) {
                 return None;
             }
             Some(Instance {
@@ -64,8 +76,9 @@ pub fn families(settings: &[ChromeOsSettings], ctx: &Context<'_>) -> MetricSet {
                 facts: Facts {
                     expiry: None,
                     last_sync: s.last_directory_sync_date_time,
-                    failed: member_is(s.onboarding_status.as_deref(), &["failed"]),
+                    floor: unhealthy_if(member_is(status, &["failed"])),
                 },
+                state: s.onboarding_status.clone(),
             })
         },
         ctx,

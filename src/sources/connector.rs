@@ -1,10 +1,16 @@
 //! What every connector source shares: the kinds, one instance's facts, and the families built
 //! from them (`intune_connector_*`), with health evaluated at scrape time.
+//!
+//! Instances are told apart by Graph's `id`: when Graph lists the same id twice (a page boundary
+//! that moved between two requests), the first one is kept, since Prometheus would drop one of
+//! two identical series anyway and the kind's health must not count an object twice.
 
-use super::Context;
+use super::{first_of_each, Context};
+use crate::graph::odata::snake_case;
 use crate::health::{evaluate, Facts, Health, TypeHealth};
 use crate::metrics::catalog::{
-    CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_TYPE_HEALTH,
+    CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_STATE,
+    CONNECTOR_TYPE_HEALTH,
 };
 use crate::metrics::MetricSet;
 
@@ -88,6 +94,36 @@ impl ConnectorKind {
         }
     }
 
+    /// The members of the enum Graph reports this kind's state in, in snake_case, plus
+    /// `unknown`: the states of `intune_connector_state`. Empty for kinds without a state.
+    pub fn states(self) -> &'static [&'static str] {
+        use super::{
+            ad_connectors, chromebook, exchange_connectors, managed_google_play,
+            mobile_threat_defense, ndes_connectors, partners, remote_assistance, vpp_tokens,
+            windows_autopilot,
+        };
+        match self {
+            ConnectorKind::Apns
+            | ConnectorKind::DepToken
+            | ConnectorKind::MicrosoftStoreForBusiness
+            | ConnectorKind::CertificateConnector => &[],
+            ConnectorKind::VppToken => &vpp_tokens::STATES,
+            ConnectorKind::WindowsAutopilot => &windows_autopilot::STATES,
+            ConnectorKind::ManagedGooglePlay => &managed_google_play::STATES,
+            ConnectorKind::ExchangeConnector => &exchange_connectors::STATES,
+            ConnectorKind::NdesConnector => &ndes_connectors::STATES,
+            ConnectorKind::MobileThreatDefense | ConnectorKind::DefenderForEndpoint => {
+                &mobile_threat_defense::STATES
+            }
+            ConnectorKind::DeviceManagementPartner | ConnectorKind::CompliancePartner => {
+                &partners::STATES
+            }
+            ConnectorKind::AdConnector => &ad_connectors::STATES,
+            ConnectorKind::RemoteAssistancePartner => &remote_assistance::STATES,
+            ConnectorKind::Chromebook => &chromebook::STATES,
+        }
+    }
+
     /// What it is, for the README.
     pub fn description(self) -> &'static str {
         match self {
@@ -122,8 +158,10 @@ pub struct Instance {
     pub id: String,
     /// What an administrator recognises it by.
     pub display_name: String,
-    /// The timestamps and failure state the rules look at.
+    /// The timestamps and the floor the rules look at.
     pub facts: Facts,
+    /// The state member Graph reported, as sent (`None` when absent or not a string).
+    pub state: Option<String>,
 }
 
 /// The `intune_connector_*` families for every instance of one kind, and the kind's health.
@@ -131,6 +169,7 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
     let mut set = MetricSet::new();
     let tenant = ctx.tenant_id;
     let connector = kind.label();
+    let instances = first_of_each(instances, |i| i.id.as_str());
     let mut healths = Vec::with_capacity(instances.len());
     for inst in instances {
         let id = inst.id.as_str();
@@ -147,6 +186,14 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
             &Health::STATES,
             health.as_str(),
         );
+        if !kind.states().is_empty() {
+            set.stateset(
+                &CONNECTOR_STATE,
+                &[tenant, connector, id],
+                kind.states(),
+                &state_label(inst.state.as_deref(), kind.states()),
+            );
+        }
         if let Some(expiry) = inst.facts.expiry {
             set.gauge(
                 &CONNECTOR_EXPIRY,
@@ -190,6 +237,24 @@ pub fn first_name(candidates: &[Option<&str>]) -> String {
         .flatten()
         .find(|n| !n.trim().is_empty())
         .map_or_else(String::new, |n| n.to_string())
+}
+
+/// An enum member in snake_case when it is one of `states`, else `unknown` (absent, or a member
+/// Graph added later).
+pub fn state_label(member: Option<&str>, states: &[&str]) -> String {
+    member
+        .map(snake_case)
+        .filter(|s| states.contains(&s.as_str()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// `Unhealthy` when Graph reports a failure state, else no floor.
+pub fn unhealthy_if(failed: bool) -> Health {
+    if failed {
+        Health::Unhealthy
+    } else {
+        Health::Healthy
+    }
 }
 
 /// Compares a Graph enum member without regard to case (the schema says `expired`, some

@@ -3,10 +3,14 @@
 //!
 //! Exported next to the exporter's computed health, so a disagreement is visible.
 //! `connector_name` is the `connectorName` enum member in snake_case
-//! (`vpp_token_expiration_date_time`); `connector_id` is `connectorInstanceId`, possibly empty.
+//! (`vpp_token_expiration_date_time`, `unknown` when absent); `connector_id` is
+//! `connectorInstanceId`, possibly empty. The schema allows `connectorStatus` itself to be
+//! null: that, like an empty list, exports nothing. An element listed twice (same name and
+//! instance) is exported once, the first.
 
-use super::Context;
-use crate::graph::odata::{snake_case, Request, Shape};
+use super::connector::state_label;
+use super::{first_of_each, Context};
+use crate::graph::odata::{lenient, lenient_list, snake_case, Request, Shape};
 use crate::metrics::catalog::CONNECTOR_REPORTED_HEALTH;
 use crate::metrics::MetricSet;
 use serde::Deserialize;
@@ -26,8 +30,8 @@ pub const STATES: [&str; 4] = ["healthy", "warning", "unhealthy", "unknown"];
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorStatusReport {
-    /// One element per connector (instance).
-    #[serde(default)]
+    /// One element per connector (instance); nullable in the schema.
+    #[serde(default, deserialize_with = "lenient_list")]
     pub connector_status: Vec<ConnectorStatusDetails>,
 }
 
@@ -36,36 +40,37 @@ pub struct ConnectorStatusReport {
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorStatusDetails {
     /// A `connectorName` member.
-    #[serde(default)]
-    pub connector_name: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub connector_name: Option<String>,
     /// The instance, when Graph says.
+    #[serde(default, deserialize_with = "lenient")]
     pub connector_instance_id: Option<String>,
     /// A `connectorHealthState` member.
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
 }
 
 /// `intune_connector_reported_health`.
 pub fn families(report: Option<&ConnectorStatusReport>, ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
-    for d in report
+    let keyed: Vec<(String, &str, &ConnectorStatusDetails)> = report
         .map(|r| r.connector_status.as_slice())
         .unwrap_or_default()
-    {
-        let status = d
-            .status
-            .as_deref()
-            .map(snake_case)
-            .filter(|s| STATES.contains(&s.as_str()))
-            .unwrap_or_else(|| "unknown".to_string());
+        .iter()
+        .map(|d| {
+            let name = d
+                .connector_name
+                .as_deref()
+                .map_or_else(|| "unknown".to_string(), snake_case);
+            (name, d.connector_instance_id.as_deref().unwrap_or(""), d)
+        })
+        .collect();
+    for (name, instance, d) in first_of_each(&keyed, |(n, i, _)| (n.as_str(), *i)) {
         set.stateset(
             &CONNECTOR_REPORTED_HEALTH,
-            &[
-                ctx.tenant_id,
-                &snake_case(&d.connector_name),
-                d.connector_instance_id.as_deref().unwrap_or(""),
-            ],
+            &[ctx.tenant_id, name, instance],
             &STATES,
-            &status,
+            &state_label(d.status.as_deref(), &STATES),
         );
     }
     set

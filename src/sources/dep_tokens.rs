@@ -2,14 +2,19 @@
 //! `GET /beta/deviceManagement/depOnboardingSettings` (beta only).
 //!
 //! Health: `tokenExpirationDateTime` and `lastSuccessfulSyncDateTime` by the page's rules.
-//! `lastSyncErrorCode` 3 means Apple Business Manager has new terms and conditions that an
-//! administrator must accept before syncs resume; it is exported on its own as
-//! `intune_apple_enrollment_terms_pending`, and the stale sync that follows shows in health.
+//! `lastSyncErrorCode` is "error code reported by Apple during last dep sync" (beta docs
+//! `intune-enrollment-deponboardingsetting.md`); Microsoft documents no code values. So:
+//! - any non-zero code means the last sync attempt after the last successful one failed: the
+//!   token is at least a warning, and the stale sync that follows turns it unhealthy by the
+//!   date rules;
+//! - code 3 as "Apple Business Manager has new terms and conditions to accept" is inferred, not
+//!   documented: community tools alert on it (KelvinTegelaar/CIPP among them). It is exported on
+//!   its own as `intune_apple_enrollment_terms_pending`.
 
 use super::connector::{self, first_name, ConnectorKind, Instance};
-use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
-use crate::health::Facts;
+use super::{first_of_each, Context};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
+use crate::health::{Facts, Health};
 use crate::metrics::catalog::APPLE_ENROLLMENT_TERMS_PENDING;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -30,7 +35,8 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
-/// The `lastSyncErrorCode` Apple reports while new terms wait to be accepted.
+/// The `lastSyncErrorCode` Apple reports while new terms wait to be accepted (inferred, see the
+/// module docs).
 pub const TERMS_PENDING_ERROR_CODE: i64 = 3;
 
 /// Graph's `depOnboardingSetting`, the properties used.
@@ -38,11 +44,13 @@ pub const TERMS_PENDING_ERROR_CODE: i64 = 3;
 #[serde(rename_all = "camelCase")]
 pub struct DepToken {
     /// Graph's id of the token.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The token's name in Intune.
+    #[serde(default, deserialize_with = "lenient")]
     pub token_name: Option<String>,
     /// The Apple ID the token was created with.
+    #[serde(default, deserialize_with = "lenient")]
     pub apple_identifier: Option<String>,
     /// When the token expires.
     #[serde(default, deserialize_with = "optional_datetime")]
@@ -51,7 +59,15 @@ pub struct DepToken {
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_successful_sync_date_time: Option<DateTime<Utc>>,
     /// Apple's error code of the last sync (0 when it worked).
+    #[serde(default, deserialize_with = "lenient")]
     pub last_sync_error_code: Option<i64>,
+}
+
+impl DepToken {
+    /// Whether the last sync attempt failed (a non-zero `lastSyncErrorCode`).
+    pub fn last_sync_failed(&self) -> bool {
+        self.last_sync_error_code.is_some_and(|c| c != 0)
+    }
 }
 
 /// The connector families for every token, and whether each waits for accepted terms.
@@ -66,13 +82,18 @@ pub fn families(tokens: &[DepToken], ctx: &Context<'_>) -> MetricSet {
                 facts: Facts {
                     expiry: t.token_expiration_date_time,
                     last_sync: t.last_successful_sync_date_time,
-                    failed: false,
+                    floor: if t.last_sync_failed() {
+                        Health::Warning
+                    } else {
+                        Health::Healthy
+                    },
                 },
+                state: None,
             })
         },
         ctx,
     );
-    for t in tokens {
+    for t in first_of_each(tokens, |t| t.id.as_str()) {
         let pending = t.last_sync_error_code == Some(TERMS_PENDING_ERROR_CODE);
         set.gauge(
             &APPLE_ENROLLMENT_TERMS_PENDING,

@@ -1,7 +1,7 @@
 //! The Intune subscription: `GET /v1.0/deviceManagement` (`subscriptionState`).
 
 use super::Context;
-use crate::graph::odata::{snake_case, Request, Shape};
+use crate::graph::odata::{lenient, snake_case, Request, Shape};
 use crate::metrics::catalog::TENANT_SUBSCRIPTION_STATE;
 use crate::metrics::MetricSet;
 use serde::Deserialize;
@@ -31,6 +31,7 @@ pub const STATES: [&str; 7] = [
 #[serde(rename_all = "camelCase")]
 pub struct DeviceManagement {
     /// The state of the tenant's Intune subscription.
+    #[serde(default, deserialize_with = "lenient")]
     pub subscription_state: Option<String>,
 }
 

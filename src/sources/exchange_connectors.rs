@@ -1,11 +1,15 @@
 //! Exchange connectors: `GET /v1.0/deviceManagement/exchangeConnectors`.
 //!
-//! Health: `lastSyncDateTime` by the page's rules; `status` `disconnected` is unhealthy.
+//! Health: `lastSyncDateTime` by the page's rules, with the `status` member
+//! (`deviceManagementExchangeConnectorStatus`, v1.0 schema) read as Microsoft describes it:
+//! `none` is "No Connector exists" (not configured), `connectionPending` is "Pending Connection
+//! to the Exchange Environment" (set up, not connected yet: a warning), `disconnected` is
+//! unhealthy, `connected` leaves it to the date.
 
 use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
-use crate::health::Facts;
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
+use crate::health::{Facts, Health};
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -24,21 +28,33 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
+/// `deviceManagementExchangeConnectorStatus` in snake_case, and `unknown`.
+pub const STATES: [&str; 5] = [
+    "none",
+    "connection_pending",
+    "connected",
+    "disconnected",
+    "unknown",
+];
+
 /// Graph's `deviceManagementExchangeConnector`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ExchangeConnector {
     /// Graph's id of the connector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The Exchange server.
+    #[serde(default, deserialize_with = "lenient")]
     pub server_name: Option<String>,
     /// The machine the connector runs on.
+    #[serde(default, deserialize_with = "lenient")]
     pub connector_server_name: Option<String>,
     /// Last sync.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_sync_date_time: Option<DateTime<Utc>>,
     /// `none`, `connectionPending`, `connected`, `disconnected`.
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
 }
 
@@ -48,6 +64,17 @@ pub fn families(connectors: &[ExchangeConnector], ctx: &Context<'_>) -> MetricSe
         ConnectorKind::ExchangeConnector,
         connectors,
         |c| {
+            let status = c.status.as_deref();
+            if member_is(status, &["none"]) {
+                return None;
+            }
+            let floor = if member_is(status, &["disconnected"]) {
+                Health::Unhealthy
+            } else if member_is(status, &["connectionPending"]) {
+                Health::Warning
+            } else {
+                Health::Healthy
+            };
             Some(Instance {
                 id: c.id.clone(),
                 display_name: first_name(&[
@@ -57,8 +84,9 @@ pub fn families(connectors: &[ExchangeConnector], ctx: &Context<'_>) -> MetricSe
                 facts: Facts {
                     expiry: None,
                     last_sync: c.last_sync_date_time,
-                    failed: member_is(c.status.as_deref(), &["disconnected"]),
+                    floor,
                 },
+                state: c.status.clone(),
             })
         },
         ctx,

@@ -3,11 +3,13 @@
 //!
 //! `bindStatus` `notBound` (or 404) is "not configured". Health: `lastAppSyncDateTime` by the
 //! page's rules; a `lastAppSyncStatus` other than `success` or `none` (`credentialsNotValid`,
-//! `androidForWorkApiError`, `managementServiceError`, `unknownError`) is unhealthy.
+//! `androidForWorkApiError`, `managementServiceError`, `unknownError`) is unhealthy, and it is
+//! the state exported in `intune_connector_state` (the bind status only decides whether the
+//! connector counts).
 
-use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
+use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -31,22 +33,38 @@ pub const REQUEST: Request = Request {
 /// `lastAppSyncStatus` members that are not failures.
 pub const OK_SYNC_STATUSES: [&str; 2] = ["success", "none"];
 
+/// `androidManagedStoreAccountAppSyncStatus` in snake_case, and `unknown`.
+pub const STATES: [&str; 7] = [
+    "success",
+    "credentials_not_valid",
+    "android_for_work_api_error",
+    "management_service_error",
+    "unknown_error",
+    "none",
+    "unknown",
+];
+
 /// Graph's `androidManagedStoreAccountEnterpriseSettings`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct GooglePlaySettings {
     /// Graph's id of the singleton.
+    #[serde(default, deserialize_with = "lenient")]
     pub id: Option<String>,
     /// `notBound`, `bound`, `boundAndValidated` or `unbinding`.
+    #[serde(default, deserialize_with = "lenient")]
     pub bind_status: Option<String>,
     /// Last completed app sync.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_app_sync_date_time: Option<DateTime<Utc>>,
     /// Result of the last app sync.
+    #[serde(default, deserialize_with = "lenient")]
     pub last_app_sync_status: Option<String>,
     /// The Google organisation bound to the tenant.
+    #[serde(default, deserialize_with = "lenient")]
     pub owner_organization_name: Option<String>,
     /// The account that bound it.
+    #[serde(default, deserialize_with = "lenient")]
     pub owner_user_principal_name: Option<String>,
 }
 
@@ -67,9 +85,12 @@ pub fn families(settings: Option<&GooglePlaySettings>, ctx: &Context<'_>) -> Met
             facts: Facts {
                 expiry: None,
                 last_sync: s.last_app_sync_date_time,
-                failed: s.last_app_sync_status.is_some()
-                    && !member_is(s.last_app_sync_status.as_deref(), &OK_SYNC_STATUSES),
+                floor: unhealthy_if(
+                    s.last_app_sync_status.is_some()
+                        && !member_is(s.last_app_sync_status.as_deref(), &OK_SYNC_STATUSES),
+                ),
             },
+            state: s.last_app_sync_status.clone(),
         })
         .into_iter()
         .collect();

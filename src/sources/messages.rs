@@ -5,10 +5,13 @@
 //! Graph's `$filter` on `services` is not documented for this endpoint, so the exporter asks for
 //! every post and filters itself. The most recent active posts (by `lastModifiedDateTime`, as
 //! the Message center sorts them) are exported with their titles; counts and action-required
-//! dates cover every active post.
+//! dates cover every active post. `services` is nullable in the schema: a post without it is
+//! about no watched service. A post listed twice (same id) counts once.
 
-use super::Context;
-use crate::graph::odata::{optional_datetime, snake_case, Request, Shape};
+use super::{first_of_each, Context};
+use crate::graph::odata::{
+    lenient, lenient_list, lenient_or_default, optional_datetime, snake_case, Request, Shape,
+};
 use crate::metrics::catalog::{
     MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO,
 };
@@ -46,19 +49,22 @@ pub const SEVERITIES: [&str; 3] = ["normal", "high", "critical"];
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// e.g. `MC123456`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The headline.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub title: String,
-    /// The services it is about.
-    #[serde(default)]
+    /// The services it is about (nullable: none then).
+    #[serde(default, deserialize_with = "lenient_list")]
     pub services: Vec<String>,
     /// A `serviceUpdateCategory` member.
+    #[serde(default, deserialize_with = "lenient")]
     pub category: Option<String>,
     /// A `serviceUpdateSeverity` member.
+    #[serde(default, deserialize_with = "lenient")]
     pub severity: Option<String>,
     /// Whether Microsoft flags it as a major change.
+    #[serde(default, deserialize_with = "lenient")]
     pub is_major_change: Option<bool>,
     /// When it stops being relevant, if ever.
     #[serde(default, deserialize_with = "optional_datetime")]
@@ -78,8 +84,8 @@ fn label(member: Option<&str>) -> String {
 /// Counts, the latest posts and action-required dates of the active posts.
 pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
-    let mut active: Vec<&Message> = messages
-        .iter()
+    let mut active: Vec<&Message> = first_of_each(messages, |m| m.id.as_str())
+        .into_iter()
         .filter(|m| m.services.iter().any(|s| ctx.options.watches(s)))
         .filter(|m| m.end_date_time.is_none_or(|end| end > ctx.now))
         .collect();

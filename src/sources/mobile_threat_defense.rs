@@ -3,7 +3,10 @@
 //! `notSetUp` and `error` partner states).
 //!
 //! Health: `lastHeartbeatDateTime` by the page's rules; a `partnerState` of `unavailable`,
-//! `unresponsive`, `notSetUp` or `error` is unhealthy.
+//! `unresponsive` or `error` is unhealthy. `notSetUp` is, in Microsoft's words, a connector that
+//! "is not provisioned and Intune has not received a heartbeat" (beta docs
+//! `intune-onboarding-mobilethreatpartnertenantstate.md`): the page shows such a partner as not
+//! configured, so it is not counted. `available` and `enabled` leave health to the date.
 //!
 //! Defender for Endpoint is exported as its own kind (`defender_for_endpoint`) when the
 //! connector's id is the one Intune uses for it (`fc780465-2017-40d4-a0c5-307022471b92`, as
@@ -12,9 +15,9 @@
 //! both are inferences, so a third-party connector could be classified wrongly only if it had
 //! that flag set.
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -37,22 +40,34 @@ pub const REQUEST: Request = Request {
 pub const DEFENDER_CONNECTOR_ID: &str = "fc780465-2017-40d4-a0c5-307022471b92";
 
 /// `partnerState` members that make a connector unhealthy.
-pub const FAILED_STATES: [&str; 4] = ["unavailable", "unresponsive", "notSetUp", "error"];
+pub const FAILED_STATES: [&str; 3] = ["unavailable", "unresponsive", "error"];
+
+/// `mobileThreatPartnerTenantState` (beta) in snake_case, and `unknown`.
+pub const STATES: [&str; 7] = [
+    "unavailable",
+    "available",
+    "enabled",
+    "unresponsive",
+    "not_set_up",
+    "error",
+    "unknown",
+];
 
 /// Graph's `mobileThreatDefenseConnector`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MtdConnector {
     /// Graph's id of the connector (fixed per partner).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// Last heartbeat from the partner.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_heartbeat_date_time: Option<DateTime<Utc>>,
     /// `unavailable`, `available`, `enabled`, `unresponsive`, `notSetUp`, `error`.
+    #[serde(default, deserialize_with = "lenient")]
     pub partner_state: Option<String>,
     /// Whether Defender for Endpoint may attach to devices through this connector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub microsoft_defender_for_endpoint_attach_enabled: bool,
 }
 
@@ -65,6 +80,9 @@ impl MtdConnector {
 }
 
 fn instance(c: &MtdConnector) -> Option<Instance> {
+    if member_is(c.partner_state.as_deref(), &["notSetUp"]) {
+        return None;
+    }
     Some(Instance {
         id: c.id.clone(),
         display_name: if c.is_defender() {
@@ -75,8 +93,9 @@ fn instance(c: &MtdConnector) -> Option<Instance> {
         facts: Facts {
             expiry: None,
             last_sync: c.last_heartbeat_date_time,
-            failed: member_is(c.partner_state.as_deref(), &FAILED_STATES),
+            floor: unhealthy_if(member_is(c.partner_state.as_deref(), &FAILED_STATES)),
         },
+        state: c.partner_state.clone(),
     })
 }
 

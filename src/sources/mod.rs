@@ -5,6 +5,19 @@
 //! families ([`SourceData::families`]). The only I/O is [`Source::fetch`], through
 //! [`GraphClient`]. Adding a source means: a module here, a variant in [`Source`] and
 //! [`SourceData`], catalog entries, a fixture and a golden file.
+//!
+//! Decoding is tolerant by construction, because one odd value on a real tenant must not take a
+//! whole source down: every property a source reads goes through
+//! [`lenient`](crate::graph::odata::lenient) (or its list and default variants, or
+//! [`optional_datetime`](crate::graph::odata::optional_datetime)), so `null`, an absent property
+//! or one of another JSON type makes that value unknown, and unknown properties and enum members
+//! are ignored. `tests/sources.rs` keeps it so: it sweeps every property of every fixture and
+//! feeds arbitrary JSON to every decoder. Only a body that is not Graph's shape at all (an item
+//! that is not an object, a collection without its `value` array) is an error.
+//!
+//! Sources do not own the Graph client's behaviour (retries, paging, `$filter` fallbacks): a
+//! source that sends a `$filter` filters what it receives again, so the answer is the same
+//! whether Graph applied it or not.
 
 pub mod ad_connectors;
 pub mod apns;
@@ -34,6 +47,17 @@ use crate::graph::{GraphClient, GraphError};
 use crate::health::Thresholds;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
+
+/// The first item of each key, in order: Graph may list an object twice (a page boundary that
+/// moved between two requests), and two series with the same labels would make Prometheus drop
+/// one. Every source that emits a series per object keys it by the object's id this way.
+pub fn first_of_each<'a, T, K>(items: &'a [T], key: impl Fn(&'a T) -> K) -> Vec<&'a T>
+where
+    K: Eq + std::hash::Hash,
+{
+    let mut seen = std::collections::HashSet::new();
+    items.iter().filter(|i| seen.insert(key(i))).collect()
+}
 
 /// Settings some sources' families depend on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,20 +154,29 @@ pub enum Source {
 pub struct Spec {
     /// The `source` label value and config key.
     pub name: &'static str,
-    /// The least-privileged Graph application permission that reads it.
+    /// The Graph application permission the exporter asks for: the one Microsoft's permission
+    /// map marks least privileged for the path, unless the README says why not.
     pub permission: &'static str,
+    /// Other read-only application permissions the map accepts for the path.
+    pub also_accepted: &'static [&'static str],
     /// What to ask Graph for.
     pub request: &'static Request,
     /// Its default poll interval, when it differs from `poll.interval`.
     pub default_interval: Option<&'static str>,
 }
 
+// Permissions, checked row by row against Microsoft's permission map
+// (microsoftgraph/microsoft-graph-devx-content, permissions/new/permissions.json, the `least=`
+// marks of the `Application` scheme for GET on each path). The map does not tell v1.0 from beta.
 const DM_SERVICE_CONFIG: &str = "DeviceManagementServiceConfig.Read.All";
 const DM_CONFIGURATION: &str = "DeviceManagementConfiguration.Read.All";
+const DM_APPS: &str = "DeviceManagementApps.Read.All";
+const DM_DEVICES: &str = "DeviceManagementManagedDevices.Read.All";
+const SERVICE_HEALTH: &str = "ServiceHealth.Read.All";
 
 // The service communications API allows 800 requests an hour per app and tenant. Health and
-// issues are one request each per poll (two pages at most in practice) and Message center posts
-// a few pages: at these defaults a tenant costs about 40 requests an hour there.
+// issues are one request per page (100 items) per poll and Message center posts a few pages: at
+// these defaults a tenant costs well under 100 requests an hour there.
 const SERVICE_COMMS_INTERVAL: &str = "5m";
 const MESSAGE_CENTER_INTERVAL: &str = "15m";
 
@@ -174,129 +207,178 @@ impl Source {
         Source::Messages,
     ];
 
-    /// Name, permission, request and default interval.
+    /// Name, permissions, request and default interval.
     pub fn spec(self) -> Spec {
-        let (name, permission, request, default_interval): (_, _, &'static Request, _) = match self
-        {
+        type Row = (
+            &'static str,
+            &'static str,
+            &'static [&'static str],
+            &'static Request,
+            Option<&'static str>,
+        );
+        let (name, permission, also_accepted, request, default_interval): Row = match self {
+            // Least: DeviceManagementServiceConfig.Read.All, which other sources need anyway.
             Source::Organization => (
                 "organization",
-                "Organization.Read.All",
+                DM_SERVICE_CONFIG,
+                &[
+                    "Organization.Read.All",
+                    "Directory.Read.All",
+                    "User.Read.All",
+                    DM_CONFIGURATION,
+                ],
                 &organization::REQUEST,
                 None,
             ),
             Source::DeviceManagement => (
                 "device_management",
-                DM_SERVICE_CONFIG,
+                DM_APPS,
+                &[DM_SERVICE_CONFIG, DM_CONFIGURATION, DM_DEVICES],
                 &device_management::REQUEST,
                 None,
             ),
+            // The map's `/devicemanagement` row does not know the beta troubleshooting property;
+            // its own page (intune-troubleshooting-devicemanagement-get) lists these two.
             Source::ConnectorStatus => (
                 "connector_status",
                 DM_CONFIGURATION,
+                &[DM_DEVICES],
                 &connector_status::REQUEST,
                 None,
             ),
+            // The map's least privileged is LicenseAssignment.Read.All (since mid-2025).
             Source::SubscribedSkus => (
                 "subscribed_skus",
-                "Organization.Read.All",
+                "LicenseAssignment.Read.All",
+                &["Organization.Read.All", "Directory.Read.All"],
                 &subscribed_skus::REQUEST,
                 None,
             ),
-            Source::Apns => ("apns", DM_CONFIGURATION, &apns::REQUEST, None),
-            Source::VppTokens => ("vpp_tokens", DM_SERVICE_CONFIG, &vpp_tokens::REQUEST, None),
+            // The map's least is DeviceManagementServiceConfig.ReadWrite.All, a write
+            // permission; of the read-only ones it lists, this is the one other sources need.
+            Source::Apns => (
+                "apns",
+                DM_CONFIGURATION,
+                &[DM_DEVICES],
+                &apns::REQUEST,
+                None,
+            ),
+            Source::VppTokens => (
+                "vpp_tokens",
+                DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
+                &vpp_tokens::REQUEST,
+                None,
+            ),
             Source::DepOnboardingSettings => (
                 "dep_onboarding_settings",
                 DM_SERVICE_CONFIG,
+                &[],
                 &dep_tokens::REQUEST,
                 None,
             ),
             Source::WindowsAutopilotSettings => (
                 "windows_autopilot_settings",
                 DM_SERVICE_CONFIG,
+                &[],
                 &windows_autopilot::REQUEST,
                 None,
             ),
             Source::DeviceAppManagement => (
                 "device_app_management",
-                "DeviceManagementApps.Read.All",
+                DM_APPS,
+                &[DM_CONFIGURATION],
                 &store_for_business::REQUEST,
                 None,
             ),
             Source::ManagedGooglePlay => (
                 "managed_google_play",
                 DM_CONFIGURATION,
+                &[],
                 &managed_google_play::REQUEST,
                 None,
             ),
             Source::ExchangeConnectors => (
                 "exchange_connectors",
                 DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
                 &exchange_connectors::REQUEST,
                 None,
             ),
             Source::NdesConnectors => (
                 "ndes_connectors",
                 DM_CONFIGURATION,
+                &[],
                 &ndes_connectors::REQUEST,
                 None,
             ),
             Source::CertificateConnectors => (
                 "certificate_connectors",
                 DM_CONFIGURATION,
+                &[],
                 &certificate_connectors::REQUEST,
                 None,
             ),
             Source::MobileThreatDefenseConnectors => (
                 "mobile_threat_defense_connectors",
                 DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
                 &mobile_threat_defense::REQUEST,
                 None,
             ),
             Source::DeviceManagementPartners => (
                 "device_management_partners",
                 DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
                 &partners::DEVICE_MANAGEMENT_REQUEST,
                 None,
             ),
             Source::ComplianceManagementPartners => (
                 "compliance_management_partners",
                 DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
                 &partners::COMPLIANCE_REQUEST,
                 None,
             ),
             Source::DomainJoinConnectors => (
                 "domain_join_connectors",
                 DM_CONFIGURATION,
+                &[],
                 &ad_connectors::REQUEST,
                 None,
             ),
             Source::RemoteAssistancePartners => (
                 "remote_assistance_partners",
                 DM_SERVICE_CONFIG,
+                &[DM_CONFIGURATION],
                 &remote_assistance::REQUEST,
                 None,
             ),
             Source::ChromeOsOnboardingSettings => (
                 "chromeos_onboarding_settings",
                 DM_CONFIGURATION,
+                &[],
                 &chromebook::REQUEST,
                 None,
             ),
             Source::ServiceHealth => (
                 "service_health",
-                "ServiceHealth.Read.All",
+                SERVICE_HEALTH,
+                &[],
                 &service_health::REQUEST,
                 Some(SERVICE_COMMS_INTERVAL),
             ),
             Source::ServiceIssues => (
                 "service_issues",
-                "ServiceHealth.Read.All",
+                SERVICE_HEALTH,
+                &[],
                 &service_issues::REQUEST,
                 Some(SERVICE_COMMS_INTERVAL),
             ),
             Source::Messages => (
                 "messages",
                 "ServiceMessage.Read.All",
+                &[],
                 &messages::REQUEST,
                 Some(MESSAGE_CENTER_INTERVAL),
             ),
@@ -304,6 +386,7 @@ impl Source {
         Spec {
             name,
             permission,
+            also_accepted,
             request,
             default_interval,
         }
@@ -314,7 +397,7 @@ impl Source {
         self.spec().name
     }
 
-    /// The least-privileged Graph application permission that reads this source.
+    /// The Graph application permission the exporter asks for to read this source.
     pub fn permission(self) -> &'static str {
         self.spec().permission
     }
@@ -358,7 +441,7 @@ impl Source {
             Source::ComplianceManagementPartners => D::CompliancePartners(raw.items(path)?),
             Source::DomainJoinConnectors => D::AdConnectors(raw.items(path)?),
             Source::RemoteAssistancePartners => D::RemoteAssistance(raw.items(path)?),
-            Source::ChromeOsOnboardingSettings => D::Chromebook(raw.entity_or_items(path)?),
+            Source::ChromeOsOnboardingSettings => D::Chromebook(raw.items(path)?),
             Source::ServiceHealth => D::ServiceHealth(raw.items(path)?),
             Source::ServiceIssues => D::ServiceIssues(raw.items(path)?),
             Source::Messages => D::Messages(raw.items(path)?),
@@ -366,18 +449,29 @@ impl Source {
     }
 }
 
-/// The README's permission table: every source, its Graph request and the application
-/// permission it needs.
+/// The README's permission table: every source, its Graph request, the application
+/// permission the exporter asks for and the other read-only ones Graph accepts.
 pub fn markdown_permissions() -> String {
     let mut out = String::from(
-        "| Source (`source` label) | Graph request | Application permission |\n|---|---|---|\n",
+        "| Source (`source` label) | Graph request | Application permission | Also accepted |\n|---|---|---|---|\n",
     );
     for s in Source::ALL {
+        let spec = s.spec();
+        let others: Vec<String> = spec
+            .also_accepted
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect();
         out.push_str(&format!(
-            "| `{}` | `GET /{}` | `{}` |\n",
-            s.name(),
-            s.request().path,
-            s.permission()
+            "| `{}` | `GET /{}` | `{}` | {} |\n",
+            spec.name,
+            spec.request.path,
+            spec.permission,
+            if others.is_empty() {
+                "none".to_string()
+            } else {
+                others.join(", ")
+            }
         ));
     }
     out

@@ -1,10 +1,12 @@
 //! Legacy NDES connectors: `GET /beta/deviceManagement/ndesConnectors` (beta only).
 //!
-//! Health: `lastConnectionDateTime` by the page's rules; `state` `inactive` is unhealthy.
+//! Health: `lastConnectionDateTime` by the page's rules. `state` (`ndesConnectorState`, beta
+//! docs): `inactive` ("no recent activity") is unhealthy; `none` ("state not available yet for
+//! this connector") says nothing, so the date decides, as for `active`.
 
-use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
+use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -24,21 +26,27 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
+/// `ndesConnectorState` in snake_case, and `unknown`.
+pub const STATES: [&str; 4] = ["none", "active", "inactive", "unknown"];
+
 /// Graph's `ndesConnector`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NdesConnector {
     /// Graph's id of the connector.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// Its name.
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
     /// The machine it runs on.
+    #[serde(default, deserialize_with = "lenient")]
     pub machine_name: Option<String>,
     /// Last contact with Intune.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_connection_date_time: Option<DateTime<Utc>>,
     /// `none`, `active`, `inactive`.
+    #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
 }
 
@@ -54,8 +62,9 @@ pub fn families(connectors: &[NdesConnector], ctx: &Context<'_>) -> MetricSet {
                 facts: Facts {
                     expiry: None,
                     last_sync: c.last_connection_date_time,
-                    failed: member_is(c.state.as_deref(), &["inactive"]),
+                    floor: unhealthy_if(member_is(c.state.as_deref(), &["inactive"])),
                 },
+                state: c.state.clone(),
             })
         },
         ctx,

@@ -1,7 +1,7 @@
 //! Tenant details: `GET /v1.0/organization` (name, country, MDM authority).
 
 use super::Context;
-use crate::graph::odata::{snake_case, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, snake_case, Request, Shape};
 use crate::metrics::catalog::TENANT_INFO;
 use crate::metrics::MetricSet;
 use serde::Deserialize;
@@ -24,13 +24,16 @@ pub const REQUEST: Request = Request {
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
     /// The tenant id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The tenant name.
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
     /// Two-letter country code.
+    #[serde(default, deserialize_with = "lenient")]
     pub country_letter_code: Option<String>,
     /// `intune`, `sccm`, `office365` or `unknown` (kept as Graph sent it).
+    #[serde(default, deserialize_with = "lenient")]
     pub mobile_device_management_authority: Option<String>,
 }
 

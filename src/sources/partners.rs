@@ -3,12 +3,13 @@
 //! and compliance partners (`GET /v1.0/deviceManagement/complianceManagementPartners`).
 //!
 //! Health: `lastHeartbeatDateTime` by the page's rules; a `partnerState` of `unavailable`,
-//! `terminated`, `rejected` or `unresponsive` is unhealthy. A device management partner whose
-//! `isConfigured` is false is not counted ("not configured").
+//! `terminated`, `rejected` or `unresponsive` is unhealthy. `unknown` ("partner state is
+//! unknown", v1.0 schema) says nothing, so the date decides, as for `enabled`. A device
+//! management partner whose `isConfigured` is false is not counted ("not configured").
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -39,21 +40,34 @@ pub const COMPLIANCE_REQUEST: Request = Request {
 /// `partnerState` members that make a partner unhealthy.
 pub const FAILED_STATES: [&str; 4] = ["unavailable", "terminated", "rejected", "unresponsive"];
 
+/// `deviceManagementPartnerTenantState` in snake_case (`unknown` is one of its members).
+pub const STATES: [&str; 6] = [
+    "unknown",
+    "unavailable",
+    "enabled",
+    "terminated",
+    "rejected",
+    "unresponsive",
+];
+
 /// Graph's `deviceManagementPartner` or `complianceManagementPartner`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Partner {
     /// Graph's id of the partner.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The partner's name.
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
     /// Last heartbeat from the partner.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_heartbeat_date_time: Option<DateTime<Utc>>,
     /// `unknown`, `unavailable`, `enabled`, `terminated`, `rejected`, `unresponsive`.
+    #[serde(default, deserialize_with = "lenient")]
     pub partner_state: Option<String>,
     /// Device management partners only: whether it is set up.
+    #[serde(default, deserialize_with = "lenient")]
     pub is_configured: Option<bool>,
 }
 
@@ -67,8 +81,9 @@ fn instance(p: &Partner) -> Option<Instance> {
         facts: Facts {
             expiry: None,
             last_sync: p.last_heartbeat_date_time,
-            failed: member_is(p.partner_state.as_deref(), &FAILED_STATES),
+            floor: unhealthy_if(member_is(p.partner_state.as_deref(), &FAILED_STATES)),
         },
+        state: p.partner_state.clone(),
     })
 }
 

@@ -5,7 +5,7 @@
 
 use super::connector::{self, member_is, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -24,19 +24,24 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
+/// `remoteAssistanceOnboardingStatus` in snake_case, and `unknown`.
+pub const STATES: [&str; 4] = ["not_onboarded", "onboarding", "onboarded", "unknown"];
+
 /// Graph's `remoteAssistancePartner`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteAssistancePartner {
     /// Graph's id of the partner.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The partner's name.
+    #[serde(default, deserialize_with = "lenient")]
     pub display_name: Option<String>,
     /// Last request from the partner to Intune.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_connection_date_time: Option<DateTime<Utc>>,
     /// `notOnboarded`, `onboarding`, `onboarded`.
+    #[serde(default, deserialize_with = "lenient")]
     pub onboarding_status: Option<String>,
 }
 
@@ -55,8 +60,9 @@ pub fn families(partners: &[RemoteAssistancePartner], ctx: &Context<'_>) -> Metr
                 facts: Facts {
                     expiry: None,
                     last_sync: p.last_connection_date_time,
-                    failed: false,
+                    ..Facts::default()
                 },
+                state: p.onboarding_status.clone(),
             })
         },
         ctx,

@@ -1,9 +1,9 @@
 //! Service health: `GET /v1.0/admin/serviceAnnouncement/healthOverviews`, for the services
 //! chosen in the config (Microsoft Intune by default, matched on the `service` name or the
-//! `id`, without regard to case).
+//! `id`, without regard to case). A service listed twice is exported once, the first.
 
-use super::Context;
-use crate::graph::odata::{snake_case, Request, Shape};
+use super::{first_of_each, Context};
+use crate::graph::odata::{lenient, lenient_or_default, snake_case, Request, Shape};
 use crate::metrics::catalog::SERVICE_HEALTH_STATUS;
 use crate::metrics::MetricSet;
 use serde::Deserialize;
@@ -43,12 +43,13 @@ pub const STATES: [&str; 18] = [
 #[serde(rename_all = "camelCase")]
 pub struct ServiceHealth {
     /// The service's key, e.g. `Intune`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The service's name, e.g. `Microsoft Intune`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub service: String,
     /// A `serviceHealthStatus` member (camelCase or PascalCase).
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
 }
 
@@ -63,8 +64,8 @@ pub fn status_label(status: Option<&str>) -> String {
 /// `intune_service_health_status` for every chosen service.
 pub fn families(overviews: &[ServiceHealth], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
-    for o in overviews
-        .iter()
+    for o in first_of_each(overviews, |o| o.service.as_str())
+        .into_iter()
         .filter(|o| ctx.options.watches(&o.service) || ctx.options.watches(&o.id))
     {
         set.stateset(

@@ -1,12 +1,31 @@
-//! Incidents and advisories: `GET /v1.0/admin/serviceAnnouncement/issues?$filter=isResolved eq false`,
-//! for the services chosen in the config. Only unresolved issues are exported; the count of
-//! active incidents and advisories is exported for every chosen service, 0 included.
+//! Incidents and advisories: `GET /v1.0/admin/serviceAnnouncement/issues`, for the services
+//! chosen in the config.
+//!
+//! Two views of the same list, both judged at scrape time:
+//! - unresolved issues: a count per watched service and classification (0 included), and an
+//!   info series and start time per issue;
+//! - issues resolved in the last 30 days (by `endDateTime`, else `lastModifiedDateTime`): a
+//!   count per watched service and classification, what the Service health page shows behind
+//!   its "past incidents and advisories" link.
+//!
+//! Why no `$filter`: the resolved issues are needed too, and a static filter cannot say "the
+//! last 30 days". Graph documents no `$filter` for this list either. Without it the poll is
+//! still one request per page of 100 issues (Microsoft's `serviceannouncement-list-issues`
+//! page), well within the
+//! service communications limit of 800 requests an hour per app and tenant at the 5-minute
+//! default. The exporter filters by service and resolution itself, so the answer is the same
+//! whatever Graph does with query options. An issue listed twice (same id) counts once.
 
-use super::Context;
-use crate::graph::odata::{optional_datetime, snake_case, Request, Shape};
-use crate::metrics::catalog::{SERVICE_ISSUES_ACTIVE, SERVICE_ISSUE_INFO, SERVICE_ISSUE_START};
+use super::{first_of_each, Context};
+use crate::graph::odata::{
+    lenient, lenient_or_default, optional_datetime, snake_case, Request, Shape,
+};
+use crate::metrics::catalog::{
+    SERVICE_ISSUES_ACTIVE, SERVICE_ISSUES_RECENTLY_RESOLVED, SERVICE_ISSUE_INFO,
+    SERVICE_ISSUE_START,
+};
 use crate::metrics::MetricSet;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -23,56 +42,89 @@ pub const REQUEST: Request = Request {
         "feature",
         "isResolved",
         "startDateTime",
+        "endDateTime",
+        "lastModifiedDateTime",
     ],
     shape: Shape::Collection,
-    filter: Some("isResolved eq false"),
+    filter: None,
 };
 
 /// The classifications counted; anything else (`unknownFutureValue`) is exported as it comes.
 pub const CLASSIFICATIONS: [&str; 2] = ["incident", "advisory"];
+
+/// How far back resolved issues are counted: the Service health page's history.
+pub const RESOLVED_WINDOW: TimeDelta = TimeDelta::days(30);
 
 /// Graph's `serviceHealthIssue`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceIssue {
     /// e.g. `IT123456`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The headline.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub title: String,
     /// The service's name, e.g. `Microsoft Intune`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub service: String,
     /// `incident` or `advisory`.
+    #[serde(default, deserialize_with = "lenient")]
     pub classification: Option<String>,
     /// A `serviceHealthStatus` member.
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
     /// The feature group affected.
+    #[serde(default, deserialize_with = "lenient")]
     pub feature_group: Option<String>,
     /// The feature affected.
+    #[serde(default, deserialize_with = "lenient")]
     pub feature: Option<String>,
-    /// Whether it is over.
-    #[serde(default)]
+    /// Whether it is over; unknown counts as not resolved, so it stays visible.
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub is_resolved: bool,
     /// When it started.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub start_date_time: Option<DateTime<Utc>>,
+    /// When it ended.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub end_date_time: Option<DateTime<Utc>>,
+    /// Last update.
+    #[serde(default, deserialize_with = "optional_datetime")]
+    pub last_modified_date_time: Option<DateTime<Utc>>,
 }
 
-/// Counts, info and start time of every unresolved issue of the chosen services.
-pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
-    let mut set = MetricSet::new();
-    let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
+impl ServiceIssue {
+    /// Whether it was resolved within [`RESOLVED_WINDOW`] before `now`.
+    pub fn resolved_recently(&self, now: DateTime<Utc>) -> bool {
+        self.is_resolved
+            && self
+                .end_date_time
+                .or(self.last_modified_date_time)
+                .is_some_and(|end| now - end <= RESOLVED_WINDOW)
+    }
+}
+
+/// Zero counts for every watched service and classification.
+fn zero_counts(ctx: &Context<'_>) -> BTreeMap<(String, String), u32> {
+    let mut counts = BTreeMap::new();
     for service in &ctx.options.services {
         for c in CLASSIFICATIONS {
             counts.insert((service.clone(), c.to_string()), 0);
         }
     }
-    for i in issues
-        .iter()
-        .filter(|i| !i.is_resolved && ctx.options.watches(&i.service))
-    {
+    counts
+}
+
+/// Counts, info and start time of the chosen services' issues.
+pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
+    let mut active = zero_counts(ctx);
+    let mut resolved = zero_counts(ctx);
+    let watched = first_of_each(issues, |i| i.id.as_str())
+        .into_iter()
+        .filter(|i| ctx.options.watches(&i.service));
+    for i in watched {
         let classification = i
             .classification
             .as_deref()
@@ -84,7 +136,13 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
             .find(|s| s.eq_ignore_ascii_case(&i.service))
             .cloned()
             .unwrap_or_else(|| i.service.clone());
-        *counts.entry((service, classification.clone())).or_default() += 1;
+        if i.is_resolved {
+            if i.resolved_recently(ctx.now) {
+                *resolved.entry((service, classification)).or_default() += 1;
+            }
+            continue;
+        }
+        *active.entry((service, classification.clone())).or_default() += 1;
         set.gauge(
             &SERVICE_ISSUE_INFO,
             &[
@@ -107,12 +165,17 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
             );
         }
     }
-    for ((service, classification), n) in counts {
-        set.gauge(
-            &SERVICE_ISSUES_ACTIVE,
-            &[ctx.tenant_id, &service, &classification],
-            f64::from(n),
-        );
+    for (family, counts) in [
+        (&SERVICE_ISSUES_ACTIVE, active),
+        (&SERVICE_ISSUES_RECENTLY_RESOLVED, resolved),
+    ] {
+        for ((service, classification), n) in counts {
+            set.gauge(
+                family,
+                &[ctx.tenant_id, &service, &classification],
+                f64::from(n),
+            );
+        }
     }
     set
 }

@@ -6,7 +6,7 @@
 
 use super::connector::{self, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -29,9 +29,10 @@ pub const REQUEST: Request = Request {
 #[serde(rename_all = "camelCase")]
 pub struct DeviceAppManagement {
     /// Graph's id of the singleton.
+    #[serde(default, deserialize_with = "lenient")]
     pub id: Option<String>,
     /// Whether the Store for Business connection is on.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub is_enabled_for_microsoft_store_for_business: bool,
     /// Last successful sync with the Store for Business.
     #[serde(default, deserialize_with = "optional_datetime")]
@@ -51,8 +52,9 @@ pub fn families(app_mgmt: Option<&DeviceAppManagement>, ctx: &Context<'_>) -> Me
             facts: Facts {
                 expiry: None,
                 last_sync: a.microsoft_store_for_business_last_successful_sync_date_time,
-                failed: false,
+                ..Facts::default()
             },
+            state: None,
         })
         .into_iter()
         .collect();

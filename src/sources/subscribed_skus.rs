@@ -4,9 +4,14 @@
 //! by id, or any plan named `INTUNE_*` except `INTUNE_O365` (basic mobility in Microsoft 365,
 //! not Intune) and `INTUNE_DEFENDER*`. Only SKUs that apply to users are counted, as on the
 //! page ("user licences"); device licences are out of scope.
+//!
+//! The v1.0 schema allows null for `skuPartNumber`, `consumedUnits`, every `prepaidUnits` count
+//! and `servicePlanId`/`servicePlanName`. A null count is unknown, not zero: its series is left
+//! out. A SKU without a part number is named by its `skuId`, and one with neither is skipped
+//! (it has no name to carry). A SKU listed twice is exported once, the first.
 
-use super::Context;
-use crate::graph::odata::{Request, Shape};
+use super::{first_of_each, Context};
+use crate::graph::odata::{lenient, lenient_list, lenient_or_default, Request, Shape};
 use crate::metrics::catalog::{LICENSE_CONSUMED_UNITS, LICENSE_PREPAID_UNITS};
 use crate::metrics::MetricSet;
 use serde::Deserialize;
@@ -37,19 +42,23 @@ const INTUNE_PLAN_IDS: [&str; 2] = [
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscribedSku {
+    /// The SKU's id.
+    #[serde(default, deserialize_with = "lenient")]
+    pub sku_id: Option<String>,
     /// The SKU's part number, e.g. `EMSPREMIUM`; the `sku` label.
-    #[serde(default)]
-    pub sku_part_number: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub sku_part_number: Option<String>,
     /// `User` or `Company`.
+    #[serde(default, deserialize_with = "lenient")]
     pub applies_to: Option<String>,
     /// Units assigned.
-    #[serde(default)]
-    pub consumed_units: i64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub consumed_units: Option<i64>,
     /// Units bought, by state.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub prepaid_units: PrepaidUnits,
     /// The service plans the SKU includes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_list")]
     pub service_plans: Vec<ServicePlan>,
 }
 
@@ -58,17 +67,17 @@ pub struct SubscribedSku {
 #[serde(rename_all = "camelCase")]
 pub struct PrepaidUnits {
     /// Active units.
-    #[serde(default)]
-    pub enabled: i64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub enabled: Option<i64>,
     /// Units of a suspended subscription.
-    #[serde(default)]
-    pub suspended: i64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub suspended: Option<i64>,
     /// Units in the grace period after expiry.
-    #[serde(default)]
-    pub warning: i64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub warning: Option<i64>,
     /// Units of a subscription that was cancelled.
-    #[serde(default)]
-    pub locked_out: i64,
+    #[serde(default, deserialize_with = "lenient")]
+    pub locked_out: Option<i64>,
 }
 
 /// Graph's `servicePlanInfo`, the properties used.
@@ -76,11 +85,11 @@ pub struct PrepaidUnits {
 #[serde(rename_all = "camelCase")]
 pub struct ServicePlan {
     /// The plan's id.
-    #[serde(default)]
-    pub service_plan_id: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub service_plan_id: Option<String>,
     /// The plan's name, e.g. `INTUNE_A`.
-    #[serde(default)]
-    pub service_plan_name: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub service_plan_name: Option<String>,
 }
 
 impl SubscribedSku {
@@ -92,22 +101,39 @@ impl SubscribedSku {
             .is_none_or(|a| a.eq_ignore_ascii_case("user"));
         for_users
             && self.service_plans.iter().any(|p| {
-                let name = p.service_plan_name.to_ascii_uppercase();
+                let name = p
+                    .service_plan_name
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
+                let id = p.service_plan_id.as_deref().unwrap_or_default();
                 INTUNE_PLAN_IDS
                     .iter()
-                    .any(|id| id.eq_ignore_ascii_case(&p.service_plan_id))
+                    .any(|known| known.eq_ignore_ascii_case(id))
                     || (name.starts_with("INTUNE_")
                         && !name.starts_with("INTUNE_O365")
                         && !name.starts_with("INTUNE_DEFENDER"))
             })
+    }
+
+    /// The `sku` label: the part number, else the SKU's id.
+    pub fn label(&self) -> Option<&str> {
+        self.sku_part_number
+            .as_deref()
+            .or(self.sku_id.as_deref())
+            .filter(|s| !s.is_empty())
     }
 }
 
 /// `intune_license_prepaid_units` and `intune_license_consumed_units` per Intune SKU.
 pub fn families(skus: &[SubscribedSku], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
-    for sku in skus.iter().filter(|s| s.carries_intune()) {
-        let name = sku.sku_part_number.as_str();
+    let intune: Vec<(&str, &SubscribedSku)> = skus
+        .iter()
+        .filter(|s| s.carries_intune())
+        .filter_map(|s| Some((s.label()?, s)))
+        .collect();
+    for &(name, sku) in first_of_each(&intune, |(name, _)| *name) {
         let p = &sku.prepaid_units;
         for (state, units) in [
             ("enabled", p.enabled),
@@ -115,17 +141,21 @@ pub fn families(skus: &[SubscribedSku], ctx: &Context<'_>) -> MetricSet {
             ("warning", p.warning),
             ("locked_out", p.locked_out),
         ] {
+            if let Some(units) = units {
+                set.gauge(
+                    &LICENSE_PREPAID_UNITS,
+                    &[ctx.tenant_id, name, state],
+                    units as f64,
+                );
+            }
+        }
+        if let Some(consumed) = sku.consumed_units {
             set.gauge(
-                &LICENSE_PREPAID_UNITS,
-                &[ctx.tenant_id, name, state],
-                units as f64,
+                &LICENSE_CONSUMED_UNITS,
+                &[ctx.tenant_id, name],
+                consumed as f64,
             );
         }
-        set.gauge(
-            &LICENSE_CONSUMED_UNITS,
-            &[ctx.tenant_id, name],
-            sku.consumed_units as f64,
-        );
     }
     set
 }

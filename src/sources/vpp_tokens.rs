@@ -1,12 +1,21 @@
 //! Apple VPP (Apps and Books) tokens: `GET /v1.0/deviceAppManagement/vppTokens`.
 //!
-//! Health: expiry and last sync by the page's rules; a token whose `state` is `expired`,
-//! `invalid` or `assignedToExternalMDM` (another MDM has claimed it) is unhealthy whatever its
-//! dates say. The token itself is never requested.
+//! Health: expiry and last sync by the page's rules, and what Graph says about the token
+//! (v1.0 schema):
+//! - `lastSyncDateTime` is "the last time when an application sync was done", whether it
+//!   worked or not, and `lastSyncStatus` (`none`, `inProgress`, `completed`, `failed`) says how
+//!   it ended: `failed` is unhealthy even when the date is fresh, since the page rates VPP by its
+//!   last *completed* sync.
+//! - `state` (`vppTokenState`): `expired`, `invalid` and `assignedToExternalMDM` (another MDM has
+//!   claimed the token, so Intune can no longer use it) are unhealthy; `valid` and `unknown`
+//!   (Graph does not know) leave health to the dates. Members Graph adds later (beta has
+//!   `duplicateLocationId`) are exported as `unknown` and leave health to the dates too.
+//!
+//! The token itself is never requested.
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -31,45 +40,69 @@ pub const REQUEST: Request = Request {
 /// `state` members that make a token unhealthy.
 pub const FAILED_STATES: [&str; 3] = ["expired", "invalid", "assignedToExternalMDM"];
 
+/// `lastSyncStatus` members that make a token unhealthy.
+pub const FAILED_SYNC_STATUSES: [&str; 1] = ["failed"];
+
+/// `vppTokenState` (v1.0) in snake_case (`unknown` is one of its members).
+pub const STATES: [&str; 5] = [
+    "unknown",
+    "valid",
+    "expired",
+    "invalid",
+    "assigned_to_external_mdm",
+];
+
 /// Graph's `vppToken`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct VppToken {
     /// Graph's id of the token.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_or_default")]
     pub id: String,
     /// The organisation the token belongs to.
+    #[serde(default, deserialize_with = "lenient")]
     pub organization_name: Option<String>,
     /// The Apple ID the token was created with.
+    #[serde(default, deserialize_with = "lenient")]
     pub apple_id: Option<String>,
     /// When the token expires.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub expiration_date_time: Option<DateTime<Utc>>,
-    /// When Intune last synced with Apple.
+    /// When Intune last tried to sync with Apple (successfully or not).
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_sync_date_time: Option<DateTime<Utc>>,
-    /// `valid`, `expired`, `invalid`, `assignedToExternalMDM`, ... (kept as sent).
+    /// `unknown`, `valid`, `expired`, `invalid`, `assignedToExternalMDM` (kept as sent).
+    #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
+    /// `none`, `inProgress`, `completed` or `failed`: how the last sync ended.
+    #[serde(default, deserialize_with = "lenient")]
+    pub last_sync_status: Option<String>,
 }
 
 /// The connector families for every token.
 pub fn families(tokens: &[VppToken], ctx: &Context<'_>) -> MetricSet {
-    let instances: Vec<Instance> = tokens
-        .iter()
-        .map(|t| Instance {
-            id: t.id.clone(),
-            display_name: t
-                .organization_name
-                .clone()
-                .filter(|n| !n.is_empty())
-                .or_else(|| t.apple_id.clone())
-                .unwrap_or_default(),
-            facts: Facts {
-                expiry: t.expiration_date_time,
-                last_sync: t.last_sync_date_time,
-                failed: member_is(t.state.as_deref(), &FAILED_STATES),
-            },
-        })
-        .collect();
-    connector::families(ConnectorKind::VppToken, &instances, ctx)
+    connector::families_of(
+        ConnectorKind::VppToken,
+        tokens,
+        |t| {
+            let failed = member_is(t.state.as_deref(), &FAILED_STATES)
+                || member_is(t.last_sync_status.as_deref(), &FAILED_SYNC_STATUSES);
+            Some(Instance {
+                id: t.id.clone(),
+                display_name: t
+                    .organization_name
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .or_else(|| t.apple_id.clone())
+                    .unwrap_or_default(),
+                facts: Facts {
+                    expiry: t.expiration_date_time,
+                    last_sync: t.last_sync_date_time,
+                    floor: unhealthy_if(failed),
+                },
+                state: t.state.clone(),
+            })
+        },
+        ctx,
+    )
 }

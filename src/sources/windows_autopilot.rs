@@ -4,9 +4,9 @@
 //! Health: `lastSyncDateTime` by the page's rules; `syncStatus` `failed` is unhealthy. Graph
 //! answering 404, or a sync that never happened, is "not configured".
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::Context;
-use crate::graph::odata::{optional_datetime, Request, Shape};
+use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -20,16 +20,21 @@ pub const REQUEST: Request = Request {
     filter: None,
 };
 
+/// `windowsAutopilotSyncStatus` in snake_case (`unknown` is one of its members).
+pub const STATES: [&str; 4] = ["unknown", "in_progress", "completed", "failed"];
+
 /// Graph's `windowsAutopilotSettings`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct AutopilotSettings {
     /// Graph's id of the singleton.
+    #[serde(default, deserialize_with = "lenient")]
     pub id: Option<String>,
     /// Last sync with the Autopilot deployment service.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub last_sync_date_time: Option<DateTime<Utc>>,
     /// `unknown`, `inProgress`, `completed` or `failed`.
+    #[serde(default, deserialize_with = "lenient")]
     pub sync_status: Option<String>,
 }
 
@@ -46,8 +51,9 @@ pub fn families(settings: Option<&AutopilotSettings>, ctx: &Context<'_>) -> Metr
             facts: Facts {
                 expiry: None,
                 last_sync: s.last_sync_date_time,
-                failed: member_is(s.sync_status.as_deref(), &["failed"]),
+                floor: unhealthy_if(member_is(s.sync_status.as_deref(), &["failed"])),
             },
+            state: s.sync_status.clone(),
         })
         .into_iter()
         .collect();
