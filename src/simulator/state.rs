@@ -69,6 +69,7 @@ pub(crate) struct SimState {
     assertions: Mutex<Vec<String>>,
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) in_flight: super::router::InFlight,
     next_id: AtomicU64,
     anchor: DateTime<Utc>,
 }
@@ -108,6 +109,7 @@ impl SimState {
             assertions: Mutex::new(Vec::new()),
             faults: Mutex::new(faults),
             requests: Mutex::new(Vec::new()),
+            in_flight: Default::default(),
             next_id: AtomicU64::new(1),
             anchor,
         }
