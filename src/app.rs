@@ -5,13 +5,13 @@ use crate::config::{Auth, Config, PollSettings, TenantConfig};
 use crate::graph::auth::{Authority, EntraCredential};
 use crate::graph::client::RetryPolicy;
 use crate::graph::limiter::Limiter;
-use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
+use crate::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
 use crate::poller;
 use crate::state::State;
-use prometheus::{CounterVec, GaugeVec, Opts, Registry};
+use prometheus::{Counter, GaugeVec, Opts, Registry};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -67,11 +67,21 @@ impl App {
             CREDENTIAL_EXPIRY.labels,
         )?;
         registry.register(Box::new(expiry.clone()))?;
-        let waited = CounterVec::new(
-            Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help),
-            LIMITER_WAIT.labels,
-        )?;
+        let waited = Counter::with_opts(Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help))?;
         registry.register(Box::new(waited.clone()))?;
+        // Start each source's throttle counter at 0, so the first throttle is an increase
+        // that rate() and increase() can see.
+        for settings in &config.sources {
+            metrics
+                .throttled
+                .with_label_values(&[settings.source.name()]);
+        }
+        // Shared by every tenant: hundreds of tenants must not open hundreds of connections,
+        // or ask for hundreds of tokens, in the same second.
+        let caps = Caps::new(
+            config.graph.max_concurrent_requests,
+            config.graph.max_concurrent_sign_ins,
+        );
 
         let authority = Authority {
             host: config.graph.authority_host.clone(),
@@ -85,29 +95,25 @@ impl App {
                     source,
                 }
             })?;
+            let token = caps.sign_ins(token);
             if let Auth::Certificate { certificate, .. } = &tenant.auth {
                 expiry
                     .with_label_values(&[tenant.tenant_id.as_str()])
                     .set(certificate.not_after().timestamp() as f64);
             }
-            // Start the tenant's throttle counter at 0, so the first throttle is an increase
-            // that rate() and increase() can see.
-            metrics
-                .throttled
-                .with_label_values(&[tenant.tenant_id.as_str()]);
             tracing::debug!(tenant_id = %tenant.tenant_id, credential = tenant.auth.kind(), "credential ready");
-            clients.push(GraphClient::new(
-                http.clone(),
-                config.graph.graph_root.clone(),
-                tenant.tenant_id.clone(),
-                token,
-                Arc::new(
-                    Limiter::documented()
-                        .counting_waits(waited.with_label_values(&[tenant.tenant_id.as_str()])),
-                ),
-                metrics.clone(),
-                RetryPolicy::default(),
-            ));
+            clients.push(
+                GraphClient::new(
+                    http.clone(),
+                    config.graph.graph_root.clone(),
+                    tenant.tenant_id.clone(),
+                    token,
+                    Arc::new(Limiter::documented().counting_waits(waited.clone())),
+                    metrics.clone(),
+                    RetryPolicy::default(),
+                )
+                .capped(&caps),
+            );
         }
 
         let tenant_ids: Vec<String> = config.tenants.iter().map(|t| t.tenant_id.clone()).collect();

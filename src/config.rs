@@ -84,6 +84,10 @@ pub struct GraphSettings {
     pub extra_roots_pem: Vec<u8>,
     /// Timeout of one HTTP request.
     pub request_timeout: Duration,
+    /// Most Graph requests in flight at once, all tenants together (a `$batch` counts as one).
+    pub max_concurrent_requests: usize,
+    /// Most sign-ins (token requests) in flight at once, all tenants together.
+    pub max_concurrent_sign_ins: usize,
 }
 
 impl GraphSettings {
@@ -239,6 +243,8 @@ struct RawGraph {
     authority_host: Option<String>,
     ca_file: Option<PathBuf>,
     request_timeout: Option<String>,
+    max_concurrent_requests: Option<usize>,
+    max_concurrent_sign_ins: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,6 +307,10 @@ pub mod defaults {
     pub const POLL_TIMEOUT: &str = "2m";
     /// `graph.request_timeout`.
     pub const REQUEST_TIMEOUT: &str = "30s";
+    /// `graph.max_concurrent_requests`.
+    pub const MAX_CONCURRENT_REQUESTS: usize = 32;
+    /// `graph.max_concurrent_sign_ins`.
+    pub const MAX_CONCURRENT_SIGN_INS: usize = 4;
 }
 
 impl Config {
@@ -468,6 +478,16 @@ fn validate(
         raw.graph.request_timeout.as_deref(),
         defaults::REQUEST_TIMEOUT,
     );
+    let max_concurrent_requests = p.at_least_one(
+        "graph.max_concurrent_requests",
+        raw.graph.max_concurrent_requests,
+        defaults::MAX_CONCURRENT_REQUESTS,
+    );
+    let max_concurrent_sign_ins = p.at_least_one(
+        "graph.max_concurrent_sign_ins",
+        raw.graph.max_concurrent_sign_ins,
+        defaults::MAX_CONCURRENT_SIGN_INS,
+    );
     let interval = p.duration(
         "poll.interval",
         raw.poll.interval.as_deref(),
@@ -579,6 +599,8 @@ fn validate(
             authority_host: authority_host?,
             extra_roots_pem,
             request_timeout,
+            max_concurrent_requests,
+            max_concurrent_sign_ins,
         },
         poll: PollSettings { interval, timeout },
         health,
@@ -892,6 +914,17 @@ impl Problems<'_> {
                 self.add(key, e.to_string());
                 Duration::from_secs(1)
             }
+        }
+    }
+
+    /// A count that must be at least 1 (a cap of 0 would stop every request).
+    fn at_least_one(&mut self, key: &str, value: Option<usize>, default: usize) -> usize {
+        match value.unwrap_or(default) {
+            0 => {
+                self.add(key, "must be at least 1".to_string());
+                1
+            }
+            n => n,
         }
     }
 

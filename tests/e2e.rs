@@ -251,7 +251,7 @@ async fn demo_flag_needs_no_configuration() {
             _ => family.name.to_string(),
         };
         assert!(
-            text.contains(&format!("\n{sample}{{")),
+            text.contains(&format!("\n{sample}{{")) || text.contains(&format!("\n{sample} ")),
             "the demo lacks {}",
             family.name
         );
