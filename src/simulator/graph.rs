@@ -78,8 +78,12 @@ impl Ids {
     }
 }
 
-/// The tenant whose valid bearer token the request carries, or Graph's 401 error.
-fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<TenantIx, GraphError> {
+/// The tenant whose valid bearer token the request carries, or Graph's 401 (for no tenant).
+fn authenticate(
+    state: &SimState,
+    headers: &HeaderMap,
+    ids: &Ids,
+) -> Result<TenantIx, Box<Handled>> {
     let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -95,7 +99,11 @@ fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<TenantIx, Graph
                 Some(TokenCheck::Expired) => "Lifetime validation failed, the token is expired.",
                 _ => "Invalid access token.",
             };
-            Err(graph_error(401, "InvalidAuthenticationToken", message))
+            let err = graph_error(401, "InvalidAuthenticationToken", message);
+            Err(Box::new(Handled {
+                tenant_id: None,
+                response: error_response(state, ids, &err, None),
+            }))
         }
     }
 }
@@ -103,14 +111,9 @@ fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<TenantIx, Graph
 /// One Graph request. `path` is percent-decoded, without the leading slash (`v1.0/...`).
 pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &str) -> Handled {
     let ids = Ids::new(state, request.headers());
-    let tenant_ix = match authenticate(state, request.headers()) {
+    let tenant_ix = match authenticate(state, request.headers(), &ids) {
         Ok(ix) => ix,
-        Err(err) => {
-            return Handled {
-                tenant_id: None,
-                response: error_response(state, &ids, &err, None),
-            }
-        }
+        Err(refused) => return *refused,
     };
     let tenant = &state.tenants[tenant_ix];
     state.pause(tenant.latency).await;
@@ -209,14 +212,9 @@ struct BatchItem {
 /// `POST /{version}/$batch`.
 pub(crate) async fn batch(state: &SimState, request: Request<Incoming>, version: &str) -> Handled {
     let ids = Ids::new(state, request.headers());
-    let tenant_ix = match authenticate(state, request.headers()) {
+    let tenant_ix = match authenticate(state, request.headers(), &ids) {
         Ok(ix) => ix,
-        Err(err) => {
-            return Handled {
-                tenant_id: None,
-                response: error_response(state, &ids, &err, None),
-            }
-        }
+        Err(refused) => return *refused,
     };
     let tenant = &state.tenants[tenant_ix];
     let handled = |response| Handled {
