@@ -292,8 +292,8 @@ async fn a_throttled_item_waits_for_its_own_retry_after_while_the_others_succeed
     let throttled = requests.iter().find(|r| r.status == 429).unwrap().at;
     let retried = requests
         .iter()
-        .filter(|r| r.method == "POST")
-        .nth(2)
+        .filter(|r| r.path == "/v1.0/$batch")
+        .nth(1)
         .unwrap()
         .at;
     let waited = retried - throttled;
@@ -624,5 +624,43 @@ async fn the_simulator_answers_batches_in_graphs_format() {
             vec!["POST /v1.0/$batch 401"],
         ]
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_401_or_429_for_the_whole_batch_is_each_items_answer() {
+    let sim = simulator(&faults(&[(
+        "v1.0/$batch",
+        "[{status: 401}, {status: 429, retry_after: \"1\"}]",
+    )]))
+    .await;
+    let (client, metrics) = client(&sim);
+    let sources = [Source::VppTokens, Source::Apns];
+    let results = client.fetch_all(&requests(&sources)).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    // A new token, then a wait for the batch's Retry-After: no single requests.
+    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(
+        round_trips_logged(&sim),
+        [
+            vec!["POST /v1.0/$batch 401".to_string()],
+            vec!["POST /v1.0/$batch 429".to_string()],
+            vec![
+                "POST /v1.0/$batch 200".to_string(),
+                "  GET /v1.0/deviceAppManagement/vppTokens 200".to_string(),
+                "  GET /v1.0/deviceManagement/applePushNotificationCertificate 200".to_string(),
+            ],
+        ]
+    );
+    let posts: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1.0/$batch")
+        .collect();
+    assert!(
+        posts[2].at - posts[1].at >= chrono::TimeDelta::seconds(1),
+        "{posts:#?}"
+    );
+    assert_eq!(metrics.throttled.with_label_values(&["apns"]).get(), 1);
     sim.shutdown().await;
 }
