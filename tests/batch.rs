@@ -59,13 +59,13 @@ fn root(sim: &Simulator) -> url::Url {
     url::Url::parse(&format!("{}/", sim.base_url())).unwrap()
 }
 
-fn credential(sim: &Simulator, tenant: &str) -> Arc<dyn TokenSource> {
+fn credential(sim: &Simulator, tenant: &str, secret: &str) -> Arc<dyn TokenSource> {
     let authority = Authority {
         host: root(sim),
         scope: format!("{}/.default", sim.base_url()),
     };
     Arc::new(
-        EntraCredential::client_secret(tenant, CLIENT, SECRET.to_string(), &authority, http(sim))
+        EntraCredential::client_secret(tenant, CLIENT, secret.to_string(), &authority, http(sim))
             .unwrap(),
     )
 }
@@ -75,7 +75,7 @@ fn client_for(sim: &Simulator, tenant: &str, metrics: &GraphMetrics) -> GraphCli
         http(sim),
         root(sim),
         tenant.to_string(),
-        credential(sim, tenant),
+        credential(sim, tenant, SECRET),
         Arc::new(Limiter::documented()),
         metrics.clone(),
         RetryPolicy {
@@ -514,7 +514,7 @@ async fn the_caps_on_requests_and_sign_ins_hold_across_many_tenants() {
                 http(&sim),
                 root(&sim),
                 t.clone(),
-                caps.sign_ins(credential(&sim, t)),
+                caps.sign_ins(credential(&sim, t, SECRET)),
                 Arc::new(Limiter::documented()),
                 metrics.clone(),
                 RetryPolicy::default(),
@@ -537,7 +537,7 @@ async fn the_caps_on_requests_and_sign_ins_hold_across_many_tenants() {
 #[tokio::test]
 async fn the_simulator_answers_batches_in_graphs_format() {
     let sim = simulator("    page_size: 2\n").await;
-    let token = credential(&sim, TENANT).token().await.unwrap();
+    let token = credential(&sim, TENANT, SECRET).token().await.unwrap();
     let http = http(&sim);
     let post = |body: serde_json::Value, token: &str| {
         http.post(format!("{}/v1.0/$batch", sim.base_url()))
@@ -662,5 +662,30 @@ async fn a_401_or_429_for_the_whole_batch_is_each_items_answer() {
         "{posts:#?}"
     );
     assert_eq!(metrics.throttled.with_label_values(&["apns"]).get(), 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_costs_one_token_request_for_every_source() {
+    let sim = simulator("").await;
+    let client = GraphClient::new(
+        http(&sim),
+        root(&sim),
+        TENANT.to_string(),
+        credential(&sim, TENANT, "not-the-secret"),
+        Arc::new(Limiter::documented()),
+        GraphMetrics::new().unwrap(),
+        RetryPolicy::default(),
+    );
+    let results = client.fetch_all(&requests(&Source::ALL)).await;
+    for result in &results {
+        let err = result.as_ref().unwrap_err().to_string();
+        assert!(
+            err.starts_with("getting a token failed: the token endpoint answered HTTP 401: invalid_client: AADSTS7000215"),
+            "{err}"
+        );
+    }
+    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(round_trips(&sim), 0);
     sim.shutdown().await;
 }
