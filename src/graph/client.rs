@@ -232,7 +232,7 @@ impl GraphClient {
         Ok(url)
     }
 
-    pub(super) fn same_origin(&self, path: &str, link: &str) -> Result<Url, GraphError> {
+    fn same_origin(&self, path: &str, link: &str) -> Result<Url, GraphError> {
         let foreign = || GraphError::ForeignNextLink {
             path: path.to_string(),
             link: link.to_string(),
