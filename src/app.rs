@@ -6,7 +6,7 @@ use crate::fleet::Shard;
 use crate::graph::auth::{Authority, EntraCredential};
 use crate::graph::client::RetryPolicy;
 use crate::graph::limiter::Limiter;
-use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
+use crate::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
@@ -64,6 +64,7 @@ pub struct ClientFactory {
     managed_identity_http: Result<reqwest::Client, String>,
     graph_root: url::Url,
     retry: RetryPolicy,
+    caps: Caps,
     authority: Authority,
     instruments: Instruments,
 }
@@ -75,6 +76,12 @@ impl ClientFactory {
             http: http_client(config)?,
             managed_identity_http: managed_identity_client(config).map_err(|e| e.to_string()),
             graph_root: config.graph.graph_root.clone(),
+            // Shared by every tenant: hundreds of tenants must not open hundreds of
+            // connections, or ask for hundreds of tokens, in the same second.
+            caps: Caps::new(
+                config.graph.max_concurrent_requests,
+                config.graph.max_concurrent_sign_ins,
+            ),
             retry: RetryPolicy {
                 max_pages: config.graph.max_pages,
                 max_response_bytes: config.graph.max_response_bytes,
@@ -95,7 +102,7 @@ impl ClientFactory {
 
     /// A Graph client for `tenant_id` signing in with `auth`; no request is sent yet.
     pub fn client(&self, tenant_id: &str, auth: &Auth) -> Result<GraphClient, GraphError> {
-        let token = self.credential(tenant_id, auth)?;
+        let token = self.caps.sign_ins(self.credential(tenant_id, auth)?);
         if let Auth::Certificate {
             client_id,
             certificate,
@@ -107,12 +114,6 @@ impl ClientFactory {
                 .with_label_values(&[client_id.as_str(), &certificate.thumbprint_hex()])
                 .set(certificate.not_after().timestamp() as f64);
         }
-        // Start the throttle counter at 0, so the first throttle is an increase that rate()
-        // and increase() can see.
-        self.instruments
-            .graph
-            .throttled
-            .with_label_values(&[tenant_id]);
         tracing::debug!(tenant_id, credential = auth.kind(), "credential ready");
         Ok(GraphClient::new(
             self.http.clone(),
@@ -122,7 +123,8 @@ impl ClientFactory {
             Arc::new(Limiter::documented().counting_waits(self.instruments.limiter_wait.clone())),
             self.instruments.graph.clone(),
             self.retry,
-        ))
+        )
+        .capped(&self.caps))
     }
 
     fn credential(&self, tenant_id: &str, auth: &Auth) -> Result<Arc<dyn TokenSource>, GraphError> {
@@ -216,6 +218,11 @@ impl App {
         registry.register(Box::new(credential_expiry.clone()))?;
         let limiter_wait = Counter::with_opts(Opts::new(LIMITER_WAIT.name, LIMITER_WAIT.help))?;
         registry.register(Box::new(limiter_wait.clone()))?;
+        // Start each source's throttle counter at 0, so the first throttle is an increase
+        // that rate() and increase() can see.
+        for settings in &config.sources {
+            graph.throttled.with_label_values(&[settings.source.name()]);
+        }
         let fleet_metrics = FleetMetrics::register(&registry)?;
         let factory = ClientFactory::new(
             config,

@@ -101,6 +101,10 @@ pub struct GraphSettings {
     pub max_response_bytes: usize,
     /// Most pages read from one collection.
     pub max_pages: usize,
+    /// Most Graph requests in flight at once, all tenants together (a `$batch` counts as one).
+    pub max_concurrent_requests: usize,
+    /// Most sign-ins (token requests) in flight at once, all tenants together.
+    pub max_concurrent_sign_ins: usize,
 }
 
 impl GraphSettings {
@@ -314,6 +318,8 @@ struct RawGraph {
     request_timeout: Option<String>,
     max_response_bytes: Option<u64>,
     max_pages: Option<u64>,
+    max_concurrent_requests: Option<usize>,
+    max_concurrent_sign_ins: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -378,6 +384,10 @@ pub mod defaults {
     pub const RETRY_BACKOFF: &str = "30s";
     /// `graph.max_pages`.
     pub const MAX_PAGES: usize = 100;
+    /// `graph.max_concurrent_requests`.
+    pub const MAX_CONCURRENT_REQUESTS: usize = 32;
+    /// `graph.max_concurrent_sign_ins`.
+    pub const MAX_CONCURRENT_SIGN_INS: usize = 4;
 }
 
 impl Config {
@@ -553,6 +563,16 @@ fn validate(
         crate::graph::body::DEFAULT_MAX_RESPONSE_BYTES,
     );
     let max_pages = p.positive("graph.max_pages", raw.graph.max_pages, defaults::MAX_PAGES);
+    let max_concurrent_requests = p.at_least_one(
+        "graph.max_concurrent_requests",
+        raw.graph.max_concurrent_requests,
+        defaults::MAX_CONCURRENT_REQUESTS,
+    );
+    let max_concurrent_sign_ins = p.at_least_one(
+        "graph.max_concurrent_sign_ins",
+        raw.graph.max_concurrent_sign_ins,
+        defaults::MAX_CONCURRENT_SIGN_INS,
+    );
     let interval = p.duration(
         "poll.interval",
         raw.poll.interval.as_deref(),
@@ -686,6 +706,8 @@ fn validate(
             request_timeout,
             max_response_bytes,
             max_pages,
+            max_concurrent_requests,
+            max_concurrent_sign_ins,
         },
         poll: PollSettings {
             interval,
@@ -1021,6 +1043,17 @@ impl Problems<'_> {
                 self.add(key, "must be a whole number, at least 1".to_string());
                 default
             }
+        }
+    }
+
+    /// A count that must be at least 1 (a cap of 0 would stop every request).
+    fn at_least_one(&mut self, key: &str, value: Option<usize>, default: usize) -> usize {
+        match value.unwrap_or(default) {
+            0 => {
+                self.add(key, "must be at least 1".to_string());
+                1
+            }
+            n => n,
         }
     }
 

@@ -7,7 +7,9 @@
 //! simulated app registration, and signs client assertions with it, so the credential-expiry
 //! series and panels have data.
 
-use crate::config::{Auth, Config, GraphSettings, PollSettings, SourceSettings, TenantConfig};
+use crate::config::{
+    defaults, Auth, Config, GraphSettings, PollSettings, SourceSettings, TenantConfig,
+};
 use crate::graph::certificate::{AssertionAlg, ClientCertificate};
 use crate::graph::Cloud;
 use crate::health::Thresholds;
@@ -89,6 +91,8 @@ pub fn config(
             request_timeout: Duration::from_secs(10),
             max_response_bytes: crate::graph::body::DEFAULT_MAX_RESPONSE_BYTES,
             max_pages: crate::config::defaults::MAX_PAGES,
+            max_concurrent_requests: defaults::MAX_CONCURRENT_REQUESTS,
+            max_concurrent_sign_ins: defaults::MAX_CONCURRENT_SIGN_INS,
         },
         poll: PollSettings {
             interval: POLL_INTERVAL,

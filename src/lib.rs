@@ -4,9 +4,9 @@
 //!
 //! - [`cli`]: flags in the Prometheus exporter convention, with env mirrors.
 //! - [`config`]: the YAML config file, validated into typed settings; secrets that never print.
-//! - [`graph`]: the only code that talks to Microsoft: Graph client, paging, retries, the
-//!   per-tenant rate limiter, sign-in (secret, certificate, workload and managed identity),
-//!   clouds, errors.
+//! - [`graph`]: the only code that talks to Microsoft: Graph client, JSON batches, paging,
+//!   retries, the per-tenant rate limiter, process-wide caps on requests and sign-ins, sign-in
+//!   (secret, certificate, workload and managed identity), clouds, errors.
 //! - [`sources`]: one module per Graph data source: a request, a decoder and a pure
 //!   `(data, now) -> families` function.
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.

@@ -175,18 +175,8 @@ pub async fn poll_once(
     let started = Instant::now();
     let requests: Vec<(&'static str, &'static crate::graph::odata::Request)> =
         due.iter().map(|s| (s.name(), s.request())).collect();
-    let fetch = async {
-        match client.sign_in().await {
-            Ok(()) => client.fetch_all(&requests).await,
-            // Every source fails the same way; don't ask the authority once per source.
-            Err(err) => {
-                let message = err.to_string();
-                due.iter()
-                    .map(|_| Err(GraphError::Token(token_message(&message))))
-                    .collect()
-            }
-        }
-    };
+    // One sign-in per batch round: a refused sign-in fails every source with one token request.
+    let fetch = client.fetch_all(&requests);
     let results: Vec<Result<_, GraphError>> = match tokio::time::timeout(timeout, fetch).await {
         Ok(r) => r,
         Err(_) => due
@@ -251,14 +241,6 @@ pub async fn poll_once(
         "poll finished"
     );
     outcomes
-}
-
-/// The inner text of a token error, so it is not prefixed twice when copied per source.
-fn token_message(display: &str) -> String {
-    display
-        .strip_prefix("getting a token failed: ")
-        .unwrap_or(display)
-        .to_string()
 }
 
 /// What the status page shows of a failure.

@@ -118,11 +118,7 @@ async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
         Arc::ptr_eq(&apns.load(), &apns_before),
         "the other source was not touched"
     );
-    let labels = |code: &str| {
-        requests
-            .with_label_values(&[TENANT, "vpp_tokens", code])
-            .get()
-    };
+    let labels = |code: &str| requests.with_label_values(&["vpp_tokens", code]).get();
     assert_eq!((labels("200"), labels("503")), (1, 2));
 
     poll_once(&tenant, &client, &[Source::VppTokens], timeout).await;
@@ -167,11 +163,6 @@ async fn a_throttled_request_waits_retry_after_then_succeeds() {
         waited >= chrono::TimeDelta::milliseconds(500),
         "retried after {waited}"
     );
-    assert_eq!(
-        requests
-            .with_label_values(&[TENANT, "vpp_tokens", "429"])
-            .get(),
-        1
-    );
+    assert_eq!(requests.with_label_values(&["vpp_tokens", "429"]).get(), 1);
     sim.shutdown().await;
 }

@@ -1,7 +1,14 @@
 //! [`GraphClient`]: GET requests to one tenant's Graph, with paging, retries and accounting.
+//!
+//! [`GraphClient::fetch`] sends one GET per page; [`GraphClient::fetch_all`] carries many
+//! requests in JSON batches ([`super::batch`]). Both hold a permit of the process-wide request
+//! cap ([`super::caps`]) while a request is in flight, and both drop a `$filter` that Graph
+//! refuses with 400 for good: the client remembers the path and the source filters locally.
 
 use super::auth::TokenSource;
+use super::batch;
 use super::body::{decode_json, read_limited, DEFAULT_MAX_RESPONSE_BYTES};
+use super::caps::Caps;
 use super::error::{chain, GraphError, RequestIds};
 use super::limiter::Limiter;
 use super::odata::{decode, Page, Raw, Request, Shape};
@@ -11,18 +18,21 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::StatusCode;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 /// Instruments the client updates as requests happen.
 #[derive(Debug, Clone)]
 pub struct GraphMetrics {
-    /// `intune_exporter_graph_requests_total{tenant_id,source,code}`.
+    /// `intune_exporter_graph_requests_total{source,code}`: one per request, or per item of a
+    /// JSON batch.
     pub requests: IntCounterVec,
-    /// `intune_exporter_graph_throttled_total{tenant_id}`.
+    /// `intune_exporter_graph_throttled_total{source}`.
     pub throttled: IntCounterVec,
-    /// `intune_exporter_graph_request_duration_seconds{tenant_id,source}`.
+    /// `intune_exporter_graph_request_duration_seconds{source}`: a batch item observes the round
+    /// trip of the batch that carried it.
     pub duration: HistogramVec,
 }
 
@@ -96,6 +106,10 @@ pub struct GraphClient {
     limiter: Arc<Limiter>,
     metrics: GraphMetrics,
     retry: RetryPolicy,
+    /// The process-wide cap on Graph requests in flight, shared by every tenant's client.
+    requests_in_flight: Option<Arc<Semaphore>>,
+    /// Paths whose `$filter` Graph refused with 400; shared by the clones of this client.
+    unfiltered: Arc<Mutex<HashSet<&'static str>>>,
 }
 
 enum Fetched {
@@ -123,7 +137,25 @@ impl GraphClient {
             limiter,
             metrics,
             retry,
+            requests_in_flight: None,
+            unfiltered: Arc::default(),
         }
+    }
+
+    /// Makes every request of this client hold a permit of `caps`' request cap while in flight.
+    pub fn capped(mut self, caps: &Caps) -> Self {
+        self.requests_in_flight = Some(caps.requests());
+        self
+    }
+
+    /// Fetches every request, each as [`GraphClient::fetch`] would, in JSON batches of up to 20
+    /// (v1.0 and beta apart); the results are in the order of `requests`. Each pair is the
+    /// `source` label and what to fetch. See [`super::batch`].
+    pub async fn fetch_all(
+        &self,
+        requests: &[(&'static str, &'static Request)],
+    ) -> Vec<Result<Raw, GraphError>> {
+        batch::fetch_all(self, requests).await
     }
 
     /// The tenant this client reads.
@@ -135,8 +167,24 @@ impl GraphClient {
     /// singleton connector means "not configured") or every item of a collection, following
     /// `@odata.nextLink` to the end.
     pub async fn fetch(&self, source: &str, request: &Request) -> Result<Raw, GraphError> {
+        let filter = self.filter(request);
+        match self.fetch_with(source, request, filter).await {
+            Err(err) if filter.is_some() && err.status() == Some(400) => {
+                self.refuse_filter(request);
+                self.fetch_with(source, request, None).await
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch_with(
+        &self,
+        source: &str,
+        request: &Request,
+        filter: Option<&str>,
+    ) -> Result<Raw, GraphError> {
         let path = request.path;
-        let mut url = self.url(path, request.select, request.filter)?;
+        let mut url = self.url(path, request.select, filter)?;
         match request.shape {
             Shape::Entity => match self.get_json(source, path, url).await? {
                 Fetched::NotFound => Ok(Raw::Entity(None)),
@@ -176,25 +224,12 @@ impl GraphClient {
         }
     }
 
-    /// Gets a token (the cached one while it is valid): one sign-in for a whole poll, so a
-    /// refused sign-in costs one token request per tenant, not one per source.
-    pub async fn sign_in(&self) -> Result<(), GraphError> {
-        self.token.token().await.map(|_| ())
-    }
-
-    /// Fetches several sources' requests of this tenant, answering in the same order.
-    pub async fn fetch_all(
+    pub(super) fn url(
         &self,
-        requests: &[(&'static str, &'static Request)],
-    ) -> Vec<Result<Raw, GraphError>> {
-        let mut out = Vec::with_capacity(requests.len());
-        for (source, request) in requests {
-            out.push(self.fetch(source, request).await);
-        }
-        out
-    }
-
-    fn url(&self, path: &str, select: &[&str], filter: Option<&str>) -> Result<Url, GraphError> {
+        path: &str,
+        select: &[&str],
+        filter: Option<&str>,
+    ) -> Result<Url, GraphError> {
         let mut url =
             self.root
                 .join(path.trim_start_matches('/'))
@@ -232,6 +267,7 @@ impl GraphClient {
             let last = attempt >= self.retry.max_attempts;
             let token = self.token.token().await?;
             self.limiter.acquire(path).await;
+            let permit = self.request_permit().await;
             let started = tokio::time::Instant::now();
             let sent = self
                 .http
@@ -243,6 +279,7 @@ impl GraphClient {
             let response = match sent {
                 Ok(r) => r,
                 Err(err) => {
+                    drop(permit);
                     self.observe(source, started);
                     self.count(source, "error");
                     if last || !(err.is_timeout() || err.is_connect() || err.is_request()) {
@@ -266,6 +303,7 @@ impl GraphClient {
             let retry_after = retry_after(response.headers(), Utc::now());
             let answer = Answer::of(status, response.headers());
             let body = read_limited(response, path, self.retry.max_response_bytes).await;
+            drop(permit);
             self.observe(source, started);
             let body = body?;
             if status.is_success() {
@@ -282,10 +320,7 @@ impl GraphClient {
                 continue;
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
-                self.metrics
-                    .throttled
-                    .with_label_values(&[self.tenant_id.as_str()])
-                    .inc();
+                self.throttled(source);
             }
             if last || !retryable(status) {
                 return Err(error);
@@ -316,14 +351,14 @@ impl GraphClient {
         }
     }
 
-    fn observe(&self, source: &str, started: tokio::time::Instant) {
+    pub(super) fn observe(&self, source: &str, started: tokio::time::Instant) {
         self.metrics
             .duration
-            .with_label_values(&[self.tenant_id.as_str(), source])
+            .with_label_values(&[source])
             .observe(started.elapsed().as_secs_f64());
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(super) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self
             .retry
             .base_backoff
@@ -333,19 +368,78 @@ impl GraphClient {
             .min(self.retry.max_wait)
     }
 
-    fn count(&self, source: &str, code: &str) {
+    pub(super) fn count(&self, source: &str, code: &str) {
         self.metrics
             .requests
-            .with_label_values(&[self.tenant_id.as_str(), source, code])
+            .with_label_values(&[source, code])
             .inc();
     }
 }
 
-fn retryable(status: StatusCode) -> bool {
+// What the batch module shares with single requests: the same tenant, token, limiter, caps,
+// metrics and retry policy, so a request costs the same whichever way it travels.
+impl GraphClient {
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(super) fn root(&self) -> &Url {
+        &self.root
+    }
+
+    pub(super) fn token_source(&self) -> &dyn TokenSource {
+        self.token.as_ref()
+    }
+
+    pub(super) fn limiter(&self) -> &Limiter {
+        &self.limiter
+    }
+
+    pub(super) fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+
+    pub(super) fn throttled(&self, source: &str) {
+        self.metrics.throttled.with_label_values(&[source]).inc();
+    }
+
+    /// A permit of the process-wide request cap (none when the client is not capped), to hold
+    /// until the answer has been read.
+    pub(super) async fn request_permit(&self) -> Option<OwnedSemaphorePermit> {
+        let cap = self.requests_in_flight.as_ref()?;
+        // The semaphore is never closed; were it, the request would go uncapped, not fail.
+        Arc::clone(cap).acquire_owned().await.ok()
+    }
+
+    /// The `$filter` to send for `request`: none once Graph has refused it on this path.
+    pub(super) fn filter(&self, request: &Request) -> Option<&'static str> {
+        let refused = lock(&self.unfiltered).contains(request.path);
+        request.filter.filter(|_| !refused)
+    }
+
+    /// Remembers that Graph answered 400 to `request`'s `$filter`: later requests go without it
+    /// and the source filters what it receives (every source does).
+    pub(super) fn refuse_filter(&self, request: &Request) {
+        if lock(&self.unfiltered).insert(request.path) {
+            tracing::info!(
+                path = request.path,
+                filter = request.filter.unwrap_or_default(),
+                "Graph refused the $filter with HTTP 400; asking without it from now on and filtering locally"
+            );
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A set of paths stays valid whatever a panicking holder did.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(super) fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
-fn not_found(path: &str) -> GraphError {
+pub(super) fn not_found(path: &str) -> GraphError {
     GraphError::Status {
         path: path.to_string(),
         status: 404,
@@ -354,6 +448,22 @@ fn not_found(path: &str) -> GraphError {
         retry_after: None,
         request_ids: None,
     }
+}
+
+/// Builds the error for a non-success answer in a JSON batch, from Graph's
+/// `{"error":{"code","message"}}` body.
+pub(super) fn status_error(
+    path: &str,
+    status: StatusCode,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> GraphError {
+    Answer {
+        status,
+        ids: RequestIds::default(),
+        location: None,
+    }
+    .error(path, body, retry_after)
 }
 
 /// What an error answer's headers say: its status, Graph's request ids and, for a redirect,

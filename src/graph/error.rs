@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-/// A failed Graph or token request. Never carries a secret or a token.
-#[derive(Debug, thiserror::Error)]
+/// A failed Graph or token request. Never carries a secret or a token. Cloned when one failure
+/// (a refused sign-in) answers every item of a JSON batch.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
     /// The login authority refused to issue a token (its AADSTS error is in the message).
     #[error("getting a token failed: {0}")]

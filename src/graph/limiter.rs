@@ -82,7 +82,7 @@ impl Class {
 pub struct Limiter {
     classes: Vec<Class>,
     inner: Mutex<Inner>,
-    /// Seconds spent waiting, `intune_exporter_graph_limiter_wait_seconds_total{tenant_id}`.
+    /// Seconds spent waiting, added to `intune_exporter_graph_limiter_wait_seconds_total`.
     waited: Option<prometheus::Counter>,
 }
 

@@ -3,11 +3,14 @@
 //! No other module sends a request to Graph or to the login authority. Sources describe what to
 //! fetch (a path and the properties to `$select`); this module owns how: tokens, paging through
 //! `@odata.nextLink`, retries with `Retry-After`, a client-side limiter per tenant under
-//! Microsoft's documented limits, and turning failures into [`GraphError`]s that
-//! tell the operator what to do. Base URLs and trust roots are configuration, never test hooks.
+//! Microsoft's documented limits, JSON batching, process-wide caps on requests and sign-ins in
+//! flight, and turning failures into [`GraphError`]s that tell the operator what to do. Base URLs
+//! and trust roots are configuration, never test hooks.
 
 pub mod auth;
+pub mod batch;
 pub mod body;
+pub mod caps;
 pub mod certificate;
 pub mod client;
 pub mod cloud;
@@ -17,6 +20,7 @@ pub mod limiter;
 pub mod odata;
 
 pub use auth::TokenSource;
+pub use caps::Caps;
 pub use client::{GraphClient, GraphMetrics};
 pub use cloud::Cloud;
 pub use error::GraphError;

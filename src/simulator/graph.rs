@@ -1,18 +1,37 @@
 //! Microsoft Graph, `GET /v1.0/...` and `GET /beta/...`: bearer-token check, scripted faults,
 //! then the scenario's resource for the path, shaped like Graph (`@odata.context`, paging with an
 //! absolute `@odata.nextLink`, `$select`, Graph's error body, `request-id` headers).
+//!
+//! JSON batching, `POST /v1.0/$batch` and `POST /beta/$batch`, in Microsoft's format: up to 20
+//! `{"id", "method", "url"}` requests with URLs relative to the version root, answered as
+//! `{"responses": [{"id", "status", "headers", "body"}]}`. Each item is answered exactly as the
+//! single GET would be (the batch's bearer token, the item path's scripted faults, paging with
+//! absolute nextLinks, 404s) and logged as a request of its own; the tenant's latency applies
+//! once per batch. Faults scripted for `v1.0/$batch` or `beta/$batch` answer the batch itself.
+//! Faults scripted for `{path}?$filter` apply only to requests of that path with a `$filter`
+//! (a scripted 400 there reads like Graph's refusal of a filter clause).
+
+use std::collections::HashSet;
 
 use chrono::Utc;
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::AUTHORIZATION;
+use hyper::header::{HeaderMap, AUTHORIZATION, CONTENT_LENGTH};
 use hyper::{Method, Request};
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::odata::{self, Query, SkipToken};
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::router::Handled;
-use super::scenario::{FaultOutcome, NEXT_LINK_SELF};
-use super::state::{LiveResource, LiveTenant, SimState, TokenCheck};
+use super::scenario::{FaultOutcome, FILTERED_FAULT_SUFFIX, NEXT_LINK_SELF};
+use super::state::{LiveResource, LiveTenant, SimState, TenantIx, TokenCheck};
+use super::RecordedRequest;
+
+/// Graph's limit of requests in one JSON batch.
+const MAX_BATCH: usize = 20;
+/// Largest batch body read; twenty GETs need a few KiB.
+const MAX_BATCH_BODY: usize = 1 << 20;
 
 /// Graph's error: HTTP status, `error.code` and `error.message`.
 struct GraphError {
@@ -44,29 +63,36 @@ struct Ids {
     client_request_id: String,
 }
 
-/// One Graph request. `path` is percent-decoded, without the leading slash (`v1.0/...`).
-pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &str) -> Handled {
-    let request_id = state.new_id();
-    let client_request_id = request
-        .headers()
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| request_id.clone(), str::to_string);
-    let ids = Ids {
-        request_id,
-        client_request_id,
-    };
+impl Ids {
+    /// New ids for a request with these headers.
+    fn new(state: &SimState, headers: &HeaderMap) -> Ids {
+        let request_id = state.new_id();
+        let client_request_id = headers
+            .get("client-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map_or_else(|| request_id.clone(), str::to_string);
+        Ids {
+            request_id,
+            client_request_id,
+        }
+    }
+}
 
-    let bearer = request
-        .headers()
+/// The tenant whose valid bearer token the request carries, or Graph's 401 (for no tenant).
+fn authenticate(
+    state: &SimState,
+    headers: &HeaderMap,
+    ids: &Ids,
+) -> Result<TenantIx, Box<Handled>> {
+    let bearer = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, token) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-    let tenant_ix = match bearer.map(|t| state.check_token(t)) {
-        Some(TokenCheck::Valid(ix)) => ix,
+    match bearer.map(|t| state.check_token(t)) {
+        Some(TokenCheck::Valid(ix)) => Ok(ix),
         other => {
             let message = match other {
                 None => "Access token is empty.",
@@ -74,58 +100,95 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
                 _ => "Invalid access token.",
             };
             let err = graph_error(401, "InvalidAuthenticationToken", message);
-            return Handled {
+            Err(Box::new(Handled {
                 tenant_id: None,
-                response: error_response(state, &ids, &err, None),
-            };
+                response: error_response(state, ids, &err, None),
+            }))
         }
+    }
+}
+
+/// One Graph request. `path` is percent-decoded, without the leading slash (`v1.0/...`).
+pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &str) -> Handled {
+    let ids = Ids::new(state, request.headers());
+    let tenant_ix = match authenticate(state, request.headers(), &ids) {
+        Ok(ix) => ix,
+        Err(refused) => return *refused,
     };
     let tenant = &state.tenants[tenant_ix];
-    let handled = |response| Handled {
-        tenant_id: Some(tenant.tenant_id.clone()),
-        response,
-    };
-
     state.pause(tenant.latency).await;
-    if request.method() != Method::GET {
+    let target = Target {
+        path,
+        raw_path: request.uri().path(),
+        raw_query: request.uri().query(),
+        preferred_page_size: request
+            .headers()
+            .get("prefer")
+            .and_then(|v| v.to_str().ok())
+            .and_then(odata::max_page_size),
+    };
+    Handled {
+        tenant_id: Some(tenant.tenant_id.clone()),
+        response: answer(state, tenant_ix, &ids, request.method(), &target).await,
+    }
+}
+
+/// The answer to one authenticated request, alone or in a batch: scripted faults, then the
+/// resource.
+async fn answer(
+    state: &SimState,
+    tenant_ix: TenantIx,
+    ids: &Ids,
+    method: &Method,
+    target: &Target<'_>,
+) -> HttpResponse {
+    let path = target.path;
+    if method != Method::GET {
         let err = graph_error(
             405,
             "Request_BadRequest",
-            format!(
-                "The HTTP method '{}' is not allowed: the simulated Graph is read-only.",
-                request.method()
-            ),
+            format!("The HTTP method '{method}' is not allowed: the simulated Graph is read-only."),
         );
-        return handled(error_response(state, &ids, &err, None));
+        return error_response(state, ids, &err, None);
     }
 
-    let (malformed, next_link, headers) = match state.apply_fault(tenant_ix, path).await {
+    // A `{path}?$filter` script answers only filtered requests, before the path's own script.
+    let mut outcome = FaultOutcome::Normal;
+    if Query::parse(target.raw_query).filter {
+        let key = format!("{path}{FILTERED_FAULT_SUFFIX}");
+        outcome = state.apply_fault(tenant_ix, &key).await;
+        if let FaultOutcome::Status {
+            status: 400,
+            retry_after,
+        } = &outcome
+        {
+            let err = graph_error(
+                400,
+                "BadRequest",
+                "Invalid filter clause: the property cannot be used in a $filter on this resource.",
+            );
+            return error_response(state, ids, &err, retry_after.as_deref());
+        }
+    }
+    if matches!(outcome, FaultOutcome::Normal) {
+        outcome = state.apply_fault(tenant_ix, path).await;
+    }
+    let (malformed, next_link, headers) = match outcome {
         FaultOutcome::Status {
             status,
             retry_after,
         } => {
             let err = scripted(status, path);
-            return handled(error_response(state, &ids, &err, retry_after.as_deref()));
+            return error_response(state, ids, &err, retry_after.as_deref());
         }
         FaultOutcome::Normal => (false, None, Vec::new()),
         FaultOutcome::Malformed => (true, None, Vec::new()),
         FaultOutcome::NextLink(link) => (false, Some(link), Vec::new()),
         FaultOutcome::Headers(headers) => (false, None, headers),
-        hostile => return handled(hostile_response(hostile, &ids)),
+        hostile => return hostile_response(hostile, ids),
     };
 
-    let page_size = request
-        .headers()
-        .get("prefer")
-        .and_then(|v| v.to_str().ok())
-        .and_then(odata::max_page_size);
-    let target = Target {
-        path,
-        raw_path: request.uri().path(),
-        raw_query: request.uri().query(),
-        preferred_page_size: page_size,
-    };
-    match body(state, tenant, &target) {
+    match body(state, &state.tenants[tenant_ix], target) {
         Ok(mut body) => {
             if let (Some(link), Value::Object(page)) = (next_link, &mut body) {
                 let link = if link == NEXT_LINK_SELF {
@@ -146,13 +209,13 @@ pub(crate) async fn handle(state: &SimState, request: Request<Incoming>, path: &
                 bytes
             };
             let mut response = reply::json(200, GRAPH_JSON, bytes);
-            set_ids(&mut response, &ids);
+            set_ids(&mut response, ids);
             for (name, value) in &headers {
                 reply::set_named_header(&mut response, name, value);
             }
-            handled(response)
+            response
         }
-        Err(err) => handled(error_response(state, &ids, &err, None)),
+        Err(err) => error_response(state, ids, &err, None),
     }
 }
 
@@ -178,6 +241,188 @@ fn hostile_response(fault: FaultOutcome, ids: &Ids) -> HttpResponse {
     };
     set_ids(&mut response, ids);
     response
+}
+
+/// The batch request body Graph documents; `body`, `headers` and `dependsOn` of an item are
+/// accepted (GETs need none) and ignored but for `Prefer`.
+#[derive(Deserialize)]
+struct BatchRequest {
+    requests: Vec<BatchItem>,
+}
+
+#[derive(Deserialize)]
+struct BatchItem {
+    id: String,
+    method: String,
+    url: String,
+    #[serde(default)]
+    headers: Map<String, Value>,
+}
+
+/// `POST /{version}/$batch`.
+pub(crate) async fn batch(state: &SimState, request: Request<Incoming>, version: &str) -> Handled {
+    let ids = Ids::new(state, request.headers());
+    let tenant_ix = match authenticate(state, request.headers(), &ids) {
+        Ok(ix) => ix,
+        Err(refused) => return *refused,
+    };
+    let tenant = &state.tenants[tenant_ix];
+    let handled = |response| Handled {
+        tenant_id: Some(tenant.tenant_id.clone()),
+        response,
+    };
+    let bad = |message: String| {
+        let err = graph_error(400, "BadRequest", message);
+        handled(error_response(state, &ids, &err, None))
+    };
+    state.pause(tenant.latency).await;
+    if request.method() != Method::POST {
+        let err = graph_error(
+            405,
+            "Request_BadRequest",
+            format!(
+                "The HTTP method '{}' is not allowed on $batch; use POST.",
+                request.method()
+            ),
+        );
+        return handled(error_response(state, &ids, &err, None));
+    }
+    let batch_path = format!("{version}/$batch");
+    let malformed = match state.apply_fault(tenant_ix, &batch_path).await {
+        FaultOutcome::Normal | FaultOutcome::Headers(_) | FaultOutcome::NextLink(_) => false,
+        FaultOutcome::Malformed => true,
+        FaultOutcome::Status {
+            status,
+            retry_after,
+        } => {
+            let err = scripted(status, &batch_path);
+            return handled(error_response(state, &ids, &err, retry_after.as_deref()));
+        }
+        hostile => return handled(hostile_response(hostile, &ids)),
+    };
+    let body = match Limited::new(request.into_body(), MAX_BATCH_BODY)
+        .collect()
+        .await
+    {
+        Ok(body) => body.to_bytes(),
+        Err(e) => return bad(format!("Cannot read the batch request: {e}")),
+    };
+    let parsed: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(parsed) => parsed,
+        Err(e) => return bad(format!("Invalid batch payload format: {e}")),
+    };
+    if parsed.requests.is_empty() || parsed.requests.len() > MAX_BATCH {
+        return bad(format!(
+            "A batch holds 1 to {MAX_BATCH} requests, not {}.",
+            parsed.requests.len()
+        ));
+    }
+    let mut seen = HashSet::new();
+    if let Some(dup) = parsed.requests.iter().find(|r| !seen.insert(r.id.as_str())) {
+        return bad(format!(
+            "Batch request ids must be unique; '{}' is repeated.",
+            dup.id
+        ));
+    }
+
+    // Items of one batch are answered concurrently, as Graph does: one slow item does not
+    // delay the others' processing, only the batch answer.
+    let responses = futures::future::join_all(
+        parsed
+            .requests
+            .iter()
+            .map(|item| batch_item(state, tenant_ix, version, item)),
+    )
+    .await;
+    let bytes = json!({ "responses": responses }).to_string().into_bytes();
+    let bytes = if malformed {
+        reply::truncate(&bytes)
+    } else {
+        bytes
+    };
+    let mut response = reply::json(200, GRAPH_JSON, bytes);
+    set_ids(&mut response, &ids);
+    handled(response)
+}
+
+/// Answers one batch item as the single request would be answered, and logs it.
+async fn batch_item(
+    state: &SimState,
+    tenant_ix: TenantIx,
+    version: &str,
+    item: &BatchItem,
+) -> Value {
+    let at = Utc::now();
+    let mut headers = HeaderMap::new();
+    for (name, value) in &item.headers {
+        if let (Ok(name), Some(Ok(value))) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            value.as_str().map(hyper::header::HeaderValue::from_str),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    let ids = Ids::new(state, &headers);
+    let (raw_path, raw_query) = match item.url.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (item.url.as_str(), None),
+    };
+    let raw_path = format!("/{version}/{}", raw_path.trim_start_matches('/'));
+    let path = percent_encoding::percent_decode_str(&raw_path)
+        .decode_utf8_lossy()
+        .trim_matches('/')
+        .to_string();
+    let response = if item.url.contains("://") {
+        let err = graph_error(
+            400,
+            "BadRequest",
+            "Batch request URLs are relative to the version root.",
+        );
+        error_response(state, &ids, &err, None)
+    } else {
+        let method = Method::from_bytes(item.method.as_bytes()).unwrap_or(Method::GET);
+        let target = Target {
+            path: &path,
+            raw_path: &raw_path,
+            raw_query,
+            preferred_page_size: headers
+                .get("prefer")
+                .and_then(|v| v.to_str().ok())
+                .and_then(odata::max_page_size),
+        };
+        answer(state, tenant_ix, &ids, &method, &target).await
+    };
+    let status = response.status().as_u16();
+    state.record(RecordedRequest {
+        at,
+        tenant_id: Some(state.tenants[tenant_ix].tenant_id.clone()),
+        method: item.method.clone(),
+        path: format!("/{path}"),
+        query: raw_query.map(str::to_string),
+        status,
+        in_batch: true,
+    });
+    let mut out_headers = Map::new();
+    for (name, value) in response.headers() {
+        if name == CONTENT_LENGTH {
+            continue;
+        }
+        if let Ok(value) = value.to_str() {
+            out_headers.insert(name.as_str().to_string(), value.into());
+        }
+    }
+    // The body of a whole in-memory response: collecting it cannot fail.
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    // Graph embeds JSON bodies as JSON; a broken one (a `malformed` fault) travels as a string,
+    // which is no more what the client expects than the broken body of a single request.
+    let body = serde_json::from_slice::<Value>(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    json!({"id": item.id, "status": status, "headers": out_headers, "body": body})
 }
 
 /// What the request asked for, beyond the tenant.

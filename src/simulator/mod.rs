@@ -10,10 +10,11 @@
 //! - [`scenario`]: the YAML format, validation and relative-time resolution.
 //! - `tls`: the throw-away CA and server certificate.
 //! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
-//! - `router`: dispatch to the token endpoint or Graph, and the request log.
+//! - `router`: dispatch to the token endpoint or Graph, the request log, requests in flight.
 //! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials (secret, certificate
 //!   assertion, federated token), and `GET /msi/token`, the App Service managed identity endpoint.
-//! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources.
+//! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources; JSON batches
+//!   (`POST /v1.0/$batch`, `POST /beta/$batch`).
 //! - `odata`: `$select`, paging and `@odata.context`, as pure functions.
 //! - `state`: tenants, tokens, remaining faults, recorded requests.
 //! - `reply`: response and header helpers.
@@ -81,6 +82,18 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// The status sent.
     pub status: u16,
+    /// Whether this was an item of a JSON batch; the batch itself is logged as its `POST`
+    /// (`/v1.0/$batch`), before its items.
+    pub in_batch: bool,
+}
+
+/// The most requests the simulator was answering at the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFlightPeaks {
+    /// Graph requests, a `$batch` counting as one.
+    pub graph: usize,
+    /// Token requests (the token endpoint and `/msi/token`).
+    pub token: usize,
 }
 
 /// A running simulator. Stops on [`Simulator::shutdown`] or when dropped.
@@ -154,6 +167,11 @@ impl Simulator {
     /// `delay` fault, say) appears once it is answered or its client leaves.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
+    }
+
+    /// The most requests answered at the same time so far, for tests of a client's caps.
+    pub fn in_flight_peaks(&self) -> InFlightPeaks {
+        self.state.in_flight.peaks()
     }
 
     /// Every access token issued so far (token endpoint and `/msi/token`), in order. Test

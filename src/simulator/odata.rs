@@ -1,7 +1,8 @@
 //! The OData query features the simulator honours, as pure functions: `$select`, paging with
 //! `$skiptoken` / `@odata.nextLink`, `Prefer: odata.maxpagesize`, and `@odata.context` URLs.
 //!
-//! `$filter`, `$orderby`, `$top`, `$expand` and every other query option are ignored on purpose:
+//! `$filter` (beyond noting that one was given), `$orderby`, `$top`, `$expand` and every other
+//! query option are ignored on purpose:
 //! Graph does not support them on every Intune resource, so the exporter must filter and sort
 //! client-side, and the simulator should not hide a client that forgets to.
 
@@ -16,6 +17,8 @@ pub(crate) struct Query {
     pub(crate) select: Option<Vec<String>>,
     /// `$skiptoken`, still undecoded.
     pub(crate) skiptoken: Option<String>,
+    /// Whether a `$filter` was given (it is not applied, but faults can depend on it).
+    pub(crate) filter: bool,
 }
 
 impl Query {
@@ -35,6 +38,7 @@ impl Query {
                     )
                 }
                 "$skiptoken" => query.skiptoken = Some(value.into_owned()),
+                "$filter" | "filter" => query.filter = true,
                 _ => {}
             }
         }
@@ -200,6 +204,7 @@ mod tests {
             Query {
                 select: Some(vec!["id".into(), "displayName".into()]),
                 skiptoken: Some("sim-3-3".into()),
+                filter: true,
             }
         );
         assert_eq!(Query::parse(None), Query::default());

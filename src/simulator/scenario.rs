@@ -29,7 +29,9 @@
 //!         subscriptionState: active
 //!       v1.0/deviceManagement/applePushNotificationCertificate: ~   # null (or absent): 404
 //!     faults:                                    # optional
-//!       - path: v1.0/subscribedSkus              # a resource path, or `token` for the token endpoint
+//!       - path: v1.0/subscribedSkus              # a resource path, or `token` for the token endpoint;
+//!                                                # `{path}?$filter`: only its requests with a $filter;
+//!                                                # `v1.0/$batch`, `beta/$batch`: the JSON batch itself
 //!         sequence:                              # one entry per request, then normal service
 //!           - {status: 429, retry_after: "2.5"}  # error status with Graph's (or Entra's) error body
 //!           - {status: 503}
@@ -348,6 +350,8 @@ pub(crate) const NEXT_LINK_SELF: &str = "self";
 
 /// The path under which token endpoint faults are scripted.
 pub(crate) const TOKEN_FAULT_PATH: &str = "token";
+/// After a Graph path, scripts only the requests that carry a `$filter`.
+pub(crate) const FILTERED_FAULT_SUFFIX: &str = "?$filter";
 
 // ---- raw YAML shape ----
 
@@ -563,7 +567,10 @@ impl RawTenant {
         for (i, script) in self.faults.into_iter().enumerate() {
             let fkey = format!("{key}.faults[{i}]");
             if script.path != TOKEN_FAULT_PATH {
-                check_graph_path(&script.path).map_err(|m| key_error(format!("{fkey}.path"), m))?;
+                // `{path}?$filter` scripts only the requests of that path that carry a $filter.
+                let path = script.path.strip_suffix(FILTERED_FAULT_SUFFIX);
+                check_graph_path(path.unwrap_or(&script.path))
+                    .map_err(|m| key_error(format!("{fkey}.path"), m))?;
             }
             let sequence = script
                 .sequence

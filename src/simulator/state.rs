@@ -71,6 +71,7 @@ pub(crate) struct SimState {
     /// Client secrets changed at run time, by tenant.
     rotated_secrets: Mutex<HashMap<TenantIx, Vec<Secret>>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    pub(crate) in_flight: super::router::InFlight,
     next_id: AtomicU64,
     anchor: DateTime<Utc>,
 }
@@ -111,6 +112,7 @@ impl SimState {
             faults: Mutex::new(faults),
             rotated_secrets: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
+            in_flight: Default::default(),
             next_id: AtomicU64::new(1),
             anchor,
         }

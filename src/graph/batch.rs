@@ -1,0 +1,636 @@
+//! JSON batching: [`GraphClient::fetch_all`] carries many GETs of one tenant in
+//! `POST {root}/v1.0/$batch` and `POST {root}/beta/$batch` round trips, with the semantics of one
+//! [`GraphClient::fetch`] per request.
+//!
+//! Graph takes at most [`MAX_BATCH`] requests per batch, each with a URL relative to the
+//! version root (`/deviceManagement?$select=...`), so v1.0 and beta requests travel apart. Every
+//! answer item has its own status, headers and body, and is handled as the single GET would be:
+//!
+//! - 200: the body (singletons unwrapped); a collection page with `@odata.nextLink` goes on: the
+//!   link, made relative, is an item of the *next* round. The pages of every paged collection of
+//!   the tenant then share one round trip per page depth instead of one each. A link that leaves
+//!   the Graph root (another origin, or a path outside `{root}/v1.0/` and `{root}/beta/`) fails
+//!   that item and is never requested: batch items are relative, so the token stays with Graph.
+//! - 404: "not configured" for an entity, an error for a collection.
+//! - 429, 500, 502, 503, 504: retried in a later round, never before the item's own
+//!   `Retry-After` (header names in a batch may be any case), which also pauses the tenant's
+//!   limiter; without one, exponential backoff. At most `max_attempts` per page.
+//! - 401: one new token for the whole round, then once more; a second 401 fails the item.
+//! - 400 to a request with a `$filter`: the client forgets that filter for the path (sources
+//!   filter locally) and retries at once without it.
+//! - anything else: [`GraphError::Status`] with Graph's code and message.
+//!
+//! A batch that fails as a whole (no answer, a status other than 2xx, 401 or 429, a body that is
+//! not a batch answer) falls back to single GETs ([`GraphClient::fetch`]) for its items, and so
+//! does an item missing from an otherwise good answer; each failed batch logs one debug line.
+//! A 401 or 429 for the whole batch is taken as that answer for each of its items. Each item
+//! passes the tenant's limiter (Graph counts batch items against its limits); a batch holds one
+//! permit of the process-wide request cap. Metrics count and time each item by its source; an
+//! item's duration is the round trip that carried it.
+//!
+//! This module owns the batch wire format and the per-item state; it must not change how single
+//! requests behave, and never sends anything outside the configured Graph root.
+
+use super::body::{read_limited, replace_lone_surrogates};
+use super::client::{not_found, retry_after, retryable, status_error, GraphClient};
+use super::error::{chain, GraphError};
+use super::odata::{decode, Page, Raw, Request, Shape};
+use chrono::Utc;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+/// Most requests in one batch (Graph's limit).
+pub const MAX_BATCH: usize = 20;
+
+/// The API versions that have a `$batch` endpoint, as the first path segment.
+const VERSIONS: [&str; 2] = ["v1.0", "beta"];
+
+/// One request on its way through the rounds.
+struct Item {
+    source: &'static str,
+    request: &'static Request,
+    /// The version root the current URL is relative to.
+    version: &'static str,
+    /// The current page's URL relative to the version root: `/deviceManagement?%24select=...`.
+    url: String,
+    /// Whether `url` carries the request's `$filter` (only the first page's URL does).
+    filtered: bool,
+    /// Sends of the current page so far.
+    attempt: u32,
+    /// Whether a 401 already got a new token for the current page.
+    refreshed: bool,
+    /// Not to be sent before then (a `Retry-After` or a backoff).
+    not_before: Option<Instant>,
+    /// Pages read, and their items.
+    pages: usize,
+    collected: Vec<Value>,
+    state: State,
+}
+
+enum State {
+    Pending,
+    /// To be fetched with single GETs.
+    Single,
+    Done(Result<Raw, GraphError>),
+}
+
+impl Item {
+    fn new(client: &GraphClient, source: &'static str, request: &'static Request) -> Item {
+        let filter = client.filter(request);
+        let mut item = Item {
+            source,
+            request,
+            version: VERSIONS[0],
+            url: String::new(),
+            filtered: filter.is_some(),
+            attempt: 0,
+            refreshed: false,
+            not_before: None,
+            pages: 0,
+            collected: Vec::new(),
+            state: State::Pending,
+        };
+        match first_url(client, request, filter) {
+            Some((version, url)) => {
+                item.version = version;
+                item.url = url;
+            }
+            // A path outside the batchable versions (none of the sources has one) goes alone.
+            None => item.state = State::Single,
+        }
+        item
+    }
+
+    fn path(&self) -> &'static str {
+        self.request.path
+    }
+
+    fn pending(&self) -> bool {
+        matches!(self.state, State::Pending)
+    }
+
+    fn finish(&mut self, result: Result<Raw, GraphError>) {
+        self.state = State::Done(result);
+    }
+
+    /// Starts the current page over: a new URL, fresh attempts.
+    fn restart(&mut self, version: &'static str, url: String) {
+        self.version = version;
+        self.url = url;
+        self.attempt = 0;
+        self.refreshed = false;
+        self.not_before = None;
+    }
+}
+
+fn first_url(
+    client: &GraphClient,
+    request: &Request,
+    filter: Option<&str>,
+) -> Option<(&'static str, String)> {
+    let url = client.url(request.path, request.select, filter).ok()?;
+    relative(client.root(), &url)
+}
+
+/// `url` relative to its version root under `root`, with its version; `None` when it is not
+/// under `{root}v1.0/` or `{root}beta/` (another origin included).
+fn relative(root: &Url, url: &Url) -> Option<(&'static str, String)> {
+    if url.origin() != root.origin() {
+        return None;
+    }
+    let rest = url.path().strip_prefix(root.path())?;
+    let (version, tail) = rest.split_once('/')?;
+    let version = VERSIONS.into_iter().find(|v| *v == version)?;
+    let mut out = format!("/{tail}");
+    if let Some(query) = url.query() {
+        out.push('?');
+        out.push_str(query);
+    }
+    Some((version, out))
+}
+
+/// What one batch item answered.
+#[derive(Debug, Clone)]
+struct ItemAnswer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Value,
+}
+
+/// What became of one batch POST.
+enum Outcome {
+    /// A batch answer: each item's, by id (items missing from it are absent).
+    Answered(HashMap<String, ItemAnswer>),
+    /// A 401 or 429 for the batch itself: the answer of each of its items.
+    Whole(ItemAnswer),
+    /// Not a batch answer; the items go singly.
+    Failed(String),
+}
+
+pub(super) async fn fetch_all(
+    client: &GraphClient,
+    requests: &[(&'static str, &'static Request)],
+) -> Vec<Result<Raw, GraphError>> {
+    let mut items: Vec<Item> = requests
+        .iter()
+        .map(|&(source, request)| Item::new(client, source, request))
+        .collect();
+    loop {
+        single(client, &mut items).await;
+        let now = Instant::now();
+        let ready: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].pending() && items[i].not_before.is_none_or(|t| t <= now))
+            .collect();
+        if ready.is_empty() {
+            let next = items
+                .iter()
+                .filter(|i| i.pending())
+                .filter_map(|i| i.not_before)
+                .min();
+            match next {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => break,
+            }
+            continue;
+        }
+        round(client, &mut items, &ready).await;
+    }
+    items
+        .into_iter()
+        .map(|item| match item.state {
+            State::Done(result) => result,
+            // The loop ends only when nothing is pending or single.
+            State::Pending | State::Single => Err(GraphError::Transport {
+                path: item.request.path.to_string(),
+                message: "the batch ended without an answer".to_string(),
+            }),
+        })
+        .collect()
+}
+
+/// Fetches the items marked single with plain GETs, all at once.
+async fn single(client: &GraphClient, items: &mut [Item]) {
+    let singles: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(items[i].state, State::Single))
+        .collect();
+    let results = futures::future::join_all(
+        singles
+            .iter()
+            .map(|&i| client.fetch(items[i].source, items[i].request)),
+    )
+    .await;
+    for (i, result) in singles.into_iter().zip(results) {
+        items[i].finish(result);
+    }
+}
+
+/// One round: every ready item, in batches per version, sent at once.
+async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
+    let token = match client.token_source().token().await {
+        Ok(token) => token,
+        Err(err) => {
+            // One refused sign-in answers every item: asking again per item would only repeat
+            // the same refusal to the authority.
+            for &i in ready {
+                items[i].finish(Err(err.clone()));
+            }
+            return;
+        }
+    };
+    let mut batches: Vec<(&'static str, Vec<usize>)> = Vec::new();
+    for version in VERSIONS {
+        let of_version: Vec<usize> = ready
+            .iter()
+            .copied()
+            .filter(|&i| items[i].version == version)
+            .collect();
+        for chunk in of_version.chunks(MAX_BATCH) {
+            batches.push((version, chunk.to_vec()));
+        }
+    }
+    let sent: &[Item] = items;
+    let outcomes = futures::future::join_all(
+        batches
+            .iter()
+            .map(|(version, ix)| send(client, version, sent, ix, &token)),
+    )
+    .await;
+    let mut refresh = false;
+    for ((version, ix), outcome) in batches.into_iter().zip(outcomes) {
+        for &i in &ix {
+            items[i].attempt += 1;
+        }
+        match outcome {
+            Outcome::Answered(mut answers) => {
+                let missing = ix
+                    .iter()
+                    .filter(|i| !answers.contains_key(&i.to_string()))
+                    .count();
+                if missing > 0 {
+                    tracing::debug!(
+                        version,
+                        missing,
+                        "the JSON batch answer lacks items; sending them one by one"
+                    );
+                }
+                for i in ix {
+                    match answers.remove(&i.to_string()) {
+                        Some(answer) => refresh |= settle(client, &mut items[i], answer),
+                        None => items[i].state = State::Single,
+                    }
+                }
+            }
+            Outcome::Whole(answer) => {
+                for i in ix {
+                    refresh |= settle(client, &mut items[i], answer.clone());
+                }
+            }
+            Outcome::Failed(reason) => {
+                tracing::debug!(
+                    version,
+                    items = ix.len(),
+                    reason,
+                    "the JSON batch failed; sending its requests one by one"
+                );
+                for i in ix {
+                    items[i].state = State::Single;
+                }
+            }
+        }
+    }
+    if refresh {
+        // The cached token was still within its lifetime but Graph refused it: one new token
+        // for the next round, shared by every item that met the 401.
+        tracing::debug!("Graph refused the token in a batch; getting a new one");
+        client.token_source().invalidate(&token);
+    }
+}
+
+/// Sends one batch of `ix` and reads its answer; counts and times every item.
+async fn send(
+    client: &GraphClient,
+    version: &str,
+    items: &[Item],
+    ix: &[usize],
+    token: &str,
+) -> Outcome {
+    let requests: Vec<Value> = ix
+        .iter()
+        .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": items[i].url}))
+        .collect();
+    let url = match client.root().join(&format!("{version}/$batch")) {
+        Ok(url) => url,
+        Err(e) => return Outcome::Failed(format!("cannot build the batch URL: {e}")),
+    };
+    for &i in ix {
+        client.limiter().acquire(items[i].path()).await;
+    }
+    let permit = client.request_permit().await;
+    let started = Instant::now();
+    let sent = client
+        .http()
+        .post(url)
+        .bearer_auth(token)
+        .header(ACCEPT, "application/json")
+        .json(&json!({ "requests": requests }))
+        .send()
+        .await;
+    let count_all = |code: &str| {
+        for &i in ix {
+            client.observe(items[i].source, started);
+            client.count(items[i].source, code);
+        }
+    };
+    let response = match sent {
+        Ok(response) => response,
+        Err(err) => {
+            drop(permit);
+            count_all("error");
+            return Outcome::Failed(chain(&err));
+        }
+    };
+    let status = response.status();
+    let retry_after = retry_after(response.headers(), Utc::now());
+    // Bounded like every other answer: a batch carries up to 20 bodies, but one limit for the
+    // whole answer keeps memory bounded all the same; an oversized batch falls back to single
+    // GETs, each bounded on its own.
+    let body = read_limited(
+        response,
+        &format!("{version}/$batch"),
+        client.retry().max_response_bytes,
+    )
+    .await;
+    drop(permit);
+    let mut body = match body {
+        Ok(body) => body,
+        Err(err) => {
+            count_all("error");
+            return Outcome::Failed(err.to_string());
+        }
+    };
+    replace_lone_surrogates(&mut body);
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS {
+        count_all(status.as_str());
+        return Outcome::Whole(ItemAnswer {
+            status,
+            retry_after,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        });
+    }
+    if !status.is_success() {
+        count_all(status.as_str());
+        return Outcome::Failed(format!("HTTP {status}"));
+    }
+    match parse(&body) {
+        Ok(answers) => {
+            for &i in ix {
+                let code = answers
+                    .get(&i.to_string())
+                    .map_or("error", |a| a.status.as_str());
+                client.observe(items[i].source, started);
+                client.count(items[i].source, code);
+            }
+            Outcome::Answered(answers)
+        }
+        Err(reason) => {
+            count_all(status.as_str());
+            Outcome::Failed(reason)
+        }
+    }
+}
+
+/// Reads a batch answer: `{"responses": [{"id", "status", "headers", "body"}]}`.
+fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        responses: Vec<RawItem>,
+    }
+    #[derive(Deserialize)]
+    struct RawItem {
+        id: String,
+        status: u16,
+        #[serde(default)]
+        headers: Map<String, Value>,
+        #[serde(default)]
+        body: Value,
+    }
+    let answer: Answer =
+        serde_json::from_slice(body).map_err(|e| format!("not a batch answer: {e}"))?;
+    let now = Utc::now();
+    let mut out = HashMap::with_capacity(answer.responses.len());
+    for item in answer.responses {
+        let status = StatusCode::from_u16(item.status)
+            .map_err(|_| format!("item {} has status {}", item.id, item.status))?;
+        // Graph writes `Retry-After`, `retry-after` or any other case; HeaderName lowers it.
+        let mut headers = HeaderMap::new();
+        for (name, value) in &item.headers {
+            if let (Ok(name), Some(Ok(value))) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                value.as_str().map(HeaderValue::from_str),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        out.insert(
+            item.id,
+            ItemAnswer {
+                status,
+                retry_after: retry_after(&headers, now),
+                body: item.body,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Applies one item's answer. Returns whether the item met a 401 that calls for a new token.
+fn settle(client: &GraphClient, item: &mut Item, answer: ItemAnswer) -> bool {
+    let path = item.path();
+    let status = answer.status;
+    if status.is_success() {
+        page(client, item, answer.body);
+        return false;
+    }
+    if status == StatusCode::NOT_FOUND {
+        item.finish(match item.request.shape {
+            Shape::Entity => Ok(Raw::Entity(None)),
+            Shape::Collection => Err(not_found(path)),
+        });
+        return false;
+    }
+    if status == StatusCode::BAD_REQUEST && item.filtered {
+        client.refuse_filter(item.request);
+        match first_url(client, item.request, None) {
+            Some((version, url)) => {
+                item.filtered = false;
+                item.restart(version, url);
+            }
+            None => item.state = State::Single,
+        }
+        return false;
+    }
+    if status == StatusCode::UNAUTHORIZED && !item.refreshed {
+        item.refreshed = true;
+        return true;
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        client.throttled(item.source);
+    }
+    let retry = client.retry();
+    if item.attempt >= retry.max_attempts || !retryable(status) {
+        let body = serde_json::to_vec(&answer.body).unwrap_or_default();
+        item.finish(Err(status_error(path, status, &body, answer.retry_after)));
+        return false;
+    }
+    // As for single requests: exactly Retry-After, which holds back the whole tenant; without
+    // one, exponential backoff with jitter.
+    let wait = match answer.retry_after {
+        Some(ra) => {
+            let wait = ra.min(retry.max_wait);
+            client.limiter().pause(wait);
+            wait
+        }
+        None => client.backoff(item.attempt),
+    };
+    tracing::debug!(
+        path,
+        attempt = item.attempt,
+        status = status.as_u16(),
+        wait_seconds = wait.as_secs_f64(),
+        "retrying a batch item"
+    );
+    item.not_before = Some(Instant::now() + wait);
+    false
+}
+
+/// A 2xx body: the entity, or one more page of a collection.
+fn page(client: &GraphClient, item: &mut Item, body: Value) {
+    let path = item.path();
+    if item.request.shape == Shape::Entity {
+        item.finish(Raw::from_body(Shape::Entity, path, body));
+        return;
+    }
+    let page: Page = match decode(path, body) {
+        Ok(page) => page,
+        Err(err) => return item.finish(Err(err)),
+    };
+    item.collected.extend(page.value);
+    item.pages += 1;
+    let Some(link) = page.next_link else {
+        let items = std::mem::take(&mut item.collected);
+        return item.finish(Ok(Raw::Collection(items)));
+    };
+    let max_pages = client.retry().max_pages;
+    if item.pages >= max_pages {
+        return item.finish(Err(GraphError::TooManyPages {
+            path: path.to_string(),
+            max_pages,
+        }));
+    }
+    // Graph's nextLink is opaque: follow it as given, relative to its version root, so it can
+    // travel in the next batch; never anywhere outside the Graph root.
+    let next = Url::parse(&link)
+        .ok()
+        .and_then(|url| relative(client.root(), &url));
+    match next {
+        Some((version, url)) => {
+            item.filtered = false;
+            item.restart(version, url);
+        }
+        None => item.finish(Err(GraphError::ForeignNextLink {
+            path: path.to_string(),
+            link,
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn links_are_made_relative_to_their_version_root_under_the_graph_root() {
+        let root = url("https://graph.microsoft.com/");
+        assert_eq!(
+            relative(
+                &root,
+                &url("https://graph.microsoft.com/v1.0/subscribedSkus?$select=skuId&$skiptoken=X%274453%27")
+            ),
+            Some((
+                "v1.0",
+                "/subscribedSkus?$select=skuId&$skiptoken=X%274453%27".to_string()
+            ))
+        );
+        assert_eq!(
+            relative(
+                &root,
+                &url("https://graph.microsoft.com/beta/deviceManagement")
+            ),
+            Some(("beta", "/deviceManagement".to_string()))
+        );
+        for foreign in [
+            "https://attacker.example/v1.0/subscribedSkus",
+            "http://graph.microsoft.com/v1.0/subscribedSkus",
+            "https://graph.microsoft.com:8443/v1.0/subscribedSkus",
+            "https://graph.microsoft.com/v2.0/subscribedSkus",
+            "https://graph.microsoft.com/subscribedSkus",
+        ] {
+            assert_eq!(relative(&root, &url(foreign)), None, "{foreign}");
+        }
+        // A root with a path: links must stay under it.
+        let proxied = url("https://proxy.example/graph/");
+        assert_eq!(
+            relative(
+                &proxied,
+                &url("https://proxy.example/graph/v1.0/organization")
+            ),
+            Some(("v1.0", "/organization".to_string()))
+        );
+        assert_eq!(
+            relative(&proxied, &url("https://proxy.example/v1.0/organization")),
+            None
+        );
+    }
+
+    #[test]
+    fn batch_answers_are_read_per_item_with_headers_in_any_case() {
+        let body = br#"{"responses":[
+            {"id":"1","status":200,"headers":{"Content-Type":"application/json"},"body":{"id":"a"}},
+            {"id":"0","status":429,"headers":{"RETRY-AFTER":"2.5"},"body":{"error":{"code":"TooManyRequests","message":"Please retry again later."}}},
+            {"id":"2","status":503,"headers":{"retry-after":"7"}},
+            {"id":"3","status":204}
+        ]}"#;
+        let answers = parse(body).unwrap();
+        assert_eq!(answers.len(), 4);
+        assert_eq!(answers["1"].status, StatusCode::OK);
+        assert_eq!(answers["1"].body, json!({"id": "a"}));
+        assert_eq!(answers["1"].retry_after, None);
+        assert_eq!(answers["0"].status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(answers["0"].retry_after, Some(Duration::from_millis(2500)));
+        assert_eq!(answers["2"].retry_after, Some(Duration::from_secs(7)));
+        assert_eq!(answers["3"].body, Value::Null);
+    }
+
+    #[test]
+    fn what_is_not_a_batch_answer_is_refused() {
+        for body in [
+            &b"<html>bad gateway</html>"[..],
+            br#"{"value":[]}"#,
+            br#"{"responses":[{"status":200}]}"#,
+            br#"{"responses":[{"id":"1","status":42}]}"#,
+            br#"{"responses":[{"id":1,"status":200}]}"#,
+        ] {
+            assert!(parse(body).is_err(), "{}", String::from_utf8_lossy(body));
+        }
+    }
+}
