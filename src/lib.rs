@@ -13,7 +13,12 @@
 //! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
 //! - [`poller`]: schedules polls and publishes immutable snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
-//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
+//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`, `/-/reload`: read and encode, nothing
+//!   else.
+//! - [`web`]: the server around the handlers: listeners (dual-stack, systemd sockets), TLS,
+//!   basic auth and headers from `--web.config.file`, timeouts and the connection cap.
+//! - [`reload`]: the reload requests (SIGHUP, `POST /-/reload`) and their outcome metrics.
+//! - [`files`]: bounded reads of operator-supplied files; [`yaml`]: strict, bounded YAML.
 //! - [`app`]: wiring from a config to a running exporter.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
@@ -28,12 +33,16 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod files;
 pub mod graph;
 pub mod health;
 pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod poller;
+pub mod reload;
 pub mod simulator;
 pub mod sources;
 pub mod state;
+pub mod web;
+pub mod yaml;

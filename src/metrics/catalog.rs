@@ -214,6 +214,12 @@ family!(LIMITER_WAIT, "intune_exporter_graph_limiter_wait_seconds_total", Counte
 family!(CREDENTIAL_EXPIRY, "intune_exporter_credential_expiry_timestamp_seconds", Gauge, Instrument,
     ["tenant_id"],
     "When the certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; only for certificate credentials.");
+family!(CONFIG_LAST_RELOAD_SUCCESSFUL, "intune_exporter_config_last_reload_successful", Gauge, Instrument,
+    [],
+    "1 if the last configuration reload (SIGHUP or POST /-/reload) succeeded, 0 if the new configuration was refused and the previous one is still in force.");
+family!(CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP, "intune_exporter_config_last_reload_success_timestamp_seconds", Gauge, Instrument,
+    [],
+    "When the configuration was last loaded successfully (at start or by a reload), as a Unix timestamp.");
 
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
@@ -244,6 +250,8 @@ pub static ALL: &[&FamilyDef] = &[
     &GRAPH_REQUEST_DURATION,
     &LIMITER_WAIT,
     &CREDENTIAL_EXPIRY,
+    &CONFIG_LAST_RELOAD_SUCCESSFUL,
+    &CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP,
 ];
 
 /// The `process_*` families exported on Linux by the `prometheus` crate's process collector.
@@ -307,7 +315,9 @@ mod tests {
                 assert!(label.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }
             if f.name.starts_with("intune_") && !f.name.starts_with("intune_exporter_build") {
+                // Families without labels describe the whole process.
                 let tenant_scoped = !f.name.starts_with("intune_exporter_")
+                    || f.labels.is_empty()
                     || f.labels.first() == Some(&"tenant_id");
                 assert!(tenant_scoped, "{} lacks tenant_id", f.name);
             }
