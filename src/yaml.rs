@@ -36,8 +36,7 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<Parsed<T>, YamlError> {
     let mut unknown = Vec::new();
     let de = serde_yaml_ng::Deserializer::from_str(text);
     let value: Option<T> = serde_ignored::deserialize(de, |p| {
-        // `?` is serde_ignored's mark for the `Option` around the whole document.
-        unknown.push(bracket_indices(p.to_string().trim_start_matches("?.")));
+        unknown.push(bracket_indices(&p.to_string()));
     })
     .map_err(|e| YamlError(e.to_string()))?;
     Ok(Parsed { value, unknown })
@@ -101,10 +100,11 @@ fn check_depth(text: &str) -> Result<(), YamlError> {
     Ok(())
 }
 
-/// `tenants.0.auth.foo` -> `tenants[0].auth.foo`.
+/// `tenants.0.auth.foo` -> `tenants[0].auth.foo`, without serde_ignored's `?` marks for
+/// `Option`s.
 pub fn bracket_indices(path: &str) -> String {
     let mut out = String::new();
-    for part in path.split('.') {
+    for part in path.split('.').filter(|p| *p != "?") {
         if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
             out.push_str(&format!("[{part}]"));
         } else {
@@ -161,5 +161,6 @@ mod tests {
     fn bracketed_paths() {
         assert_eq!(bracket_indices("tenants.0.auth.foo"), "tenants[0].auth.foo");
         assert_eq!(bracket_indices("grpah"), "grpah");
+        assert_eq!(bracket_indices("?.tls.?.cert_fiel"), "tls.cert_fiel");
     }
 }
