@@ -1,6 +1,7 @@
 //! Config validation through the real binary: `--config.check` on every file under
 //! `tests/fixtures/config/invalid/` exits 2 with exactly the message in
-//! `tests/golden/config/<name>.txt`; the valid files exit 0.
+//! `tests/golden/config/<name>.txt`; the valid files exit 0. Inputs that used to hang the
+//! parser (deep nesting, a FIFO, `/dev/zero`) are refused promptly.
 
 #![allow(clippy::unwrap_used)]
 
@@ -25,7 +26,7 @@ fn check(file: &str) -> (i32, String, String) {
 fn invalid_configs_exit_2_naming_every_problem() {
     let dir = common::root().join("tests/fixtures/config/invalid");
     let files = common::files_in(&dir);
-    assert_eq!(files.len(), 7);
+    assert_eq!(files.len(), 13);
     for file in files {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
         let rel = format!("tests/fixtures/config/invalid/{name}.yaml");
@@ -47,6 +48,83 @@ fn valid_config_passes_the_check() {
     assert_eq!(
         stdout,
         "tests/fixtures/config/valid/multi_tenant.yaml: valid (2 tenant(s))\n"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let (code, stdout, stderr) = check("tests/fixtures/config/valid/byte_order_mark.yaml");
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(
+        stdout,
+        "tests/fixtures/config/valid/byte_order_mark.yaml: valid (1 tenant(s))\n"
+    );
+}
+
+/// Runs `--config.check` on `file`, failing the test if it has not exited within a minute
+/// (before, some of these inputs never finished).
+fn check_bounded(file: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
+        .args(["--config.check", "--config.file"])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            return (status.code(), stderr);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("--config.check {} did not finish", file.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn deeply_nested_input_is_refused_without_parsing_it() {
+    let dir = common::TempDir::new("config-nesting");
+    for n in [100_000usize, 1_000_000] {
+        let file = dir.0.join(format!("nested-{n}.yaml"));
+        std::fs::write(&file, format!("tenants: {}", "[".repeat(n))).unwrap();
+        let (code, stderr) = check_bounded(&file);
+        assert_eq!(code, Some(2));
+        assert_eq!(
+            stderr,
+            format!(
+                "{}: line 1: collections nested more than 64 levels deep\n",
+                file.display()
+            )
+        );
+    }
+}
+
+#[test]
+fn a_fifo_or_a_device_as_config_file_is_refused() {
+    let dir = common::TempDir::new("config-fifo");
+    let fifo = dir.0.join("config.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (code, stderr) = check_bounded(&fifo);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        format!(
+            "cannot read {}: not a regular file but a FIFO\n",
+            fifo.display()
+        )
+    );
+    let (code, stderr) = check_bounded(std::path::Path::new("/dev/zero"));
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "cannot read /dev/zero: not a regular file but a character device\n"
     );
 }
 
