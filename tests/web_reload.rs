@@ -133,3 +133,16 @@ async fn the_reload_endpoint_needs_the_lifecycle_flag() {
     let r = client.get(with.url("/-/healthy")).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[test]
+fn the_systemd_unit_reloads_with_sighup() {
+    let unit = std::fs::read_to_string(
+        common::root().join("deploy/systemd/intune-exporter.service"),
+    )
+    .unwrap();
+    let reload: Vec<&str> = unit
+        .lines()
+        .filter(|l| l.starts_with("ExecReload="))
+        .collect();
+    assert_eq!(reload, ["ExecReload=/bin/kill -HUP $MAINPID"]);
+}
