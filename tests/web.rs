@@ -124,6 +124,8 @@ async fn https_with_basic_auth_and_plain_http_refused() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+    // HTTP/2 is offered over TLS (the toolkit's default `http2: true`).
+    assert_eq!(ok.version(), reqwest::Version::HTTP_2);
     assert_eq!(ok.headers()["x-content-type-options"], "nosniff");
     let body = ok.text().await.unwrap();
     assert!(body.contains("\nintune_exporter_build_info{"), "{body}");

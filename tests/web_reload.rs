@@ -25,14 +25,9 @@ fn config_dir(name: &str) -> (TempDir, String) {
     (dir, path)
 }
 
-/// The value of an unlabelled series in `/metrics`.
+/// The value of an unlabelled series in `/metrics` (which promtool must find clean).
 async fn sample(exporter: &Exporter, name: &str) -> f64 {
-    let text = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = exporter.scrape_linted().await;
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))
         .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
@@ -136,10 +131,9 @@ async fn the_reload_endpoint_needs_the_lifecycle_flag() {
 
 #[test]
 fn the_systemd_unit_reloads_with_sighup() {
-    let unit = std::fs::read_to_string(
-        common::root().join("deploy/systemd/intune-exporter.service"),
-    )
-    .unwrap();
+    let unit =
+        std::fs::read_to_string(common::root().join("deploy/systemd/intune-exporter.service"))
+            .unwrap();
     let reload: Vec<&str> = unit
         .lines()
         .filter(|l| l.starts_with("ExecReload="))

@@ -185,6 +185,7 @@ async fn serve_io<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let http2 = active.tls.is_some() && active.config.http2;
     let state = Arc::clone(&conn.state);
     let service = service_fn(move |req: Request<Incoming>| {
         let endpoints = Arc::clone(&endpoints);
@@ -214,6 +215,9 @@ async fn serve_io<I>(
         .max_concurrent_streams(32)
         .keep_alive_interval(Some(Duration::from_secs(30)))
         .keep_alive_timeout(Duration::from_secs(10));
+    // As with the toolkit, HTTP/2 only over TLS (negotiated through ALPN), and only when the
+    // web config does not switch it off.
+    let builder = if http2 { builder } else { builder.http1_only() };
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     tokio::select! {
