@@ -143,3 +143,38 @@ fn without_any_config_the_exporter_refuses_to_start_and_mentions_demo() {
         &String::from_utf8_lossy(&out.stderr),
     );
 }
+
+#[test]
+fn type_errors_name_the_key_and_never_an_internal_struct() {
+    let tenant = "tenants:\n  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    auth: {client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b, client_secret_env: X}\n";
+    let cases = [
+        "graph: 1\n".to_string(),
+        "poll: [1]\n".to_string(),
+        "health: yes\n".to_string(),
+        "sources: {messages: 5}\n".to_string(),
+        "service_communications: x\n".to_string(),
+        "tenants: [5]\n".to_string(),
+        "tenants:\n  - tenant_id: x\n    auth: 5\n".to_string(),
+        "tenants:\n  - tenant_id: x\n    auth: {workload_identity: 5}\n".to_string(),
+        "tenants:\n  - tenant_id: x\n    auth: {managed_identity: [1]}\n".to_string(),
+    ];
+    for text in cases {
+        let text = format!(
+            "{text}{}",
+            if text.starts_with("tenants") {
+                ""
+            } else {
+                tenant
+            }
+        );
+        let err = intune_exporter::config::Config::parse_with_env(
+            &text,
+            std::path::Path::new("c.yaml"),
+            &|_| Some("secret".to_string()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("expected a"), "{text}: {err}");
+        assert!(!err.contains("Raw"), "{text}: {err}");
+    }
+}
