@@ -161,7 +161,11 @@ async fn mutual_tls_rejects_a_client_without_a_certificate() {
     let web = pki.web_config(
         "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n  \
          client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n  \
-         client_allowed_sans: [prometheus.example.test]\n",
+         client_allowed_sans: [prometheus.example.test]\n  \
+         # TLS 1.2 with one suite and one curve, to prove the names map to rustls'.\n  \
+         max_version: TLS12\n  \
+         cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n  \
+         curve_preferences: [CurveP256]\n",
     );
     let exporter = Exporter::start(&["--demo", "--web.config.file", &web]);
     let refused = pki
@@ -178,6 +182,23 @@ async fn mutual_tls_rejects_a_client_without_a_certificate() {
         .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "Healthy.\n");
+
+    // Edited to allow another SAN only: the next connection reads the new file and is refused.
+    let text = std::fs::read_to_string(&web).unwrap();
+    std::fs::write(
+        &web,
+        text.replace("[prometheus.example.test]", "[grafana.example.test]"),
+    )
+    .unwrap();
+    let refused = pki
+        .client(true)
+        .get(https(&exporter, "/-/healthy"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "a SAN outside client_allowed_sans was let in"
+    );
 }
 
 #[tokio::test]
