@@ -299,7 +299,9 @@ async fn run(config: Config, cli: &Cli, serving: Serving, shutdown: Cancellation
             Some(request) = requests.recv() => {
                 let outcome = reload_files(config_file.clone(), Arc::clone(&web)).await;
                 metrics.record(outcome.is_ok());
-                request.answer(outcome);
+                // A validated new config is where applying changed tenants and sources to the
+                // running poller starts; the web config is already in force.
+                request.answer(outcome.map(|_new_config| ()));
             }
         }
     }
@@ -308,29 +310,43 @@ async fn run(config: Config, cli: &Cli, serving: Serving, shutdown: Cancellation
 }
 
 /// A reload: re-reads and validates the config file (its secret and certificate files with
-/// it) and the web config. A refused file leaves everything as it was.
-async fn reload_files(config_file: Option<PathBuf>, web: Arc<WebConfigFile>) -> Result<(), String> {
+/// it) and the web config, and puts them in force only if both are valid, so that a refused
+/// file leaves everything as it was. Gives the new config, when there is a config file.
+async fn reload_files(
+    config_file: Option<PathBuf>,
+    web: Arc<WebConfigFile>,
+) -> Result<Option<Config>, String> {
     let checked = tokio::task::spawn_blocking(move || {
-        let mut problems = Vec::new();
-        if let Some(path) = &config_file {
-            if let Err(err) = Config::load(path) {
-                problems.push(err.to_string());
+        let config = config_file.as_deref().map(Config::load).transpose();
+        let active = web.load_new();
+        match (config, active) {
+            (Ok(config), Ok(active)) => {
+                if let Some(active) = active {
+                    web.install(active);
+                }
+                Ok(config)
             }
+            (config, active) => Err([
+                config.err().map(|e| e.to_string()),
+                active.err().map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()),
         }
-        if let Err(err) = web.reload() {
-            problems.push(err.to_string());
-        }
-        problems
     })
     .await
-    .unwrap_or_else(|err| vec![format!("the reload stopped abnormally: {err}")]);
-    if checked.is_empty() {
-        tracing::info!("configuration reloaded");
-        Ok(())
-    } else {
-        let problems = checked.join("\n");
-        tracing::error!(problems = %problems, "reload refused; the previous configuration stays in force");
-        Err(problems)
+    .unwrap_or_else(|err| Err(vec![format!("the reload stopped abnormally: {err}")]));
+    match checked {
+        Ok(config) => {
+            tracing::info!("configuration reloaded");
+            Ok(config)
+        }
+        Err(problems) => {
+            let problems = problems.join("\n");
+            tracing::error!(problems = %problems, "reload refused; the previous configuration stays in force");
+            Err(problems)
+        }
     }
 }
 

@@ -117,17 +117,21 @@ impl WebConfigFile {
         Arc::clone(&cached.active)
     }
 
-    /// Re-reads the file now (a reload); an error leaves the configuration in force alone.
-    pub fn reload(&self) -> Result<(), WebConfigError> {
+    /// Reads and validates the file again (for a reload) without putting it in force; `None`
+    /// when there is no web config file.
+    pub fn load_new(&self) -> Result<Option<Active>, WebConfigError> {
+        self.path.as_deref().map(|p| self.build(p)).transpose()
+    }
+
+    /// Puts a configuration from [`WebConfigFile::load_new`] in force.
+    pub fn install(&self, active: Active) {
         let Some(path) = &self.path else {
-            return Ok(());
+            return;
         };
-        let active = self.build(path)?;
         let mut cached = self.lock();
         cached.stamps = stamps(path, &active);
         cached.active = Arc::new(active);
         cached.refused = None;
-        Ok(())
     }
 
     fn build(&self, path: &Path) -> Result<Active, WebConfigError> {
