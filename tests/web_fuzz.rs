@@ -4,7 +4,7 @@
 //!
 //! Each property runs 256 cases in the test command. A longer local pass ran
 //! `PROPTEST_CASES=20000 cargo test --test web_fuzz` (20,000 cases per property, 100,000 in
-//! all) without a failure.
+//! all; 15 minutes on a busy two-core machine) without a failure.
 
 #![allow(clippy::unwrap_used)]
 
