@@ -1,5 +1,5 @@
 //! Wiring: from a validated [`Config`] to a running exporter (HTTP client, credentials, Graph
-//! clients, state, registry, poller and server), and the listen-address rules.
+//! clients, state, registry, poller and server).
 
 use crate::config::{Auth, Config, TenantConfig};
 use crate::fleet::Shard;
@@ -7,7 +7,7 @@ use crate::graph::auth::{Authority, EntraCredential};
 use crate::graph::client::RetryPolicy;
 use crate::graph::limiter::Limiter;
 use crate::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
-use crate::http::{self, Endpoints};
+use crate::http::Endpoints;
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
 use crate::metrics::collector::{BuildInfo, SnapshotCollector};
 use crate::state::{Settings, State};
@@ -36,14 +36,6 @@ pub enum AppError {
     /// A collector could not be registered.
     #[error("registering metrics: {0}")]
     Metrics(#[from] prometheus::Error),
-    /// The listen address is not usable.
-    #[error("listen address {address:?}: {message}")]
-    Listen {
-        /// As given.
-        address: String,
-        /// Why.
-        message: String,
-    },
 }
 
 /// The instruments every tenant's Graph client shares.
@@ -250,6 +242,7 @@ impl App {
             registry,
             state: Arc::clone(&state),
             telemetry_path: telemetry_path.to_string(),
+            lifecycle: std::sync::OnceLock::new(),
         });
         let config = Arc::new(config.clone());
         let (config_tx, configs) = watch::channel(Arc::clone(&config));
@@ -282,10 +275,16 @@ impl App {
         self.config_tx.clone()
     }
 
-    /// Polls and serves until `shutdown`.
-    pub async fn run(self, listener: TcpListener, shutdown: CancellationToken) {
+    /// Polls and serves on `listeners` until `shutdown`.
+    pub async fn run(
+        self,
+        listeners: Vec<TcpListener>,
+        web: Arc<crate::web::WebConfigFile>,
+        limits: crate::web::Limits,
+        shutdown: CancellationToken,
+    ) {
         let supervisor = tokio::spawn(self.supervisor.run(self.configs, shutdown.clone()));
-        http::serve(listener, self.endpoints, shutdown).await;
+        crate::web::serve(listeners, web, self.endpoints, limits, shutdown).await;
         if let Err(err) = supervisor.await {
             tracing::error!(error = %err, "the poller stopped abnormally");
         }
@@ -329,33 +328,4 @@ fn build_client(
     builder
         .build()
         .map_err(|e| AppError::HttpClient(crate::graph::error::chain(&e)))
-}
-
-/// Binds a Prometheus-style listen address: `:10468` (every interface), `127.0.0.1:10468`,
-/// `[::1]:10468` or `localhost:10468`.
-pub async fn bind(address: &str) -> Result<TcpListener, AppError> {
-    let err = |message: String| AppError::Listen {
-        address: address.to_string(),
-        message,
-    };
-    let target = if address.starts_with(':') {
-        format!("0.0.0.0{address}")
-    } else {
-        address.to_string()
-    };
-    let addrs: Vec<_> = tokio::net::lookup_host(&target)
-        .await
-        .map_err(|e| err(format!("expected host:port ({e})")))?
-        .collect();
-    let mut last = None;
-    for addr in addrs {
-        match TcpListener::bind(addr).await {
-            Ok(l) => return Ok(l),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(err(last.map_or_else(
-        || "resolves to no address".to_string(),
-        |e| e.to_string(),
-    )))
 }

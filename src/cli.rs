@@ -9,14 +9,48 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "intune-exporter", version, about, long_about = None)]
 pub struct Cli {
-    /// Address to listen on for metrics and health endpoints (":10468" means every interface).
+    /// Address to listen on for metrics and health endpoints; repeat it for several (":10468"
+    /// is every interface, IPv6 and IPv4).
     #[arg(
         long = "web.listen-address",
         env = "INTUNE_EXPORTER_WEB_LISTEN_ADDRESS",
         default_value = ":10468",
-        value_name = "ADDRESS"
+        value_name = "ADDRESS",
+        value_delimiter = ','
     )]
-    pub listen_address: String,
+    pub listen_address: Vec<String>,
+
+    /// Use the sockets systemd passes (socket activation) instead of --web.listen-address.
+    #[arg(
+        long = "web.systemd-socket",
+        env = "INTUNE_EXPORTER_WEB_SYSTEMD_SOCKET"
+    )]
+    pub systemd_socket: bool,
+
+    /// Web configuration file (exporter toolkit format) for TLS, basic auth and headers.
+    #[arg(
+        long = "web.config.file",
+        env = "INTUNE_EXPORTER_WEB_CONFIG_FILE",
+        value_name = "FILE"
+    )]
+    pub web_config_file: Option<PathBuf>,
+
+    /// Enable POST /-/reload (SIGHUP reloads either way).
+    #[arg(
+        long = "web.enable-lifecycle",
+        env = "INTUNE_EXPORTER_WEB_ENABLE_LIFECYCLE"
+    )]
+    pub enable_lifecycle: bool,
+
+    /// Most connections open at once; further ones take the place of idle ones or wait.
+    #[arg(
+        long = "web.max-connections",
+        env = "INTUNE_EXPORTER_WEB_MAX_CONNECTIONS",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u32).range(1..),
+        value_name = "N"
+    )]
+    pub max_connections: u32,
 
     /// Path under which to expose metrics.
     #[arg(

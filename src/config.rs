@@ -4,11 +4,12 @@
 //! `--config.check` shows an operator the whole list in one go. Secrets are read here and held
 //! in [`SecretString`], whose `Debug` and `Display` print `***`.
 
-use crate::duration;
+use crate::files;
 use crate::graph::certificate::{AssertionAlg, ClientCertificate, Part};
 use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::sources::{Options, Source};
+use crate::{duration, yaml};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -234,13 +235,13 @@ impl Auth {
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{file}: {source}")]
+    /// The file could not be read (missing, not a regular file, too large, not UTF-8).
+    #[error("{source}")]
     Read {
         /// The config file.
         file: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
+        /// Why.
+        source: crate::files::ReadError,
     },
     /// The file is not valid YAML of the expected shape.
     #[error("{file}: {message}")]
@@ -276,6 +277,9 @@ impl fmt::Display for Problem {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(
+    expecting = "a mapping with the keys graph, poll, health, sources, service_communications, tenants"
+)]
 struct RawConfig {
     #[serde(default)]
     graph: RawGraph,
@@ -298,18 +302,23 @@ struct RawConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the keys enabled, interval")]
 struct RawSource {
     enabled: Option<bool>,
     interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the keys services, message_center_latest")]
 struct RawServiceCommunications {
     services: Option<Vec<String>>,
     message_center_latest: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(
+    expecting = "a mapping with the keys cloud, graph_url, authority_host, ca_file, request_timeout"
+)]
 struct RawGraph {
     cloud: Option<String>,
     graph_url: Option<String>,
@@ -323,6 +332,7 @@ struct RawGraph {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the keys interval, timeout")]
 struct RawPoll {
     interval: Option<String>,
     timeout: Option<String>,
@@ -331,6 +341,7 @@ struct RawPoll {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the keys expiry_warning, sync_warning, sync_unhealthy")]
 struct RawHealth {
     expiry_warning: Option<String>,
     sync_warning: Option<String>,
@@ -338,6 +349,9 @@ struct RawHealth {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(
+    expecting = "a mapping with client_id and one credential (client_secret_file, client_secret_env, certificate_file, pkcs12_file, workload_identity, managed_identity)"
+)]
 pub(crate) struct RawAuth {
     client_id: Option<String>,
     client_secret_file: Option<PathBuf>,
@@ -353,11 +367,13 @@ pub(crate) struct RawAuth {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the key token_file")]
 struct RawWorkloadIdentity {
     token_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a mapping with the key client_id")]
 struct RawManagedIdentity {
     client_id: Option<String>,
 }
@@ -368,6 +384,27 @@ pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// The process environment, ignoring variables that are not UTF-8.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The shortest durations `--config.check` accepts; shorter ones are typos or would hammer Graph.
+pub mod floors {
+    use std::time::Duration;
+
+    /// `poll.interval` and `sources.<name>.interval`: shorter is a typo (`1ms` for `1m`) that
+    /// would flood Graph. Graph's tenant status data changes over hours; minutes are right in
+    /// production, and tests poll every few seconds.
+    pub const INTERVAL: Duration = Duration::from_secs(5);
+    /// `poll.retry_backoff`, a non-zero `poll.startup_spread`.
+    pub const SMALL: Duration = Duration::from_secs(1);
+    /// `discovery.delegated_admin_customers.interval`: a partner's customer list changes over
+    /// days.
+    pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
+    /// `graph.request_timeout`: a sign-in alone takes hundreds of milliseconds.
+    pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
+    /// `poll.timeout`.
+    pub const POLL_TIMEOUT: Duration = Duration::from_secs(1);
+    /// `health.*`: the Tenant status page counts in days.
+    pub const HEALTH: Duration = Duration::from_secs(60);
 }
 
 /// Defaults, also used by the README.
@@ -464,21 +501,16 @@ impl Config {
         path: &Path,
         env: EnvLookup<'_>,
     ) -> Result<Config, ConfigError> {
-        let mut unknown = Vec::new();
-        let de = serde_yaml_ng::Deserializer::from_str(text);
-        let raw: Option<RawConfig> = serde_ignored::deserialize(de, |p| {
-            unknown.push(p.to_string())
-        })
-        .map_err(|e| ConfigError::Parse {
+        let parsed = yaml::parse::<RawConfig>(text).map_err(|e| ConfigError::Parse {
             file: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let raw = raw.unwrap_or_default();
-        let mut problems: Vec<Problem> = unknown
+        let raw = parsed.value.unwrap_or_default();
+        let mut problems: Vec<Problem> = parsed
+            .unknown
             .into_iter()
             .map(|key| Problem {
-                // `?` is serde_ignored's mark for the `Option` around the whole document.
-                key: bracket_indices(key.trim_start_matches("?.")),
+                key,
                 message: "unknown key".to_string(),
             })
             .collect();
@@ -492,23 +524,6 @@ impl Config {
             }),
         }
     }
-}
-
-/// `tenants.0.auth.foo` -> `tenants[0].auth.foo`.
-pub(crate) fn bracket_indices(path: &str) -> String {
-    let mut out = String::new();
-    // `?` is serde_ignored's mark for an `Option` on the way (an optional `auth:`).
-    for part in path.split('.').filter(|p| *p != "?") {
-        if !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()) {
-            out.push_str(&format!("[{part}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(part);
-        }
-    }
-    out
 }
 
 /// What errors call a configuration built from the Azure SDK's environment variables.
@@ -552,10 +567,11 @@ fn validate(
         },
     };
 
-    let request_timeout = p.duration(
+    let request_timeout = p.duration_at_least(
         "graph.request_timeout",
         raw.graph.request_timeout.as_deref(),
         defaults::REQUEST_TIMEOUT,
+        floors::REQUEST_TIMEOUT,
     );
     let max_response_bytes = p.positive(
         "graph.max_response_bytes",
@@ -573,42 +589,53 @@ fn validate(
         raw.graph.max_concurrent_sign_ins,
         defaults::MAX_CONCURRENT_SIGN_INS,
     );
-    let interval = p.duration(
+    let interval = p.duration_at_least(
         "poll.interval",
         raw.poll.interval.as_deref(),
         defaults::POLL_INTERVAL,
+        floors::INTERVAL,
     );
-    let timeout = p.duration(
+    let timeout = p.duration_at_least(
         "poll.timeout",
         raw.poll.timeout.as_deref(),
         defaults::POLL_TIMEOUT,
+        floors::POLL_TIMEOUT,
     );
     // Zero is allowed here: it means "start every tenant at once".
     let startup_spread = match raw.poll.startup_spread.as_deref() {
         Some("0") | Some("0s") => Duration::ZERO,
-        other => p.duration("poll.startup_spread", other, defaults::STARTUP_SPREAD),
+        other => p.duration_at_least(
+            "poll.startup_spread",
+            other,
+            defaults::STARTUP_SPREAD,
+            floors::SMALL,
+        ),
     };
-    let retry_backoff = p.duration(
+    let retry_backoff = p.duration_at_least(
         "poll.retry_backoff",
         raw.poll.retry_backoff.as_deref(),
         defaults::RETRY_BACKOFF,
+        floors::SMALL,
     );
     let d = Thresholds::default();
     let health = Thresholds {
-        expiry_warning: p.duration(
+        expiry_warning: p.duration_at_least(
             "health.expiry_warning",
             raw.health.expiry_warning.as_deref(),
             &duration::format(d.expiry_warning),
+            floors::HEALTH,
         ),
-        sync_warning: p.duration(
+        sync_warning: p.duration_at_least(
             "health.sync_warning",
             raw.health.sync_warning.as_deref(),
             &duration::format(d.sync_warning),
+            floors::HEALTH,
         ),
-        sync_unhealthy: p.duration(
+        sync_unhealthy: p.duration_at_least(
             "health.sync_unhealthy",
             raw.health.sync_unhealthy.as_deref(),
             &duration::format(d.sync_unhealthy),
+            floors::HEALTH,
         ),
     };
     if health.sync_warning >= health.sync_unhealthy {
@@ -635,7 +662,12 @@ fn validate(
             continue;
         }
         let interval = match settings.and_then(|s| s.interval.as_deref()) {
-            Some(text) => p.duration(&format!("sources.{}.interval", spec.name), Some(text), ""),
+            Some(text) => p.duration_at_least(
+                &format!("sources.{}.interval", spec.name),
+                Some(text),
+                "",
+                floors::INTERVAL,
+            ),
             // Built-in defaults are checked by a unit test, so parsing them cannot fail.
             None => spec
                 .default_interval
@@ -902,13 +934,8 @@ pub(crate) fn validate_auth(
                     (None, Some(name)) => p.env_secret(&sub("pkcs12_password_env"), name, env)?,
                     (None, None) => SecretString::new(String::new()),
                 };
-                let data = std::fs::read(&file)
-                    .map_err(|e| {
-                        p.add(
-                            &sub("pkcs12_file"),
-                            format!("cannot read {}: {e}", file.display()),
-                        )
-                    })
+                let data = files::read(&file, files::PEM_MAX_BYTES)
+                    .map_err(|e| p.add(&sub("pkcs12_file"), e.to_string()))
                     .ok()?;
                 ClientCertificate::from_pkcs12(&data, password.expose())
                     .map_err(|e| p.add(&sub("pkcs12_file"), format!("{} {e}", file.display())))
@@ -935,12 +962,9 @@ pub(crate) fn validate_auth(
                     }
                 },
             };
-            // The file is read for every token request; at start it must at least exist.
-            if let Err(e) = std::fs::metadata(&token_file) {
-                p.add(
-                    &sub("workload_identity.token_file"),
-                    format!("cannot read {}: {e}", token_file.display()),
-                );
+            // The file is read for every token request; at start it must at least be readable.
+            if let Err(e) = files::read(&token_file, files::SECRET_MAX_BYTES) {
+                p.add(&sub("workload_identity.token_file"), e.to_string());
                 return None;
             }
             Some(Auth::WorkloadIdentity {
@@ -967,16 +991,13 @@ fn load_pem_certificate(
     cert_file: &Path,
     key_file: Option<&Path>,
 ) -> Result<ClientCertificate, (&'static str, String)> {
-    let cert_pem = std::fs::read(cert_file).map_err(|e| {
-        let message = format!("cannot read {}: {e}", cert_file.display());
-        ("certificate_file", message)
-    })?;
+    let cert_pem = files::read(cert_file, files::PEM_MAX_BYTES)
+        .map_err(|e| ("certificate_file", e.to_string()))?;
     let key_pem = match key_file {
         None => cert_pem.clone(),
-        Some(f) => std::fs::read(f).map_err(|e| {
-            let message = format!("cannot read {}: {e}", f.display());
-            ("private_key_file", message)
-        })?,
+        Some(f) => {
+            files::read(f, files::PEM_MAX_BYTES).map_err(|e| ("private_key_file", e.to_string()))?
+        }
     };
     ClientCertificate::from_pem(&cert_pem, &key_pem).map_err(|e| match (e.part, key_file) {
         (Part::Key, Some(f)) => ("private_key_file", format!("{} {e}", f.display())),
@@ -1020,11 +1041,26 @@ impl Problems<'_> {
         }
     }
 
-    pub(crate) fn duration(&mut self, key: &str, value: Option<&str>, default: &str) -> Duration {
+    /// A duration of at least `min`: anything shorter is a typo (`1ms` for `1m`) that would
+    /// flood Graph or fail every poll, so `--config.check` refuses it.
+    pub(crate) fn duration_at_least(
+        &mut self,
+        key: &str,
+        value: Option<&str>,
+        default: &str,
+        min: Duration,
+    ) -> Duration {
         match duration::parse(value.unwrap_or(default)) {
-            Ok(d) if d.is_zero() => {
-                self.add(key, "must be greater than zero".to_string());
-                Duration::from_secs(1)
+            Ok(d) if d < min => {
+                self.add(
+                    key,
+                    format!(
+                        "{} is too short: must be at least {}",
+                        duration::format(d),
+                        duration::format(min)
+                    ),
+                );
+                min
             }
             Ok(d) => d,
             Err(e) => {
@@ -1081,9 +1117,10 @@ impl Problems<'_> {
     }
 }
 
-/// Reads a config or tenant file as text.
+/// Reads a config or tenant file as text: a regular file, at most
+/// [`files::CONFIG_MAX_BYTES`] (a FIFO or `/dev/zero` is refused, not waited on).
 pub(crate) fn read_config_text(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    files::read_text(path, files::CONFIG_MAX_BYTES).map_err(|source| ConfigError::Read {
         file: path.to_path_buf(),
         source,
     })
@@ -1127,8 +1164,7 @@ pub fn is_guid(s: &str) -> bool {
 }
 
 fn read_secret(path: &Path) -> Result<SecretString, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = files::read_text(path, files::SECRET_MAX_BYTES).map_err(|e| e.to_string())?;
     // Files written by editors and `echo` end with a newline that is not part of the secret.
     let secret = text.trim_end_matches(['\r', '\n']).to_string();
     if secret.trim().is_empty() {
@@ -1138,7 +1174,7 @@ fn read_secret(path: &Path) -> Result<SecretString, String> {
 }
 
 fn read_pem_certificates(path: &Path) -> Result<Vec<u8>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let pem = files::read(path, files::PEM_MAX_BYTES).map_err(|e| e.to_string())?;
     let count = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("{} is not PEM: {e}", path.display()))?
@@ -1309,11 +1345,5 @@ mod tests {
             without_userinfo("https://u@h/x"),
             Some("https://***@h/x".to_string())
         );
-    }
-
-    #[test]
-    fn bracketed_paths() {
-        assert_eq!(bracket_indices("tenants.0.auth.foo"), "tenants[0].auth.foo");
-        assert_eq!(bracket_indices("grpah"), "grpah");
     }
 }

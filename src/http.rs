@@ -1,25 +1,19 @@
-//! The HTTP endpoints: `/metrics` (or `--web.telemetry-path`), `/`, `/-/healthy`, `/-/ready`.
+//! The HTTP endpoints: `/metrics` (or `--web.telemetry-path`), `/`, `/-/healthy`, `/-/ready`,
+//! and `POST /-/reload` (with `--web.enable-lifecycle`). The server around them (listeners,
+//! TLS, authentication, limits) is [`crate::web`].
 //!
 //! Handlers read the latest snapshots and encode them; they never call Graph, parse config or
 //! hold a lock across an await.
 
 use crate::metrics::encode;
+use crate::reload::ReloadHandle;
 use crate::state::State;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
-use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use prometheus::Registry;
-use std::convert::Infallible;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use std::sync::{Arc, OnceLock};
 
 /// What the handlers read.
 #[derive(Debug)]
@@ -30,9 +24,46 @@ pub struct Endpoints {
     pub state: Arc<State>,
     /// Where metrics are served, `/metrics` by default.
     pub telemetry_path: String,
+    /// Set with `--web.enable-lifecycle`: where `POST /-/reload` sends its request.
+    pub lifecycle: OnceLock<ReloadHandle>,
 }
 
 impl Endpoints {
+    /// Answers one request, the lifecycle endpoint included.
+    pub async fn respond<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
+        if req.uri().path() == "/-/reload" {
+            return self.reload(req.method()).await;
+        }
+        self.handle(req)
+    }
+
+    /// `/-/reload`, as Prometheus answers it: POST or PUT reloads when the lifecycle API is
+    /// enabled, 403 when it is not, 405 for other methods.
+    async fn reload(&self, method: &Method) -> Response<Full<Bytes>> {
+        if method != Method::POST && method != Method::PUT {
+            let mut r = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Only POST and PUT are supported.\n",
+            );
+            r.headers_mut()
+                .insert("allow", HeaderValue::from_static("POST, PUT"));
+            return r;
+        }
+        let Some(handle) = self.lifecycle.get() else {
+            return text(
+                StatusCode::FORBIDDEN,
+                "Lifecycle API is not enabled (--web.enable-lifecycle).\n",
+            );
+        };
+        match handle.reload().await {
+            Ok(()) => text(StatusCode::OK, "Configuration reloaded.\n"),
+            Err(problems) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("failed to reload config: {problems}\n"),
+            ),
+        }
+    }
+
     /// Answers one request.
     pub fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -140,46 +171,4 @@ fn html_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// Serves HTTP/1.1 and HTTP/2 on `listener` until `shutdown`, then lets open requests finish
-/// (for at most 10 seconds).
-pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: CancellationToken) {
-    let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(err) => {
-                        // EMFILE and friends: back off briefly instead of spinning.
-                        tracing::warn!(error = %err, "accepting a connection failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let endpoints = Arc::clone(&endpoints);
-                let service = service_fn(move |req: Request<Incoming>| {
-                    let response = endpoints.handle(&req);
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(err) = conn.await {
-                        tracing::debug!(error = %err, "connection ended with an error");
-                    }
-                });
-            }
-            _ = shutdown.cancelled() => break,
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(10)) => {
-            tracing::warn!("connections still open after 10s; closing them");
-        }
-    }
 }

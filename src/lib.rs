@@ -15,7 +15,12 @@
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
-//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
+//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`, `/-/reload`: read and encode, nothing
+//!   else.
+//! - [`web`]: the server around the handlers: listeners (dual-stack, systemd sockets), TLS,
+//!   basic auth and headers from `--web.config.file`, timeouts and the connection cap.
+//! - [`reload`]: the reload requests (SIGHUP, `POST /-/reload`) and their outcome metrics.
+//! - [`files`]: bounded reads of operator-supplied files; [`yaml`]: strict, bounded YAML.
 //! - [`app`]: wiring from a config to a running exporter.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
@@ -30,6 +35,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod files;
 pub mod fleet;
 pub mod graph;
 pub mod health;
@@ -37,7 +43,10 @@ pub mod http;
 pub mod logging;
 pub mod metrics;
 pub mod poller;
+pub mod reload;
 pub mod simulator;
 pub mod sources;
 pub mod state;
 pub mod supervisor;
+pub mod web;
+pub mod yaml;

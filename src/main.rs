@@ -1,5 +1,6 @@
-//! The `intune-exporter` binary: parse flags, set up logging, run until SIGTERM or Ctrl-C, and
-//! map failures to exit codes (2 for configuration and usage errors, 1 for the rest).
+//! The `intune-exporter` binary: parse flags, set up logging, run until SIGTERM or Ctrl-C,
+//! reload on SIGHUP or `POST /-/reload`, and map failures to exit codes (2 for configuration
+//! and usage errors, 1 for the rest).
 
 use clap::Parser;
 use intune_exporter::app::App;
@@ -7,11 +8,15 @@ use intune_exporter::cli::{Cli, Command};
 use intune_exporter::config::{self, Config};
 use intune_exporter::fleet::shard::ShardError;
 use intune_exporter::fleet::Shard;
+use intune_exporter::reload::{self, ReloadHandle, ReloadMetrics, ReloadRequest};
 use intune_exporter::simulator::{Scenario, Simulator};
-use intune_exporter::{app, demo, logging};
+use intune_exporter::web::{self, ListenAddress, ListenError, WebConfigFile};
+use intune_exporter::{demo, logging};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const EXIT_FAILURE: u8 = 1;
@@ -26,6 +31,20 @@ fn main() -> ExitCode {
     if cli.config_check {
         return config_check(&cli);
     }
+    let listen = match Listen::from_flags(&cli) {
+        Ok(l) => l,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let web = match WebConfigFile::load(cli.web_config_file.as_deref()) {
+        Ok(w) => Arc::new(w),
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(err) => {
@@ -33,7 +52,35 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    runtime.block_on(async_main(cli))
+    runtime.block_on(async_main(cli, listen, web))
+}
+
+/// Where to listen, checked before anything starts: a malformed address is a usage error.
+enum Listen {
+    /// `--web.listen-address`, each parsed.
+    Addresses(Vec<ListenAddress>),
+    /// `--web.systemd-socket`: taken from the environment before any thread starts.
+    Systemd(Vec<std::net::TcpListener>),
+}
+
+impl Listen {
+    fn from_flags(cli: &Cli) -> Result<Listen, ListenError> {
+        if cli.systemd_socket {
+            return web::listen::systemd_sockets().map(Listen::Systemd);
+        }
+        cli.listen_address
+            .iter()
+            .map(|a| ListenAddress::parse(a))
+            .collect::<Result<_, _>>()
+            .map(Listen::Addresses)
+    }
+
+    fn bind(self) -> Result<Vec<tokio::net::TcpListener>, ListenError> {
+        match self {
+            Listen::Systemd(sockets) => web::listen::adopt(sockets),
+            Listen::Addresses(addresses) => addresses.iter().map(ListenAddress::bind).collect(),
+        }
+    }
 }
 
 fn config_check(cli: &Cli) -> ExitCode {
@@ -41,7 +88,7 @@ fn config_check(cli: &Cli) -> ExitCode {
         eprintln!("--config.check needs --config.file");
         return ExitCode::from(EXIT_CONFIG);
     };
-    match Config::load(path) {
+    let mut code = match Config::load(path) {
         Ok(c) => {
             println!("{}: valid ({} tenant(s))", path.display(), c.tenants.len());
             ExitCode::SUCCESS
@@ -50,12 +97,31 @@ fn config_check(cli: &Cli) -> ExitCode {
             eprintln!("{err}");
             ExitCode::from(EXIT_CONFIG)
         }
+    };
+    if let Some(web_path) = &cli.web_config_file {
+        match WebConfigFile::load(Some(web_path)) {
+            Ok(_) => println!("{}: valid", web_path.display()),
+            Err(err) => {
+                eprintln!("{err}");
+                code = ExitCode::from(EXIT_CONFIG);
+            }
+        }
     }
+    code
 }
 
-async fn async_main(cli: Cli) -> ExitCode {
+async fn async_main(cli: Cli, listen: Listen, web: Arc<WebConfigFile>) -> ExitCode {
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
+    // SIGHUP's default action ends the process; from here on it asks for a reload instead.
+    let (reloads, requests) = reload::channel();
+    watch_sighup(reloads.clone());
+    let serving = Serving {
+        listen,
+        web,
+        reloads,
+        requests,
+    };
 
     if let Some(Command::Simulate {
         scenario,
@@ -66,7 +132,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         return simulate(scenario, *listen, ca_out.as_deref(), shutdown).await;
     }
     if cli.demo {
-        return run_demo(&cli, shutdown).await;
+        return run_demo(&cli, serving, shutdown).await;
     }
     let Some(path) = &cli.config_file else {
         // A container with the Azure SDK's standard variables needs no config file.
@@ -76,7 +142,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                     tenant_id = %config.tenants.first().map_or("", |t| t.tenant_id.as_str()),
                     "no --config.file: reading the tenant named by AZURE_TENANT_ID and AZURE_CLIENT_ID"
                 );
-                run(config, &cli, shutdown).await
+                run(config, &cli, serving, shutdown).await
             }
             Some(Err(err)) => {
                 eprintln!("{err}");
@@ -89,7 +155,7 @@ async fn async_main(cli: Cli) -> ExitCode {
         };
     };
     match Config::load(path) {
-        Ok(config) => run(config, &cli, shutdown).await,
+        Ok(config) => run(config, &cli, serving, shutdown).await,
         Err(err) => {
             eprintln!("{err}");
             ExitCode::from(EXIT_CONFIG)
@@ -97,7 +163,7 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
 }
 
-async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
+async fn run_demo(cli: &Cli, serving: Serving, shutdown: CancellationToken) -> ExitCode {
     let (scenario, certificate) = match demo::prepare() {
         Ok(prepared) => prepared,
         Err(err) => {
@@ -124,7 +190,7 @@ async fn run_demo(cli: &Cli, shutdown: CancellationToken) -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let code = run(config, cli, shutdown).await;
+    let code = run(config, cli, serving, shutdown).await;
     simulator.shutdown().await;
     code
 }
@@ -178,7 +244,22 @@ fn shard(cli: &Cli) -> Result<Shard, ShardError> {
     Shard::new(index, cli.sharding_count)
 }
 
-async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode {
+/// What the server needs besides the config: where to listen, the web config, and the reload
+/// requests to answer.
+struct Serving {
+    listen: Listen,
+    web: Arc<WebConfigFile>,
+    reloads: ReloadHandle,
+    requests: mpsc::Receiver<ReloadRequest>,
+}
+
+async fn run(config: Config, cli: &Cli, serving: Serving, shutdown: CancellationToken) -> ExitCode {
+    let Serving {
+        listen,
+        web,
+        reloads,
+        mut requests,
+    } = serving;
     let shard = match shard(cli) {
         Ok(s) => s,
         Err(err) => {
@@ -193,29 +274,137 @@ async fn run(config: Config, cli: &Cli, shutdown: CancellationToken) -> ExitCode
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let listener = match app::bind(&cli.listen_address).await {
-        Ok(l) => l,
+    let metrics = match ReloadMetrics::register(&app.endpoints.registry) {
+        Ok(m) => m,
         Err(err) => {
-            tracing::error!(error = %err, "cannot listen");
+            tracing::error!(error = %err, "cannot register the reload metrics");
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let address = listener
-        .local_addr()
-        .map_or_else(|_| cli.listen_address.clone(), |a| a.to_string());
-    tracing::info!(
-        address = %address,
-        telemetry_path = %cli.telemetry_path,
-        tenants = config.tenants.len(),
-        tenant_files = config.tenant_files.len(),
-        discovery = config.discovery.is_some(),
-        shard = %shard,
-        version = env!("CARGO_PKG_VERSION"),
-        "listening"
-    );
-    app.run(listener, shutdown).await;
+    if cli.enable_lifecycle {
+        let _ = app.endpoints.lifecycle.set(reloads);
+    }
+    let listeners = match listen.bind() {
+        Ok(l) => l,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen");
+            let code = if err.is_usage() {
+                EXIT_CONFIG
+            } else {
+                EXIT_FAILURE
+            };
+            return ExitCode::from(code);
+        }
+    };
+    for listener in &listeners {
+        let address = listener
+            .local_addr()
+            .map_or_else(|_| "unknown".to_string(), |a| a.to_string());
+        tracing::info!(
+            address = %address,
+            telemetry_path = %cli.telemetry_path,
+            tls = web.tls(),
+            tenants = config.tenants.len(),
+            tenant_files = config.tenant_files.len(),
+            discovery = config.discovery.is_some(),
+            shard = %shard,
+            version = env!("CARGO_PKG_VERSION"),
+            "listening"
+        );
+    }
+    let limits = web::Limits {
+        max_connections: cli.max_connections as usize,
+        ..web::Limits::default()
+    };
+    // Applies a reloaded config to the running pollers: tenants and sources that did not
+    // change keep their state and schedule.
+    let reloader = app.reloader();
+    let running = app.run(listeners, Arc::clone(&web), limits, shutdown);
+    tokio::pin!(running);
+    let config_file = cli.config_file.clone();
+    loop {
+        tokio::select! {
+            _ = &mut running => break,
+            Some(request) = requests.recv() => {
+                let outcome = reload_files(config_file.clone(), Arc::clone(&web)).await;
+                metrics.record(outcome.is_ok());
+                // The web config is already in force; the new tenants and sources go to the
+                // supervisor.
+                request.answer(outcome.map(|new_config| {
+                    if let Some(config) = new_config {
+                        reloader.send_replace(Arc::new(config));
+                    }
+                }));
+            }
+        }
+    }
     tracing::info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// A reload: re-reads and validates the config file (its secret and certificate files with
+/// it) and the web config, and puts them in force only if both are valid, so that a refused
+/// file leaves everything as it was. Gives the new config, when there is a config file.
+async fn reload_files(
+    config_file: Option<PathBuf>,
+    web: Arc<WebConfigFile>,
+) -> Result<Option<Config>, String> {
+    let checked = tokio::task::spawn_blocking(move || {
+        let config = config_file.as_deref().map(Config::load).transpose();
+        let active = web.load_new();
+        match (config, active) {
+            (Ok(config), Ok(active)) => {
+                if let Some(active) = active {
+                    web.install(active);
+                }
+                Ok(config)
+            }
+            (config, active) => Err([
+                config.err().map(|e| e.to_string()),
+                active.err().map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()),
+        }
+    })
+    .await
+    .unwrap_or_else(|err| Err(vec![format!("the reload stopped abnormally: {err}")]));
+    match checked {
+        Ok(config) => {
+            tracing::info!("configuration reloaded");
+            Ok(config)
+        }
+        Err(problems) => {
+            let problems = problems.join("\n");
+            tracing::error!(problems = %problems, "reload refused; the previous configuration stays in force");
+            Err(problems)
+        }
+    }
+}
+
+/// Turns each SIGHUP into a reload request.
+fn watch_sighup(reloads: ReloadHandle) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        tracing::info!("SIGHUP received; reloading");
+                        // The outcome is logged and counted where the reload runs.
+                        let _ = reloads.reload().await;
+                    }
+                });
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch SIGHUP; reload with POST /-/reload")
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(reloads);
 }
 
 async fn signal_shutdown(shutdown: CancellationToken) {

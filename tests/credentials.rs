@@ -489,7 +489,7 @@ async fn a_rotated_client_secret_file_is_picked_up_without_a_restart() {
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     let secret_file = dir.0.join("secret");
     std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
-    let path = apns_only_config(&dir, &sim, "poll:\n  interval: 2s\n");
+    let path = apns_only_config(&dir, &sim, "poll:\n  interval: 5s\n");
     let mut exporter = Exporter::start(&["--config.file", path.to_str().unwrap()]);
     exporter.wait_ready().await;
 

@@ -74,6 +74,14 @@ fn normalise(text: &str, anchor: i64, polled_from: i64, polled_to: i64) -> Strin
                 );
                 "<poll time>".to_string()
             }
+            "intune_exporter_config_last_reload_success_timestamp_seconds" => {
+                let v = value as i64;
+                assert!(
+                    (polled_from..=polled_to).contains(&v),
+                    "{line}: not loaded during the test"
+                );
+                "<load time>".to_string()
+            }
             "intune_exporter_source_duration_seconds" => {
                 assert!((0.0..10.0).contains(&value), "{line}");
                 "<duration>".to_string()

@@ -108,7 +108,7 @@ async fn three_hundred_tenants_from_config_files_and_gdap_follow_file_edits_with
     std::fs::write(files.join("a.yml"), tenant_file(&ids[10..60])).unwrap();
     std::fs::write(files.join("b.yml"), tenant_file(&ids[60..100])).unwrap();
     std::fs::write(files.join("ignored.txt"), "- tenant_id: not read\n").unwrap();
-    // Tenant 0 has its own labels; organization is polled every 2 s so that freshness shows.
+    // Tenant 0 has its own labels; organization is polled every 5 s so that freshness shows.
     let mut config = format!(
         "graph:
   graph_url: {url}
@@ -118,7 +118,7 @@ poll:
   startup_spread: 3s
 sources:
   organization:
-    interval: 2s
+    interval: 5s
 defaults:
   auth:
     client_id: {CLIENT}

@@ -59,6 +59,7 @@ pub(super) struct RawDefaults {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "a mapping with the keys tenant_id, labels, auth")]
 pub(super) struct RawTenant {
     pub(super) tenant_id: String,
     #[serde(default)]
@@ -217,10 +218,11 @@ pub(super) fn validate_discovery(
             None
         }
     };
-    let interval = p.duration(
+    let interval = p.duration_at_least(
         &key("interval"),
         raw.interval.as_deref(),
         DISCOVERY_INTERVAL,
+        super::floors::DISCOVERY_INTERVAL,
     );
     let mut exclude = BTreeSet::new();
     for (i, id) in raw.exclude.iter().enumerate() {
@@ -306,19 +308,18 @@ pub fn load_tenant_file(
     env: EnvLookup<'_>,
 ) -> Result<Vec<TenantConfig>, ConfigError> {
     let text = super::read_config_text(path)?;
-    let mut unknown = Vec::new();
-    let de = serde_yaml_ng::Deserializer::from_str(&text);
-    let raw: Option<Vec<RawTenant>> = serde_ignored::deserialize(de, |p| {
-        unknown.push(p.to_string())
-    })
-    .map_err(|e| ConfigError::Parse {
+    // The same strict, bounded parser as the config file: duplicate keys and deep nesting are
+    // refused, unknown keys reported.
+    let parsed = crate::yaml::parse::<Vec<RawTenant>>(&text).map_err(|e| ConfigError::Parse {
         file: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let mut problems: Vec<Problem> = unknown
+    let raw = parsed.value;
+    let mut problems: Vec<Problem> = parsed
+        .unknown
         .into_iter()
         .map(|key| Problem {
-            key: super::bracket_indices(key.trim_start_matches("?.")),
+            key,
             message: "unknown key".to_string(),
         })
         .collect();

@@ -234,6 +234,12 @@ family!(
     ["discovery"],
     "When a tenant discovery last succeeded, as a Unix timestamp."
 );
+family!(CONFIG_LAST_RELOAD_SUCCESSFUL, "intune_exporter_config_last_reload_successful", Gauge, Instrument,
+    [],
+    "1 if the last configuration reload (SIGHUP or POST /-/reload) succeeded, 0 if the new configuration was refused and the previous one is still in force.");
+family!(CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP, "intune_exporter_config_last_reload_success_timestamp_seconds", Gauge, Instrument,
+    [],
+    "When the configuration was last loaded successfully (at start or by a reload), as a Unix timestamp.");
 
 /// Every family, in the order of the README reference.
 pub static ALL: &[&FamilyDef] = &[
@@ -269,6 +275,8 @@ pub static ALL: &[&FamilyDef] = &[
     &TENANTS,
     &DISCOVERY_UP,
     &DISCOVERY_LAST_SUCCESS,
+    &CONFIG_LAST_RELOAD_SUCCESSFUL,
+    &CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP,
 ];
 
 /// The `process_*` families exported on Linux by the `prometheus` crate's process collector.
