@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::state::SimState;
-use super::{graph, token, RecordedRequest};
+use super::{graph, stats, token, RecordedRequest};
 
 /// A handler's answer and the tenant it concerned, for the request log.
 pub(crate) struct Handled {
@@ -41,11 +41,13 @@ pub(crate) async fn handle(
         }),
     };
 
+    let _in_flight = state.in_flight(&path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let handled = match segments.as_slice() {
         [tenant, "oauth2", "v2.0", "token"] => token::handle(&state, tenant, request).await,
         ["msi", "token"] => token::managed_identity(&state, &request),
         ["v1.0" | "beta", _, ..] => graph::handle(&state, request, path.trim_matches('/')).await,
+        ["_sim", "stats"] if stats::allowed(&request) => stats::handle(&state),
         _ => Handled {
             tenant_id: None,
             response: reply::json(
