@@ -641,3 +641,327 @@ async fn demo_scenario_covers_the_tenant_status_page() {
     );
     sim.shutdown().await;
 }
+
+const DEMO_CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+const DEMO_SECRET: &str = "demo-secret-not-for-production";
+const PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
+
+/// The demo scenario with a partner tenant and a 300-tenant fleet made from the demo tenant.
+fn fleet_scenario() -> String {
+    let demo = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/scenario.yaml"),
+    )
+    .unwrap();
+    format!(
+        "{demo}
+  - tenant_id: {PARTNER}
+    client_id: {DEMO_CLIENT}
+    client_secret: {DEMO_SECRET}
+    page_size: 128
+fleets:
+  - count: 300
+    template: contoso.onmicrosoft.com
+    seed: 42
+    partner: {PARTNER}
+    not_consented: [7]
+    variants:
+      - {{}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{in: 20d}}}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{ago: 1d}}}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: ~
+"
+    )
+    .replace(
+        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n",
+        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    domains: [contoso.onmicrosoft.com]\n",
+    )
+}
+
+/// A client-credentials request with the demo app's secret, the tenant named by `segment`.
+async fn demo_token(sim: &Simulator, client: &Client, segment: &str) -> (StatusCode, Value) {
+    let scope = format!("{}/.default", sim.base_url());
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", DEMO_CLIENT),
+        ("client_secret", DEMO_SECRET),
+        ("scope", scope.as_str()),
+    ];
+    token_request(sim, client, segment, &form).await
+}
+
+async fn get_json(sim: &Simulator, client: &Client, token: &str, url: &str) -> (StatusCode, Value) {
+    let url = if url.starts_with("https://") {
+        url.to_string()
+    } else {
+        format!("{}{url}", sim.base_url())
+    };
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_generated_fleet_is_served_with_domains_gdap_and_an_unconsented_tenant() {
+    let scenario = Scenario::from_yaml(&fleet_scenario()).unwrap();
+    let fleet: Vec<_> = scenario.tenants()[2..].to_vec();
+    assert_eq!(fleet.len(), 300);
+    let t42 = &fleet[41];
+    // Pinned: ids must stay the same across releases, or saved configs stop matching.
+    assert_eq!(t42.tenant_id(), "df70a803-1e36-416e-8f36-ac441372ede5");
+    assert_eq!(t42.display_name(), Some("Customer 0042"));
+    assert_eq!(t42.domains(), ["customer0042.onmicrosoft.com"]);
+    let mut ids: Vec<&str> = fleet.iter().map(|t| t.tenant_id()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 300);
+
+    let sim = Simulator::start(scenario.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let client = client(&sim);
+
+    // The domain is accepted in place of the GUID, and the token is that tenant's.
+    let (status, body) = demo_token(&sim, &client, "Customer0042.onmicrosoft.com").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let (status, org) = get_json(&sim, &client, &token, "/v1.0/organization").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(org["value"][0]["id"], t42.tenant_id());
+    assert_eq!(org["value"][0]["displayName"], "Customer 0042");
+    assert_eq!(
+        org["value"][0]["verifiedDomains"],
+        json!([{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true, "isInitial": true, "name": "customer0042.onmicrosoft.com", "type": "Managed"}])
+    );
+    // Everything else is the demo tenant's.
+    assert_eq!(org["value"][0]["city"], "Redmond");
+
+    // Variants spread the APNs certificate over healthy, warning, expired and not configured.
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let anchor = sim.anchor();
+    let expected = [
+        Some(fmt(anchor + chrono::TimeDelta::days(200))),
+        Some(fmt(anchor + chrono::TimeDelta::days(20))),
+        Some(fmt(anchor - chrono::TimeDelta::days(1))),
+        None,
+    ];
+    for (n, expected) in [41usize, 42, 43, 44].into_iter().zip(expected) {
+        let (status, body) = demo_token(&sim, &client, fleet[n - 1].tenant_id()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let token = body["access_token"].as_str().unwrap();
+        let (status, apns) = get_json(
+            &sim,
+            &client,
+            token,
+            "/v1.0/deviceManagement/applePushNotificationCertificate",
+        )
+        .await;
+        match expected {
+            Some(at) => {
+                assert_eq!(status, StatusCode::OK, "tenant {n}");
+                assert_eq!(apns["expirationDateTime"], at.as_str(), "tenant {n}");
+            }
+            None => assert_eq!(status, StatusCode::NOT_FOUND, "tenant {n}"),
+        }
+    }
+
+    // Tenant 7 never consented: Entra's answer for an app without a service principal there.
+    let (status, body) = demo_token(&sim, &client, "customer0007.onmicrosoft.com").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "unauthorized_client");
+    assert_eq!(body["error_codes"], json!([700016]));
+    let description = body["error_description"].as_str().unwrap();
+    assert!(
+        description.starts_with(&format!("AADSTS700016: Application with identifier '{DEMO_CLIENT}' was not found in the directory '{}'.", fleet[6].tenant_id())),
+        "{description}"
+    );
+
+    // GDAP: the partner lists all 300, consented or not, in pages of its page_size.
+    let (status, body) = demo_token(&sim, &client, PARTNER).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let mut url = "/v1.0/tenantRelationships/delegatedAdminCustomers".to_string();
+    let mut pages = Vec::new();
+    let mut listed = Vec::new();
+    loop {
+        let (status, page) = get_json(&sim, &client, &token, &url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["value"].as_array().unwrap();
+        pages.push(items.len());
+        listed.extend(items.iter().cloned());
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [128, 128, 44]);
+    let expected: Vec<Value> = fleet
+        .iter()
+        .map(|t| {
+            json!({
+                "@odata.type": "#microsoft.graph.delegatedAdminCustomer",
+                "@odata.etag": format!("W/\"{}\"", &t.tenant_id()[..8]),
+                "id": t.tenant_id(),
+                "tenantId": t.tenant_id(),
+                "displayName": t.display_name().unwrap(),
+            })
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    // A customer does not list anyone.
+    let (status, _) = demo_token(&sim, &client, fleet[0].tenant_id()).await;
+    assert_eq!(status, StatusCode::OK);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn logs_stay_within_their_capacity_while_counters_keep_counting() {
+    let scenario = format!("log_capacity: 50\n{SCENARIO}");
+    let (sim, client) = start(&scenario).await;
+    let mut tokens = Vec::new();
+    for _ in 0..120 {
+        tokens.push(token(&sim, &client).await);
+    }
+    for token in &tokens[..80] {
+        let (status, _) = get_json(&sim, &client, token, "/v1.0/deviceManagement").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let requests = sim.requests();
+    assert_eq!(requests.len(), 50);
+    // The newest are kept: the last 50 of the 80 Graph requests.
+    assert!(requests.iter().all(|r| r.path == "/v1.0/deviceManagement"));
+    assert_eq!(sim.issued_tokens(), tokens[70..]);
+    let stats = sim.stats();
+    assert_eq!(
+        (
+            stats.requests,
+            stats.token_requests,
+            stats.graph_round_trips,
+            stats.tokens_issued
+        ),
+        (200, 120, 80, 120)
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn counters_are_exact_for_a_scripted_sequence() {
+    let scenario = SCENARIO.replace(
+        "    page_size: 2\n",
+        "    page_size: 2\n    latency: 1500ms\n",
+    );
+    let (sim, client) = start(&scenario).await;
+    let access = token(&sim, &client).await;
+    // A refused sign-in still counts for its tenant.
+    let (status, _) = token_request(
+        &sim,
+        &client,
+        TENANT,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", "wrong"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Five at once, each held 1.5 s by the tenant's latency: all five are in flight together.
+    let paths = [
+        "/v1.0/deviceManagement",
+        "/v1.0/deviceManagement",
+        "/v1.0/subscribedSkus",
+        "/v1.0/deviceAppManagement/vppTokens",
+        "/v1.0/deviceManagement/applePushNotificationCertificate",
+    ];
+    let handles: Vec<_> = paths
+        .iter()
+        .map(|path| {
+            let request = client
+                .get(format!("{}{path}", sim.base_url()))
+                .bearer_auth(&access);
+            tokio::spawn(async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                (status, response.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(handle.await.unwrap());
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| s.as_u16()).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 404]);
+    // Then the second page of the licences, no token (no tenant), and a path that is no API.
+    let next = answers[2].1["@odata.nextLink"].as_str().unwrap();
+    let (status, _) = get_json(&sim, &client, &access, next).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = get_json(&sim, &client, "not-a-token", "/v1.0/organization").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let response = client
+        .get(format!("{}/nowhere", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    let stats = sim.stats();
+    let first = |graph: bool| {
+        sim.requests()
+            .iter()
+            .filter(|r| r.tenant_id.as_deref() == Some(TENANT))
+            .filter(|r| !graph || r.path.starts_with("/v1.0/"))
+            .map(|r| r.at)
+            .min()
+    };
+    let counts = |pairs: &[(&str, u64)]| {
+        pairs
+            .iter()
+            .map(|(p, n)| (p.to_string(), *n))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(
+        stats,
+        intune_exporter::simulator::SimStats {
+            requests: 10,
+            graph_round_trips: 7,
+            token_requests: 2,
+            batch_items: 0,
+            tokens_issued: 1,
+            peak_in_flight_graph: 5,
+            peak_in_flight_token: 1,
+            paths: counts(&[
+                ("/{tenant}/oauth2/v2.0/token", 2),
+                ("/v1.0/deviceManagement", 2),
+                ("/v1.0/subscribedSkus", 2),
+                ("/v1.0/deviceAppManagement/vppTokens", 1),
+                ("/v1.0/deviceManagement/applePushNotificationCertificate", 1),
+                ("/v1.0/organization", 1),
+                ("/nowhere", 1),
+            ]),
+            batch_item_paths: Default::default(),
+            tenants: [(
+                TENANT.to_string(),
+                intune_exporter::simulator::TenantStats {
+                    graph_round_trips: 6,
+                    token_requests: 2,
+                    batch_items: 0,
+                    first_request_at: first(false),
+                    first_graph_request_at: first(true),
+                }
+            )]
+            .into_iter()
+            .collect(),
+        }
+    );
+    // The same counters for tools out of process, on the simulator-only endpoint.
+    let response = client
+        .get(format!("{}/_sim/stats", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::to_value(&stats).unwrap());
+    sim.shutdown().await;
+}

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //!
-//! - [`scenario`]: the YAML format, validation and relative-time resolution.
+//! - [`scenario`]: the YAML format, validation and relative-time resolution; `fleets` of
+//!   generated tenants.
 //! - `tls`: the throw-away CA and server certificate.
 //! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
 //! - `router`: dispatch to the token endpoint or Graph, the request log, requests in flight.
@@ -16,15 +17,22 @@
 //! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources; JSON batches
 //!   (`POST /v1.0/$batch`, `POST /beta/$batch`).
 //! - `odata`: `$select`, paging and `@odata.context`, as pure functions.
-//! - `state`: tenants, tokens, remaining faults, recorded requests.
+//! - `state`: tenants, tokens, remaining faults, the bounded request log.
+//! - `stats`: counters for tests and benchmarks ([`SimStats`]), and `GET /_sim/stats`.
 //! - `reply`: response and header helpers.
 //!
 //! # What it does not simulate
 //!
 //! `$filter`, `$orderby`, `$top` and `$expand` are ignored (the exporter filters client-side);
-//! the token URL takes the tenant GUID, not a domain; HTTP Basic client authentication is not
+//! HTTP Basic client authentication is not
 //! accepted; federated tokens are compared exactly, not verified against an issuer; the VM
 //! instance metadata endpoint (IMDS, fixed at 169.254.169.254) cannot be simulated on loopback.
+//!
+//! # Simulator-only endpoint
+//!
+//! `GET /_sim/stats` answers [`SimStats`] as JSON to loopback clients (404 to anyone else), so a
+//! benchmark running `intune-exporter simulate` in another process can read the counters. Graph
+//! has no such path; the exporter never calls it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -42,10 +50,12 @@ mod router;
 pub mod scenario;
 mod server;
 mod state;
+mod stats;
 mod tls;
 mod token;
 
-pub use scenario::{Scenario, ScenarioError};
+pub use scenario::{Scenario, ScenarioError, DEFAULT_LOG_CAPACITY};
+pub use stats::{SimStats, TenantStats};
 
 use state::SimState;
 
@@ -163,8 +173,9 @@ impl Simulator {
         self.state.anchor()
     }
 
-    /// Every request answered so far, in arrival order. A request still being answered (a
-    /// `delay` fault, say) appears once it is answered or its client leaves.
+    /// The last [`Scenario::log_capacity`] requests answered, in arrival order. A request still
+    /// being answered (a `delay` fault, say) appears once it is answered or its client leaves.
+    /// [`Simulator::stats`] counts past the capacity.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
     }
@@ -174,8 +185,8 @@ impl Simulator {
         self.state.in_flight.peaks()
     }
 
-    /// Every access token issued so far (token endpoint and `/msi/token`), in order. Test
-    /// tooling: lets a test check that no log line shows one.
+    /// The last [`Scenario::log_capacity`] access tokens issued (token endpoint and
+    /// `/msi/token`), in order. Test tooling: lets a test check that no log line shows one.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.state.issued_tokens()
     }
@@ -194,9 +205,16 @@ impl Simulator {
         }
     }
 
-    /// Every `client_assertion` received so far (signed JWTs and federated tokens), in order.
+    /// The last [`Scenario::log_capacity`] `client_assertion`s received (signed JWTs and
+    /// federated tokens), in order.
     pub fn received_assertions(&self) -> Vec<String> {
         self.state.received_assertions()
+    }
+
+    /// Everything counted since the start: requests per tenant and per path, token requests,
+    /// `$batch` items, peak requests in flight, each tenant's first request.
+    pub fn stats(&self) -> SimStats {
+        self.state.stats()
     }
 
     /// Stops accepting, lets in-flight requests finish (pending delays end at once) and waits

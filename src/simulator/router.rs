@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::state::SimState;
-use super::{graph, token, InFlightPeaks, RecordedRequest};
+use super::{graph, stats, token, InFlightPeaks, RecordedRequest};
 
 /// A handler's answer and the tenant it concerned, for the request log.
 pub(crate) struct Handled {
@@ -44,6 +44,7 @@ pub(crate) async fn handle(
         }),
     };
 
+    let _in_flight = state.in_flight(&path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let _in_flight = match segments.as_slice() {
         [_, "oauth2", "v2.0", "token"] | ["msi", "token"] => Some(state.in_flight.token.enter()),
@@ -58,6 +59,7 @@ pub(crate) async fn handle(
             graph::batch(&state, request, &version).await
         }
         ["v1.0" | "beta", _, ..] => graph::handle(&state, request, path.trim_matches('/')).await,
+        ["_sim", "stats"] if stats::allowed(&request) => stats::handle(&state),
         _ => Handled {
             tenant_id: None,
             response: reply::json(

@@ -5,8 +5,10 @@
 //! # Format
 //!
 //! ```yaml
+//! log_capacity: 10000      # optional, default 10000: requests, tokens and assertions remembered
 //! tenants:
 //!   - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21   # GUID, also the {tenant} of the token URL
+//!     domains: [contoso.onmicrosoft.com]   # optional: also accepted as {tenant} of the token URL
 //!     client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b   # GUID
 //!     client_secret: demo-secret-not-for-production   # a credential the token endpoint accepts;
 //!     certificate: |                       # a tenant needs at least one of these four
@@ -46,6 +48,20 @@
 //!           - {next_link: self}                  # normal page whose @odata.nextLink is its own
 //!           - {next_link: "https://other/x"}     #   URL, or the one given
 //!           - {echo: true, status: 400}          # the request body sent back (default 400)
+//! fleets:                                        # optional: generated tenants
+//!   - count: 300                 # tenants numbered 1 to 300
+//!     template: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21   # a tenant above (id or domain)
+//!     seed: 7                    # optional, default 0: ids derive from seed and number
+//!     name: Customer             # optional, default Customer: "Customer 0042", customer0042.onmicrosoft.com
+//!     latency: 100ms             # optional, default the template's
+//!     latency_spread: 50ms       # optional, default 0s: each tenant adds a fixed 0 to 50 ms
+//!     not_consented: [7]         # optional: numbers whose token requests get AADSTS700016
+//!     partner: 0d3c...           # optional: a tenant above that lists these in delegatedAdminCustomers
+//!     variants:                  # optional: tenant n gets variant (n - 1) mod len over the template
+//!       - {}                                                     # the template as it is
+//!       - v1.0/deviceManagement/applePushNotificationCertificate:
+//!           expirationDateTime: {in: 20d}                        # a mapping sets properties
+//!       - v1.0/deviceManagement/applePushNotificationCertificate: ~   # anything else replaces
 //! ```
 //!
 //! - Property names and values are Graph's own (camelCase), copied into responses unchanged. The
@@ -56,11 +72,41 @@
 //!   plain string is passed through unchanged, so absolute times are written as strings.
 //! - Collection elements are mappings. A collection `v1.0/organization` also answers
 //!   `v1.0/organization/{id}` with the element whose `id` matches, unless that path has its own key.
-//! - Unknown keys are refused everywhere outside `resources`, naming the key.
+//! - Unknown keys are refused everywhere outside `resources` and `variants`, naming the key.
+//!
+//! ## Fleets
+//!
+//! A fleet generates `count` tenants from its `template`, a tenant written out under `tenants`.
+//! Tenant number `n` (from 1) gets:
+//!
+//! - a GUID derived from `seed` and `n` (version-4 shaped; the same on every run and platform),
+//!   the name `{name} {n}` and the domain `{name}{n}.onmicrosoft.com` (name lowercased, letters
+//!   and digits only; `n` zero-padded to at least 4 digits), which the token URL accepts;
+//! - the template's app registration (client id, secret, certificate, federated tokens), token
+//!   lifetime and page size, but not its managed identity nor its faults;
+//! - the template's resources with variant `(n - 1) mod len(variants)` laid over them (a variant
+//!   path set to a mapping sets those properties of the template's entity; a sequence or `~`
+//!   replaces the resource), so a fleet spreads connector states and expiry dates in a fixed
+//!   pattern. Tenants with the same variant share one copy of their resources;
+//! - its own `v1.0/organization`: the template's first element with `id`, `displayName` and
+//!   `verifiedDomains` (the generated domain) replaced;
+//! - `latency` plus a fixed share of `latency_spread` derived from `seed` and `n`.
+//!
+//! Numbers in `not_consented` stand for tenants where the app was never consented: every token
+//! request answers 400 `unauthorized_client` with `AADSTS700016` ("Application ... was not found
+//! in the directory"), which is what Entra answers a client-credentials request from a
+//! multi-tenant app without a service principal in that tenant. (`AADSTS65001` is the
+//! interactive, delegated-consent error; the client-credentials grant never gets it.)
+//!
+//! A `partner` tenant serves `v1.0/tenantRelationships/delegatedAdminCustomers` (GDAP) listing
+//! the fleet's tenants, consented or not, after any elements it declares itself, each with
+//! `id` and `tenantId` the customer's tenant id and `displayName` its name; paged by its
+//! `page_size` like any collection.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -69,8 +115,18 @@ use serde_json::{Map, Value};
 
 use crate::duration;
 
+mod fleet;
+
+use fleet::RawFleet;
+
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 const DEFAULT_PAGE_SIZE: usize = 100;
+/// How many requests, issued tokens and client assertions the simulator remembers by default:
+/// enough for any test's exact log, small enough (a few MiB) that a fleet polled for hours does
+/// not grow the simulator. Counters ([`super::SimStats`]) keep counting past it.
+pub const DEFAULT_LOG_CAPACITY: usize = 10_000;
+/// More generated tenants than this in one fleet is a typo, not a benchmark.
+const MAX_FLEET: usize = 100_000;
 /// Relative times further out than this are almost certainly typos, and would leave the years
 /// RFC 3339 can express.
 const MAX_RELATIVE: Duration = Duration::from_secs(100 * 365 * 86_400);
@@ -107,6 +163,7 @@ pub enum ScenarioError {
 #[derive(Debug, Clone)]
 pub struct Scenario {
     tenants: Vec<TenantScenario>,
+    log_capacity: usize,
 }
 
 /// One simulated tenant: its app registration, its Graph resources and its scripted faults.
@@ -115,13 +172,21 @@ pub struct TenantScenario {
     tenant_id: String,
     client_id: String,
     client_secret: Secret,
+    display_name: Option<String>,
+    domains: Vec<String>,
+    pub(crate) consented: bool,
     pub(crate) certificate: Option<AppCertificate>,
     pub(crate) federated_tokens: Vec<Secret>,
     pub(crate) managed_identity: Option<ManagedIdentity>,
     pub(crate) token_lifetime: Duration,
     pub(crate) page_size: usize,
     pub(crate) latency: Duration,
-    pub(crate) resources: BTreeMap<String, Resource>,
+    /// Shared by the tenants of a fleet that get the same variant, so 5,000 generated tenants
+    /// hold one copy of the template's resources.
+    pub(crate) resources: Arc<BTreeMap<String, Resource>>,
+    /// Served before `resources`: what is this tenant's alone (a generated tenant's
+    /// `v1.0/organization`).
+    pub(crate) own_resources: BTreeMap<String, Resource>,
     pub(crate) faults: BTreeMap<String, Vec<Fault>>,
 }
 
@@ -163,9 +228,16 @@ impl Scenario {
         Self::parse(&text, &file)
     }
 
-    /// The simulated tenants, in file order.
+    /// The simulated tenants: those of `tenants` in file order, then each fleet's generated
+    /// tenants by fleet and number.
     pub fn tenants(&self) -> &[TenantScenario] {
         &self.tenants
+    }
+
+    /// How many entries the request log, the issued-token list and the assertion list keep
+    /// (`log_capacity`, default [`DEFAULT_LOG_CAPACITY`]).
+    pub fn log_capacity(&self) -> usize {
+        self.log_capacity
     }
 
     fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
@@ -196,6 +268,22 @@ impl TenantScenario {
     /// The client secret the token endpoint accepts (empty when the tenant has none). Never log it.
     pub fn client_secret(&self) -> &str {
         &self.client_secret.0
+    }
+
+    /// A generated tenant's name (`Customer 0042`); `None` for a tenant written out in `tenants`.
+    pub fn display_name(&self) -> Option<&str> {
+        self.display_name.as_deref()
+    }
+
+    /// Domain names the token URL accepts in place of the GUID, lowercase.
+    pub fn domains(&self) -> &[String] {
+        &self.domains
+    }
+
+    /// `false` when the app was never consented in this tenant: every token request answers
+    /// `AADSTS700016`.
+    pub fn consented(&self) -> bool {
+        self.consented
     }
 }
 
@@ -359,12 +447,18 @@ pub(crate) const FILTERED_FAULT_SUFFIX: &str = "?$filter";
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     tenants: Vec<RawTenant>,
+    #[serde(default)]
+    fleets: Vec<RawFleet>,
+    #[serde(default)]
+    log_capacity: Option<usize>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTenant {
     tenant_id: String,
+    #[serde(default)]
+    domains: Vec<String>,
     client_id: String,
     #[serde(default)]
     client_secret: Option<String>,
@@ -461,20 +555,44 @@ impl RawScenario {
         if self.tenants.is_empty() {
             return Err(key_error("tenants", "at least one tenant is needed"));
         }
-        let mut seen = HashSet::new();
-        let mut tenants = Vec::with_capacity(self.tenants.len());
-        for (i, raw) in self.tenants.into_iter().enumerate() {
-            let key = format!("tenants[{i}]");
-            let tenant = raw.validate(&key)?;
-            if !seen.insert(tenant.tenant_id.to_ascii_lowercase()) {
-                return Err(key_error(
-                    format!("{key}.tenant_id"),
-                    format!("tenant {} appears twice", tenant.tenant_id),
-                ));
-            }
-            tenants.push(tenant);
+        let log_capacity = self.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY);
+        if log_capacity == 0 {
+            return Err(key_error("log_capacity", "must be at least 1"));
         }
-        Ok(Scenario { tenants })
+        let mut tenants = self
+            .tenants
+            .into_iter()
+            .enumerate()
+            .map(|(i, raw)| raw.validate(&format!("tenants[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let explicit = tenants.len();
+        for (i, raw) in self.fleets.into_iter().enumerate() {
+            let generated = raw.validate(&format!("fleets[{i}]"), &mut tenants[..explicit])?;
+            tenants.extend(generated);
+        }
+        // Ids and domains are one namespace: the token URL takes either.
+        let mut seen = HashSet::new();
+        for (ix, t) in tenants.iter().enumerate() {
+            for name in std::iter::once(&t.tenant_id).chain(&t.domains) {
+                if !seen.insert(name.to_ascii_lowercase()) {
+                    let key = if ix < explicit {
+                        format!("tenants[{ix}]")
+                    } else {
+                        "fleets".to_string()
+                    };
+                    return Err(key_error(
+                        key,
+                        format!(
+                            "tenant {name} appears twice (each fleet needs its own seed and name)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Scenario {
+            tenants,
+            log_capacity,
+        })
     }
 }
 
@@ -491,6 +609,12 @@ impl RawTenant {
                 ));
             }
         }
+        let domains = self
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| domain(d, &format!("{key}.domains[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
         if self.client_secret.as_deref() == Some("") {
             return Err(key_error(
                 format!("{key}.client_secret"),
@@ -593,13 +717,17 @@ impl RawTenant {
             tenant_id: self.tenant_id,
             client_id: self.client_id,
             client_secret: Secret(self.client_secret.unwrap_or_default()),
+            display_name: None,
+            domains,
+            consented: true,
             certificate,
             federated_tokens: self.federated_tokens.into_iter().map(Secret).collect(),
             managed_identity,
             token_lifetime,
             page_size,
             latency,
-            resources,
+            resources: Arc::new(resources),
+            own_resources: BTreeMap::new(),
             faults,
         })
     }
@@ -880,6 +1008,22 @@ fn relative(word: &str, value: &Value, key: &str) -> Result<Template, KeyError> 
     })
 }
 
+/// A domain name the token URL accepts in place of the tenant GUID, lowercased.
+fn domain(name: &str, key: &str) -> Result<String, KeyError> {
+    let lower = name.to_ascii_lowercase();
+    let valid = lower.contains('.')
+        && lower.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !valid {
+        return Err(key_error(
+            key,
+            format!("{name:?} is not a domain name such as contoso.onmicrosoft.com"),
+        ));
+    }
+    Ok(lower)
+}
+
 fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
@@ -1147,6 +1291,54 @@ mod tests {
             ),
         ] {
             assert_eq!(parse(extra).unwrap_err().to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn fleets_generate_tenants_and_refuse_bad_keys() {
+        let fleet = |extra: &str| {
+            Scenario::from_yaml(&format!(
+                "tenants:\n  - {TENANT}    resources:\n      v1.0/a: {{x: 1, y: 2}}\n      v1.0/b: [{{id: b}}]\nfleets:\n  - count: 3\n    template: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n{extra}"
+            ))
+        };
+        let s = fleet("    seed: 1\n    name: Acme Ltd\n    latency: 100ms\n    latency_spread: 50ms\n    not_consented: [2]\n    variants:\n      - {}\n      - {v1.0/a: {y: 3}, v1.0/b: ~}\n").unwrap();
+        let t = &s.tenants()[1..];
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0].tenant_id(), fleet::guid(1, 1));
+        assert_eq!(t[1].display_name(), Some("Acme Ltd 0002"));
+        assert_eq!(t[1].domains(), ["acmeltd0002.onmicrosoft.com"]);
+        assert_eq!(
+            t.iter().map(TenantScenario::consented).collect::<Vec<_>>(),
+            [true, false, true]
+        );
+        assert_eq!(t[0].client_secret(), "s3cret");
+        assert!(t
+            .iter()
+            .all(|t| (100..=150).contains(&t.latency.as_millis())));
+        assert!(Arc::ptr_eq(&t[0].resources, &t[2].resources));
+        let entity = |t: &TenantScenario| t.resources["v1.0/a"].clone();
+        let object = |pairs: &[(&str, i64)]| {
+            Resource::Entity(Template::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Template::Scalar(json!(v))))
+                    .collect(),
+            ))
+        };
+        assert_eq!(entity(&t[0]), object(&[("x", 1), ("y", 2)]));
+        assert_eq!(entity(&t[1]), object(&[("x", 1), ("y", 3)]));
+        assert_eq!(t[1].resources["v1.0/b"], Resource::Missing);
+
+        for (extra, expected) in [
+            ("    colour: red\n", "scenario <inline scenario>: fleets[0]: unknown field `colour`"),
+            ("    partner: contoso.com\n", "scenario <inline scenario>: fleets[0].partner: no tenant contoso.com under tenants"),
+            ("    not_consented: [4]\n", "scenario <inline scenario>: fleets[0].not_consented: 4 is not a tenant number of this fleet (1 to 3)"),
+            ("    name: \"--\"\n", "scenario <inline scenario>: fleets[0].name: needs a letter or digit: it starts each domain name"),
+            ("    variants: [{v1.0/b: {id: c}}]\n", "scenario <inline scenario>: fleets[0].variants[0].\"v1.0/b\": is a collection in the template: give a sequence to replace it, or ~ for 404"),
+            ("  - count: 1\n    template: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n", &format!("scenario <inline scenario>: fleets: tenant {} appears twice (each fleet needs its own seed and name)", fleet::guid(0, 1))),
+        ] {
+            let err = fleet(extra).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
         }
     }
 

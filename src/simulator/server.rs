@@ -13,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::router;
 use super::state::SimState;
+use super::stats::Peer;
 
 /// A client that opens TCP and never finishes the handshake must not hold a task forever.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,7 +52,10 @@ pub(crate) async fn serve(listener: TcpListener, acceptor: TlsAcceptor, state: A
                         }
                         Err(_) => return,
                     };
-                    let service = service_fn(move |request| router::handle(state.clone(), request));
+                    let service = service_fn(move |mut request: hyper::Request<_>| {
+                        request.extensions_mut().insert(Peer(peer));
+                        router::handle(state.clone(), request)
+                    });
                     let connection = builder.serve_connection(TokioIo::new(tls), service).into_owned();
                     if let Err(error) = watcher.watch(connection).await {
                         tracing::debug!(%error, %peer, "simulator connection ended with an error");

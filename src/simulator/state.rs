@@ -1,7 +1,12 @@
-//! The simulator's shared state: resolved tenants, issued tokens, remaining faults and the request
-//! log. Locks are held only for a lookup or an insert, never across an await.
+//! The simulator's shared state: resolved tenants, issued tokens, remaining faults, the request
+//! log and the counters. Locks are held only for a lookup or an insert, never across an await.
+//!
+//! Memory stays bounded however long a fleet is polled: the request log, the issued-token list
+//! and the assertion list are rings of the scenario's `log_capacity` (the oldest entry goes), and
+//! tokens are forgotten an hour after they expire. Counting is left to [`Counters`], which never
+//! forgets.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -16,11 +21,20 @@ use super::scenario::{
     AppCertificate, Fault, FaultOutcome, ManagedIdentity, Resource, Scenario, Secret,
     TenantScenario,
 };
+use super::stats::{Counters, InFlight, RequestKind, SimStats};
 use super::RecordedRequest;
+
+/// How long an expired token is still recognised as expired (Graph's "Lifetime validation
+/// failed") rather than unknown; after that it is dropped, so the token table stays bounded.
+const EXPIRED_TOKEN_MEMORY: Duration = Duration::from_secs(3600);
 
 /// A tenant with its resources resolved against the anchor.
 pub(crate) struct LiveTenant {
     pub(crate) tenant_id: String,
+    /// Lowercase domain names the token URL accepts in place of the id.
+    pub(crate) domains: Vec<String>,
+    /// `false`: the app has no service principal here; token requests get AADSTS700016.
+    pub(crate) consented: bool,
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
     pub(crate) certificate: Option<AppCertificate>,
@@ -29,7 +43,20 @@ pub(crate) struct LiveTenant {
     pub(crate) token_lifetime: Duration,
     pub(crate) page_size: usize,
     pub(crate) latency: Duration,
-    pub(crate) resources: HashMap<String, LiveResource>,
+    pub(crate) resources: LiveResources,
+}
+
+/// A tenant's resources: its own, then those it shares with the tenants of its fleet variant.
+pub(crate) struct LiveResources {
+    own: HashMap<String, LiveResource>,
+    shared: Arc<HashMap<String, LiveResource>>,
+}
+
+impl LiveResources {
+    /// The resource at a Graph path (`v1.0/...`), if the scenario has one.
+    pub(crate) fn get(&self, path: &str) -> Option<&LiveResource> {
+        self.own.get(path).or_else(|| self.shared.get(path))
+    }
 }
 
 /// A resource as served: plain JSON, times resolved.
@@ -62,22 +89,44 @@ pub(crate) struct SimState {
     /// Cancelled on shutdown; pending delays end early so connections can close.
     pub(crate) cancel: CancellationToken,
     provider: Arc<CryptoProvider>,
-    tokens: Mutex<HashMap<String, IssuedToken>>,
-    /// Every token issued, in order, for tests that check no log line shows one.
-    issued: Mutex<Vec<String>>,
-    /// Every client assertion received, for the same tests.
-    assertions: Mutex<Vec<String>>,
+    /// Lowercase tenant ids and domains, for the token URL.
+    index: HashMap<String, TenantIx>,
+    tokens: Mutex<Tokens>,
+    /// The last `capacity` tokens issued, in order, for tests that check no log line shows one.
+    issued: Mutex<VecDeque<String>>,
+    /// The last `capacity` client assertions received, for the same tests.
+    assertions: Mutex<VecDeque<String>>,
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
     /// Client secrets changed at run time, by tenant.
     rotated_secrets: Mutex<HashMap<TenantIx, Vec<Secret>>>,
-    requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) in_flight: super::router::InFlight,
+    /// The last `capacity` requests answered.
+    requests: Mutex<VecDeque<RecordedRequest>>,
+    capacity: usize,
+    counters: Counters,
     next_id: AtomicU64,
     anchor: DateTime<Utc>,
 }
 
+/// Issued tokens, pruned of long-expired ones whenever the table has doubled since the last
+/// pruning (amortised constant time per token).
+#[derive(Default)]
+struct Tokens {
+    live: HashMap<String, IssuedToken>,
+    prune_at: usize,
+}
+
+/// Appends to a ring of at most `capacity` entries.
+fn push_bounded<T>(ring: &Mutex<VecDeque<T>>, capacity: usize, item: T) {
+    let mut ring = lock(ring);
+    if ring.len() >= capacity {
+        ring.pop_front();
+    }
+    ring.push_back(item);
+}
+
 /// A poisoned lock only means another request panicked; the data (a map, a log) is still usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -90,6 +139,9 @@ impl SimState {
         cancel: CancellationToken,
     ) -> SimState {
         let mut faults = HashMap::new();
+        let mut index = HashMap::new();
+        // Generated tenants of one variant share their resources: resolve each set once.
+        let mut resolved: HashMap<*const BTreeMap<String, Resource>, Arc<_>> = HashMap::new();
         let tenants = scenario
             .tenants()
             .iter()
@@ -98,21 +150,34 @@ impl SimState {
                 for (path, sequence) in &t.faults {
                     faults.insert((ix, path.clone()), sequence.iter().cloned().collect());
                 }
-                live_tenant(t, anchor)
+                for name in
+                    std::iter::once(t.tenant_id()).chain(t.domains().iter().map(String::as_str))
+                {
+                    index.insert(name.to_ascii_lowercase(), ix);
+                }
+                let shared = resolved
+                    .entry(Arc::as_ptr(&t.resources))
+                    .or_insert_with(|| Arc::new(live_resources(&t.resources, anchor)))
+                    .clone();
+                live_tenant(t, shared, anchor)
             })
             .collect();
+        let capacity = scenario.log_capacity();
         SimState {
             base_url,
             tenants,
             cancel,
             provider,
-            tokens: Mutex::new(HashMap::new()),
-            issued: Mutex::new(Vec::new()),
-            assertions: Mutex::new(Vec::new()),
+            index,
+            tokens: Mutex::new(Tokens::default()),
+            issued: Mutex::new(VecDeque::new()),
+            assertions: Mutex::new(VecDeque::new()),
             faults: Mutex::new(faults),
             rotated_secrets: Mutex::new(HashMap::new()),
-            requests: Mutex::new(Vec::new()),
             in_flight: Default::default(),
+            requests: Mutex::new(VecDeque::new()),
+            capacity,
+            counters: Counters::default(),
             next_id: AtomicU64::new(1),
             anchor,
         }
@@ -122,11 +187,9 @@ impl SimState {
         self.anchor
     }
 
-    /// The tenant a token URL or scenario names; tenant GUIDs compare without regard to case.
+    /// The tenant a token URL names: its GUID or one of its domains, without regard to case.
     pub(crate) fn tenant_by_id(&self, id: &str) -> Option<TenantIx> {
-        self.tenants
-            .iter()
-            .position(|t| t.tenant_id.eq_ignore_ascii_case(id))
+        self.index.get(&id.to_ascii_lowercase()).copied()
     }
 
     /// Mints an opaque token (32 random bytes, base64url) for `tenant`; `None` if the system
@@ -135,31 +198,40 @@ impl SimState {
         let mut bytes = [0u8; 32];
         self.provider.secure_random.fill(&mut bytes).ok()?;
         let token = base64url(&bytes);
-        lock(&self.issued).push(token.clone());
-        lock(&self.tokens).insert(
+        push_bounded(&self.issued, self.capacity, token.clone());
+        self.counters.token_issued();
+        let now = Instant::now();
+        let mut tokens = lock(&self.tokens);
+        tokens.live.insert(
             token.clone(),
             IssuedToken {
                 tenant,
-                expires_at: Instant::now() + lifetime,
+                expires_at: now + lifetime,
             },
         );
+        if tokens.live.len() >= tokens.prune_at {
+            tokens
+                .live
+                .retain(|_, t| t.expires_at + EXPIRED_TOKEN_MEMORY > now);
+            tokens.prune_at = (tokens.live.len() * 2).max(1024);
+        }
         Some(token)
     }
 
     pub(crate) fn issued_tokens(&self) -> Vec<String> {
-        lock(&self.issued).clone()
+        lock(&self.issued).iter().cloned().collect()
     }
 
     pub(crate) fn record_assertion(&self, assertion: &str) {
-        lock(&self.assertions).push(assertion.to_string());
+        push_bounded(&self.assertions, self.capacity, assertion.to_string());
     }
 
     pub(crate) fn received_assertions(&self) -> Vec<String> {
-        lock(&self.assertions).clone()
+        lock(&self.assertions).iter().cloned().collect()
     }
 
     pub(crate) fn check_token(&self, token: &str) -> TokenCheck {
-        match lock(&self.tokens).get(token) {
+        match lock(&self.tokens).live.get(token) {
             None => TokenCheck::Unknown,
             Some(t) if Instant::now() >= t.expires_at => TokenCheck::Expired,
             Some(t) => TokenCheck::Valid(t.tenant),
@@ -214,13 +286,30 @@ impl SimState {
         format!("{run:08x}-0000-4000-8000-{n:012x}")
     }
 
+    /// Logs and counts one answered (or abandoned) request.
     pub(crate) fn record(&self, request: RecordedRequest) {
-        lock(&self.requests).push(request);
+        // An item of a `$batch` is counted apart: the batch itself is the one round trip,
+        // recorded by the router like any request.
+        match (&request.tenant_id, request.in_batch) {
+            (Some(tenant_id), true) => self.counters.batch_item(tenant_id, &request.path),
+            _ => self.counters.request(&request),
+        }
+        push_bounded(&self.requests, self.capacity, request);
     }
 
-    /// Requests in arrival order (they are logged when answered, so a slow one is logged late).
+    /// Marks a request in flight (for the peak counters) until the guard drops.
+    pub(crate) fn in_flight(&self, path: &str) -> InFlight<'_> {
+        self.counters.enter(RequestKind::of(path))
+    }
+
+    pub(crate) fn stats(&self) -> SimStats {
+        self.counters.snapshot()
+    }
+
+    /// The last `capacity` requests in arrival order (they are logged when answered, so a slow
+    /// one is logged late).
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
-        let mut all = lock(&self.requests).clone();
+        let mut all: Vec<RecordedRequest> = lock(&self.requests).iter().cloned().collect();
         all.sort_by_key(|r| r.at);
         all
     }
@@ -237,14 +326,16 @@ impl SimState {
     }
 }
 
-fn live_tenant(t: &TenantScenario, anchor: DateTime<Utc>) -> LiveTenant {
+fn live_resources(
+    resources: &BTreeMap<String, Resource>,
+    anchor: DateTime<Utc>,
+) -> HashMap<String, LiveResource> {
     let object = |template: &super::scenario::Template| match template.resolve(anchor) {
         Value::Object(map) => map,
         // Validation admits only mappings here.
         _ => Map::new(),
     };
-    let resources = t
-        .resources
+    resources
         .iter()
         .map(|(path, resource)| {
             let live = match resource {
@@ -256,9 +347,18 @@ fn live_tenant(t: &TenantScenario, anchor: DateTime<Utc>) -> LiveTenant {
             };
             (path.clone(), live)
         })
-        .collect();
+        .collect()
+}
+
+fn live_tenant(
+    t: &TenantScenario,
+    shared: Arc<HashMap<String, LiveResource>>,
+    anchor: DateTime<Utc>,
+) -> LiveTenant {
     LiveTenant {
         tenant_id: t.tenant_id().to_string(),
+        domains: t.domains().to_vec(),
+        consented: t.consented,
         client_id: t.client_id().to_string(),
         client_secret: Secret(t.client_secret().to_string()),
         certificate: t.certificate.clone(),
@@ -267,7 +367,10 @@ fn live_tenant(t: &TenantScenario, anchor: DateTime<Utc>) -> LiveTenant {
         token_lifetime: t.token_lifetime,
         page_size: t.page_size,
         latency: t.latency,
-        resources,
+        resources: LiveResources {
+            own: live_resources(&t.own_resources, anchor),
+            shared,
+        },
     }
 }
 

@@ -185,7 +185,12 @@ fn verify_signed_assertion(
         .verify(signed.as_bytes(), &signature)
         .map_err(|_| invalid(700027, "Client assertion failed signature validation."))?;
     let audience = format!("{}/{}/oauth2/v2.0/token", state.base_url, tenant.tenant_id);
-    if claims_json["aud"].as_str() != Some(audience.as_str()) {
+    // The token URL may name the tenant by a domain; the audience is then that URL.
+    let audiences = std::iter::once(tenant.tenant_id.as_str())
+        .chain(tenant.domains.iter().map(String::as_str))
+        .map(|name| format!("{}/{name}/oauth2/v2.0/token", state.base_url));
+    let aud = claims_json["aud"].as_str().unwrap_or_default();
+    if !audiences.into_iter().any(|a| a.eq_ignore_ascii_case(aud)) {
         return Err(invalid(
             700212,
             &format!("No matching federated identity record found for presented assertion audience '{}'; expected '{audience}'.", claims_json["aud"]),
@@ -215,7 +220,7 @@ fn verify_signed_assertion(
     Ok(())
 }
 
-/// Serves one token request for the tenant named in the URL (a GUID; domains are not simulated).
+/// Serves one token request for the tenant named in the URL (its GUID or one of its domains).
 pub(crate) async fn handle(
     state: &SimState,
     tenant_segment: &str,
@@ -369,7 +374,9 @@ fn check_request(
     let client_id = form
         .get("client_id")
         .ok_or_else(|| missing_parameter("client_id"))?;
-    if !client_id.eq_ignore_ascii_case(&tenant.client_id) {
+    // An app never consented in a tenant has no service principal there: Entra answers as for
+    // an unknown app.
+    if !tenant.consented || !client_id.eq_ignore_ascii_case(&tenant.client_id) {
         return Err(entra(
             400,
             "unauthorized_client",
