@@ -8,7 +8,8 @@ use crate::graph::limiter::Limiter;
 use crate::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::{self, Endpoints};
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
-use crate::metrics::collector::{BuildInfo, SnapshotCollector};
+use crate::metrics::collector::BuildInfo;
+use crate::metrics::RenderCache;
 use crate::poller;
 use crate::state::State;
 use prometheus::{CounterVec, GaugeVec, Opts, Registry};
@@ -49,6 +50,8 @@ pub enum AppError {
 pub struct App {
     /// The snapshots the poller writes and the handlers read.
     pub state: Arc<State>,
+    /// Each tenant's rendered series, published by the poller and served by the handlers.
+    pub renders: Arc<RenderCache>,
     /// The HTTP handlers.
     pub endpoints: Arc<Endpoints>,
     clients: Vec<GraphClient>,
@@ -117,10 +120,8 @@ impl App {
             config.health,
             config.options.clone(),
         ));
-        registry.register(Box::new(SnapshotCollector::new(
-            Arc::clone(&state),
-            BuildInfo::current(),
-        )?))?;
+        let renders = Arc::new(RenderCache::new());
+        BuildInfo::current().register(&registry)?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -128,11 +129,13 @@ impl App {
 
         let endpoints = Arc::new(Endpoints {
             registry,
+            renders: Arc::clone(&renders),
             state: Arc::clone(&state),
             telemetry_path: telemetry_path.to_string(),
         });
         Ok(App {
             state,
+            renders,
             endpoints,
             clients,
             poll: config.poll,
@@ -150,6 +153,7 @@ impl App {
             Arc::clone(&self.state),
             self.clients,
             self.poll,
+            Arc::clone(&self.renders),
             shutdown.clone(),
         ));
         http::serve(listener, self.endpoints, shutdown).await;

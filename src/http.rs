@@ -1,9 +1,10 @@
 //! The HTTP endpoints: `/metrics` (or `--web.telemetry-path`), `/`, `/-/healthy`, `/-/ready`.
 //!
-//! Handlers read the latest snapshots and encode them; they never call Graph, parse config or
-//! hold a lock across an await.
+//! Handlers read the latest snapshots and renders; they never call Graph, parse config or
+//! hold a lock across an await. Assembling `/metrics` is CPU work that grows with the tenants:
+//! it runs on tokio's blocking pool, so that `/-/healthy` never waits behind a scrape.
 
-use crate::metrics::encode;
+use crate::metrics::{encode, RenderCache};
 use crate::state::State;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -24,8 +25,10 @@ use tokio_util::sync::CancellationToken;
 /// What the handlers read.
 #[derive(Debug)]
 pub struct Endpoints {
-    /// Every collector: snapshots, instruments and process metrics.
+    /// The families encoded at each scrape: build info, instruments and process metrics.
     pub registry: Registry,
+    /// Every tenant's rendered families.
+    pub renders: Arc<RenderCache>,
     /// For readiness.
     pub state: Arc<State>,
     /// Where metrics are served, `/metrics` by default.
@@ -34,7 +37,7 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// Answers one request.
-    pub fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
+    pub async fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let mut r = text(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -46,7 +49,7 @@ impl Endpoints {
         }
         let path = req.uri().path();
         if path == self.telemetry_path {
-            return self.metrics(req);
+            return self.metrics(req).await;
         }
         match path {
             "/" => self.landing(),
@@ -73,8 +76,7 @@ impl Endpoints {
         }
     }
 
-    fn metrics<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
-        let body = encode::text(&self.registry.gather()).into_bytes();
+    async fn metrics<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         let gzip = req
             .headers()
             .get_all(ACCEPT_ENCODING)
@@ -92,22 +94,29 @@ impl Endpoints {
                 });
                 name.eq_ignore_ascii_case("gzip") && !refused
             });
-        let mut response = Response::new(Full::new(Bytes::new()));
+        let registry = self.registry.clone();
+        let renders = Arc::clone(&self.renders);
+        let assembled = tokio::task::spawn_blocking(move || {
+            renders.body(&registry.gather(), gzip, chrono::Utc::now())
+        })
+        .await;
+        let body = match assembled {
+            Ok(body) => body,
+            Err(err) => {
+                tracing::error!(error = %err, "assembling /metrics failed");
+                return text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Assembling the metrics failed; see the log.\n",
+                );
+            }
+        };
+        let mut response = Response::new(Full::new(body));
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(encode::CONTENT_TYPE));
         headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-        let body = match gzip.then(|| encode::gzip(&body)) {
-            Some(Ok(compressed)) => {
-                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                compressed
-            }
-            Some(Err(err)) => {
-                tracing::warn!(error = %err, "gzip failed; answering uncompressed");
-                body
-            }
-            None => body,
-        };
-        *response.body_mut() = Full::new(Bytes::from(body));
+        if gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         response
     }
 
@@ -166,8 +175,8 @@ pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: C
                 };
                 let endpoints = Arc::clone(&endpoints);
                 let service = service_fn(move |req: Request<Incoming>| {
-                    let response = endpoints.handle(&req);
-                    async move { Ok::<_, Infallible>(response) }
+                    let endpoints = Arc::clone(&endpoints);
+                    async move { Ok::<_, Infallible>(endpoints.handle(&req).await) }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);

@@ -4,10 +4,12 @@
 
 use crate::config::PollSettings;
 use crate::graph::{GraphClient, GraphError};
+use crate::metrics::{render_tenant, RenderCache, TenantInput};
 use crate::state::{Slot, SourceState, State};
 use chrono::Utc;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -15,16 +17,19 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-/// Polls every slot of `state` until `shutdown` fires. `clients` maps a tenant id to its client.
+/// Polls every slot of `state` until `shutdown` fires, and publishes each tenant's render to
+/// `renders` after every poll of one of its sources. `clients` maps a tenant id to its client.
 pub async fn run(
     state: Arc<State>,
     clients: Vec<GraphClient>,
     settings: PollSettings,
+    renders: Arc<RenderCache>,
     shutdown: CancellationToken,
 ) {
     let mut tasks = JoinSet::new();
     for index in 0..state.slots().len() {
         let slot_tenant = &state.slots()[index].tenant_id;
+        let tenant_slots = tenant_slots(&state, index);
         let Some(client) = clients
             .iter()
             .find(|c| c.tenant_id() == slot_tenant)
@@ -34,19 +39,52 @@ pub async fn run(
             continue;
         };
         let state = Arc::clone(&state);
+        let renders = Arc::clone(&renders);
         let shutdown = shutdown.clone();
         tasks.spawn(async move {
             let slot = &state.slots()[index];
-            poll_loop(slot, &client, settings, shutdown).await;
+            let publish = || publish_tenant(&state, &state.slots()[tenant_slots.clone()], &renders);
+            poll_loop(slot, &client, settings, publish, shutdown).await;
         });
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The slots of the tenant of slot `index`: `State` keeps a tenant's slots together.
+fn tenant_slots(state: &State, index: usize) -> Range<usize> {
+    let slots = state.slots();
+    let tenant = &slots[index].tenant_id;
+    let start = slots[..index]
+        .iter()
+        .rposition(|s| &s.tenant_id != tenant)
+        .map_or(0, |i| i + 1);
+    let end = slots[index..]
+        .iter()
+        .position(|s| &s.tenant_id != tenant)
+        .map_or(slots.len(), |i| index + i);
+    start..end
+}
+
+/// Renders one tenant from the latest state of its slots and publishes the render.
+pub fn publish_tenant(state: &State, tenant_slots: &[Slot], renders: &RenderCache) {
+    let Some(first) = tenant_slots.first() else {
+        return;
+    };
+    let input = TenantInput {
+        tenant_id: first.tenant_id.clone(),
+        labels: Vec::new(),
+        sources: tenant_slots.iter().map(|s| (s.source, s.load())).collect(),
+        thresholds: state.thresholds,
+        options: Arc::new(state.options.clone()),
+    };
+    renders.publish(render_tenant(Arc::new(input), Utc::now()));
 }
 
 async fn poll_loop(
     slot: &Slot,
     client: &GraphClient,
     settings: PollSettings,
+    publish: impl Fn(),
     shutdown: CancellationToken,
 ) {
     // Later polls are spread over a tenth of the interval, the same offset for a slot every
@@ -63,6 +101,7 @@ async fn poll_loop(
             _ = shutdown.cancelled() => return,
             _ = poll_once(slot, client, settings.timeout).instrument(span) => {}
         }
+        publish();
         next += interval;
         let wake = next + offset;
         tokio::select! {

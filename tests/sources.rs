@@ -13,7 +13,7 @@ mod common;
 use chrono::{DateTime, TimeZone, Utc};
 use intune_exporter::graph::odata::{Raw, Shape};
 use intune_exporter::health::Thresholds;
-use intune_exporter::sources::{Context, Options, Source};
+use intune_exporter::sources::{Context, Horizon, Options, Source};
 
 const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
 
@@ -60,11 +60,13 @@ fn case_name(file: &std::path::Path) -> String {
 fn every_fixture_matches_its_golden_file() {
     let thresholds = Thresholds::default();
     let options = Options::default();
+    let horizon = Horizon::new();
     let ctx = Context {
         tenant_id: TENANT,
         now: now(),
         thresholds: &thresholds,
         options: &options,
+        horizon: &horizon,
     };
     let mut checked = 0;
     for source in Source::ALL {
@@ -121,11 +123,13 @@ fn health_moves_with_the_scrape_time_not_the_poll_time() {
     let thresholds = Thresholds::default();
     let options = Options::default();
     let status = |days: i64| {
+        let horizon = Horizon::new();
         let ctx = Context {
             tenant_id: TENANT,
             now: now() + chrono::TimeDelta::days(days),
             thresholds: &thresholds,
             options: &options,
+            horizon: &horizon,
         };
         let text = data.families(&ctx).to_text();
         let states = common::current_health(&text, &["apns"]);

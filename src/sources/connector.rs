@@ -2,7 +2,7 @@
 //! from them (`intune_connector_*`), with health evaluated at scrape time.
 
 use super::Context;
-use crate::health::{evaluate, Facts, Health, TypeHealth};
+use crate::health::{Facts, Health, TypeHealth};
 use crate::metrics::catalog::{
     CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_TYPE_HEALTH,
 };
@@ -139,7 +139,7 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
             &[tenant, connector, id, &inst.display_name],
             1.0,
         );
-        let health = evaluate(&inst.facts, ctx.now, ctx.thresholds);
+        let health = ctx.health(&inst.facts);
         healths.push(health);
         set.stateset(
             &CONNECTOR_HEALTH,
