@@ -139,11 +139,11 @@ impl Default for Deflater {
 }
 
 impl Deflater {
-    /// A compressor at the default level: text is compressed once per poll, not per scrape,
-    /// so the better ratio is worth its time.
+    /// A compressor at the fastest level: on the demo tenant, the default level costs about
+    /// three times the time for 5% fewer bytes, and every poll pays it.
     pub fn new() -> Self {
         Self {
-            compress: Compress::new(Compression::default(), false),
+            compress: Compress::new(Compression::fast(), false),
         }
     }
 
