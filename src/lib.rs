@@ -10,7 +10,8 @@
 //! - [`sources`]: one module per Graph data source: a request, a decoder and a pure
 //!   `(data, now) -> families` function.
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
-//! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
+//! - [`metrics`]: the catalog of every family, each tenant's render (made when its data is
+//!   polled), the cache that assembles `/metrics` from renders by copying bytes, the encoder.
 //! - [`poller`]: schedules polls and publishes immutable snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
 //! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
