@@ -1,17 +1,28 @@
-//! What one scrape costs as the number of tenants grows: building every family from the
-//! snapshots (health evaluated at scrape time), encoding the text format, and gzip.
+//! What one scrape costs as the number of tenants grows, the way `/metrics` works now against
+//! the way it worked before, in the same run.
 //!
-//! Each tenant carries the demo scenario's data for every source, decoded by the real
-//! decoders. Run with `cargo bench --bench scrape`; figures are recorded in
-//! `docs/performance.md`. Timings on shared machines are noisy: compare runs on one machine.
+//! - **before**: at every scrape, build every family of every tenant from the snapshots, sort,
+//!   encode the text format, gzip the whole body.
+//! - **render**: each tenant rendered to text and deflate segments, which the poller does once
+//!   per poll (not per scrape); the time for all tenants.
+//! - **assemble**: the scrape itself: the body copied together from the renders, after a
+//!   change (a new plan: what every scrape costs while tenants publish in between) and with
+//!   nothing changed since the last scrape (the cached plan).
+//!
+//! Each tenant carries the demo scenario's data for every source, decoded by the real decoders.
+//! Run with `cargo bench --bench scrape`; figures are recorded in `docs/performance.md`.
+//! Timings on shared machines are noisy: compare the ratios of one run.
 
+use chrono::{DateTime, Utc};
+use flate2::{write::GzEncoder, Compression};
 use intune_exporter::demo;
-use intune_exporter::fleet::Origin;
-use intune_exporter::metrics::collector::{snapshot_families, BuildInfo};
-use intune_exporter::metrics::encode;
+use intune_exporter::health::Thresholds;
+use intune_exporter::metrics::catalog::{SOURCE_LAST_SUCCESS, SOURCE_UP};
+use intune_exporter::metrics::{encode, render_tenant, MetricSet, RenderCache, TenantInput};
 use intune_exporter::simulator::Simulator;
-use intune_exporter::sources::{Source, SourceData};
-use intune_exporter::state::{Settings, SourceState, State};
+use intune_exporter::sources::{Context, Horizon, Options, Source, SourceData};
+use intune_exporter::state::SourceState;
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,63 +53,143 @@ fn demo_data() -> Vec<(Source, SourceData)> {
     })
 }
 
-fn state_with(tenants: usize, data: &[(Source, SourceData)]) -> State {
-    let ids: Vec<String> = (0..tenants)
-        .map(|i| format!("00000000-0000-0000-0000-{i:012}"))
+fn inputs(tenants: usize, data: &[(Source, SourceData)]) -> Vec<Arc<TenantInput>> {
+    let options = Arc::new(Options::default());
+    let sources: Vec<(Source, Arc<SourceState>)> = data
+        .iter()
+        .map(|(source, d)| {
+            let state = SourceState {
+                data: Some(Arc::new(d.clone())),
+                up: true,
+                last_success: Some(Utc::now()),
+                duration: Some(Duration::from_millis(120)),
+                completed_polls: 1,
+                ..SourceState::default()
+            };
+            (*source, Arc::new(state))
+        })
         .collect();
-    let state = State::new(Settings::default());
-    for id in &ids {
-        let tenant = state.upsert_tenant(
-            id,
-            Origin::Config,
-            Default::default(),
-            data.iter().map(|(s, _)| *s),
-        );
-        for (source, d) in data {
-            if let Some(slot) = tenant.slot(*source) {
-                slot.publish(SourceState {
-                    data: Some(Arc::new(d.clone())),
-                    up: true,
-                    last_success: Some(chrono::Utc::now()),
-                    last_poll: Some(chrono::Utc::now()),
-                    duration: Some(Duration::from_millis(120)),
-                    completed_polls: 1,
-                    ..SourceState::default()
-                });
+    (0..tenants)
+        .map(|i| {
+            Arc::new(TenantInput {
+                tenant_id: format!("00000000-0000-0000-0000-{i:012}"),
+                labels: Vec::new(),
+                sources: sources.clone(),
+                thresholds: Thresholds::default(),
+                options: Arc::clone(&options),
+            })
+        })
+        .collect()
+}
+
+/// The scrape as it was: every family of every tenant built, sorted and encoded, then gzip.
+fn before(inputs: &[Arc<TenantInput>], now: DateTime<Utc>) -> (String, Vec<u8>) {
+    let mut set = MetricSet::new();
+    for t in inputs {
+        let horizon = Horizon::new();
+        let ctx = Context {
+            tenant_id: &t.tenant_id,
+            now,
+            thresholds: &t.thresholds,
+            options: &t.options,
+            horizon: &horizon,
+        };
+        for (source, s) in &t.sources {
+            let labels = [t.tenant_id.as_str(), source.name()];
+            set.gauge(&SOURCE_UP, &labels, 1.0);
+            if let Some(ts) = s.last_success {
+                set.gauge(&SOURCE_LAST_SUCCESS, &labels, ts.timestamp() as f64);
+            }
+            if let Some(d) = &s.data {
+                set.extend(d.families(&ctx));
             }
         }
     }
-    state
+    let text = encode::text(&set.into_families());
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(text.as_bytes()).expect("gzip");
+    let gz = gz.finish().expect("gzip");
+    (text, gz)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[times.len() / 2]
 }
 
 fn main() {
     let data = demo_data();
-    let build = BuildInfo::current();
-    println!("| tenants | series | text bytes | gzip bytes | families+encode | gzip |");
-    println!("|---:|---:|---:|---:|---:|---:|");
-    for tenants in [1usize, 10, 100, 500] {
-        let state = state_with(tenants, &data);
-        let runs = (2000 / tenants).clamp(5, 200);
-        let mut text = String::new();
-        let started = Instant::now();
-        for _ in 0..runs {
-            let families = snapshot_families(&state, &build, chrono::Utc::now()).into_families();
-            text = encode::text(&families);
-        }
-        let encode_each = started.elapsed() / runs as u32;
-        let started = Instant::now();
-        let mut gz = Vec::new();
-        for _ in 0..runs {
-            gz = encode::gzip(text.as_bytes()).expect("gzip");
-        }
-        let gzip_each = started.elapsed() / runs as u32;
-        let series = text.lines().filter(|l| !l.starts_with('#')).count();
+    let now = Utc::now();
+    println!(
+        "| tenants | series | text bytes | gzip bytes before | gzip bytes now | before (gzip) | render, all tenants | scrape, gzip, new plan | scrape, gzip, cached plan | scrape, text, new plan | before / scrape |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for tenants in [1usize, 10, 100, 1000] {
+        let inputs = inputs(tenants, &data);
+        let runs = if tenants >= 1000 { 3 } else { 7 };
+
+        let mut old = (String::new(), Vec::new());
+        let before_time = median(runs, || {
+            let started = Instant::now();
+            let (text, gz) = before(&inputs, now);
+            let took = started.elapsed();
+            old = (text, gz);
+            took
+        });
+
+        let cache = RenderCache::new();
+        let render_time = median(runs, || {
+            let started = Instant::now();
+            for input in &inputs {
+                cache.publish(render_tenant(Arc::clone(input), now));
+            }
+            started.elapsed()
+        });
+
+        // A publish between two scrapes makes the next scrape plan again.
+        let republish = || cache.publish(render_tenant(Arc::clone(&inputs[0]), now));
+        let mut gz = bytes::Bytes::new();
+        let new_plan = median(runs * 3, || {
+            republish();
+            let started = Instant::now();
+            gz = cache.body(&[], true, now);
+            started.elapsed()
+        });
+        let cached_plan = median(runs * 3, || {
+            let started = Instant::now();
+            gz = cache.body(&[], true, now);
+            started.elapsed()
+        });
+        let mut text = bytes::Bytes::new();
+        let text_new_plan = median(runs * 3, || {
+            republish();
+            let started = Instant::now();
+            text = cache.body(&[], false, now);
+            started.elapsed()
+        });
+        assert_eq!(text, old.0.as_bytes(), "the same exposition both ways");
+
+        let series = text
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty() && l[0] != b'#')
+            .count();
         println!(
-            "| {tenants} | {series} | {} | {} | {:.2} ms | {:.2} ms |",
+            "| {tenants} | {series} | {} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0}x |",
             text.len(),
+            old.1.len(),
             gz.len(),
-            encode_each.as_secs_f64() * 1e3,
-            gzip_each.as_secs_f64() * 1e3
+            ms(before_time),
+            ms(render_time),
+            ms(new_plan),
+            ms(cached_plan),
+            ms(text_new_plan),
+            before_time.as_secs_f64() / new_plan.as_secs_f64(),
         );
     }
 }

@@ -9,7 +9,8 @@ use crate::graph::limiter::Limiter;
 use crate::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
 use crate::http::Endpoints;
 use crate::metrics::catalog::{CREDENTIAL_EXPIRY, LIMITER_WAIT};
-use crate::metrics::collector::{BuildInfo, SnapshotCollector};
+use crate::metrics::collector::BuildInfo;
+use crate::metrics::RenderCache;
 use crate::state::{Settings, State};
 use crate::supervisor::{FleetMetrics, Supervisor};
 use prometheus::{Counter, GaugeVec, Opts, Registry};
@@ -183,6 +184,8 @@ impl ClientFactory {
 pub struct App {
     /// The snapshots the pollers write and the handlers read.
     pub state: Arc<State>,
+    /// Each tenant's rendered series, published by the poller and served by the handlers.
+    pub renders: Arc<RenderCache>,
     /// The HTTP handlers.
     pub endpoints: Arc<Endpoints>,
     supervisor: Supervisor,
@@ -227,12 +230,10 @@ impl App {
 
         let state = Arc::new(State::new(Settings {
             thresholds: config.health,
-            options: config.options.clone(),
+            options: Arc::new(config.options.clone()),
         }));
-        registry.register(Box::new(SnapshotCollector::new(
-            Arc::clone(&state),
-            BuildInfo::current(),
-        )?))?;
+        let renders = state.renders();
+        BuildInfo::current().register(&registry)?;
         #[cfg(target_os = "linux")]
         registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
@@ -240,6 +241,7 @@ impl App {
 
         let endpoints = Arc::new(Endpoints {
             registry,
+            renders: Arc::clone(&renders),
             state: Arc::clone(&state),
             telemetry_path: telemetry_path.to_string(),
             lifecycle: std::sync::OnceLock::new(),
@@ -255,6 +257,7 @@ impl App {
         );
         Ok(App {
             state,
+            renders,
             endpoints,
             supervisor,
             configs,

@@ -6,8 +6,9 @@
 //! failed sync, an ADE/DEP sync error) sets a floor: the instance is at least that bad whatever
 //! its dates say. An instance takes the worst rule that applies.
 //! A kind of connector is as healthy as its worst instance, and *not configured* when it has
-//! none. Everything here is evaluated at scrape time, so a stored timestamp never goes stale
-//! in meaning; nothing here does I/O.
+//! none. The rules read stored timestamps, and [`next_change`] says when their answer next
+//! changes, so output rendered from them is redone then and never goes stale in meaning;
+//! nothing here does I/O.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use std::time::Duration;
@@ -131,6 +132,37 @@ pub fn evaluate(facts: &Facts, now: DateTime<Utc>, t: &Thresholds) -> Health {
     health
 }
 
+/// The first instant after `now` at which [`evaluate`] gives a different answer for `facts`, or
+/// `None` when it never will. Rendered output that shows a health keeps until then.
+///
+/// Every rule only gets worse as time passes (an expiry comes closer, a last sync ages), so the
+/// health can change only at one of the rules' boundaries: the first boundary after `now` whose
+/// answer differs is the next change.
+pub fn next_change(facts: &Facts, now: DateTime<Utc>, t: &Thresholds) -> Option<DateTime<Utc>> {
+    let mut boundaries = Vec::with_capacity(4);
+    if let Some(expiry) = facts.expiry {
+        // Warning from the instant `left <= expiry_warning`, unhealthy from `left <= 0`.
+        boundaries.extend(expiry.checked_sub_signed(delta(t.expiry_warning)));
+        boundaries.push(expiry);
+    }
+    if let Some(last_sync) = facts.last_sync {
+        // Warning once the age is strictly more than `sync_warning`: the next representable
+        // instant after that boundary. Unhealthy from the instant the age reaches `sync_unhealthy`.
+        boundaries.extend(
+            last_sync
+                .checked_add_signed(delta(t.sync_warning))
+                .and_then(|b| b.checked_add_signed(TimeDelta::nanoseconds(1))),
+        );
+        boundaries.extend(last_sync.checked_add_signed(delta(t.sync_unhealthy)));
+    }
+    boundaries.retain(|b| *b > now);
+    boundaries.sort();
+    let current = evaluate(facts, now, t);
+    boundaries
+        .into_iter()
+        .find(|b| evaluate(facts, *b, t) != current)
+}
+
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
@@ -227,6 +259,95 @@ mod tests {
             evaluate(&expiring(TimeDelta::days(20)), now(), &t),
             Health::Warning
         );
+    }
+
+    /// Random facts around `now`, to the second, sometimes exactly on a threshold.
+    fn random_facts(rng: &mut fastrand::Rng) -> Facts {
+        let offset = |rng: &mut fastrand::Rng| {
+            let days = [1, 3, 7][rng.usize(..3)];
+            let exact = TimeDelta::days(days);
+            match rng.u8(..4) {
+                0 => exact,
+                1 => exact + TimeDelta::seconds(rng.i64(-2..=2)),
+                _ => TimeDelta::seconds(rng.i64(-10 * 86_400..=10 * 86_400)),
+            }
+        };
+        Facts {
+            expiry: rng.bool().then(|| now() + offset(rng)),
+            last_sync: rng.bool().then(|| now() - offset(rng)),
+            floor: match rng.u8(..8) {
+                0 => Health::Unhealthy,
+                1 => Health::Warning,
+                _ => Health::Healthy,
+            },
+        }
+    }
+
+    #[test]
+    fn health_holds_until_next_change_and_changes_there() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        let custom = Thresholds {
+            expiry_warning: Duration::from_secs(86_400),
+            sync_warning: Duration::from_secs(3 * 86_400),
+            sync_unhealthy: Duration::from_secs(86_400),
+        };
+        for case in 0..5_000 {
+            let facts = random_facts(&mut rng);
+            let t = if case % 5 == 0 {
+                custom
+            } else {
+                Thresholds::default()
+            };
+            let current = evaluate(&facts, now(), &t);
+            let next = next_change(&facts, now(), &t);
+            let until = next.unwrap_or(now() + TimeDelta::days(3_650));
+            let span = (until - now()).num_nanoseconds().unwrap_or(i64::MAX);
+            let mut probes = vec![now(), until - TimeDelta::nanoseconds(1)];
+            probes.extend((0..20).map(|_| now() + TimeDelta::nanoseconds(rng.i64(0..span.max(1)))));
+            for at in probes {
+                assert_eq!(
+                    evaluate(&facts, at, &t),
+                    current,
+                    "{facts:?} at {at}: next change {next:?}"
+                );
+            }
+            match next {
+                Some(at) => {
+                    assert!(at > now(), "{facts:?}: {at} is not after now");
+                    assert_ne!(evaluate(&facts, at, &t), current, "{facts:?} at {at}");
+                }
+                None => assert_eq!(evaluate(&facts, until, &t), current, "{facts:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn next_change_at_the_documented_boundaries() {
+        let t = Thresholds::default();
+        let expiring = expiring(TimeDelta::days(10));
+        assert_eq!(
+            next_change(&expiring, now(), &t),
+            Some(now() + TimeDelta::days(3))
+        );
+        assert_eq!(
+            next_change(&expiring, now() + TimeDelta::days(3), &t),
+            Some(now() + TimeDelta::days(10))
+        );
+        assert_eq!(
+            next_change(&expiring, now() + TimeDelta::days(10), &t),
+            None
+        );
+        // Warning starts just after the age passes one day, not at it.
+        assert_eq!(
+            next_change(&synced(TimeDelta::zero()), now(), &t),
+            Some(now() + TimeDelta::days(1) + TimeDelta::nanoseconds(1))
+        );
+        let failed = Facts {
+            floor: Health::Unhealthy,
+            ..expiring
+        };
+        assert_eq!(next_change(&failed, now(), &t), None);
+        assert_eq!(next_change(&Facts::default(), now(), &t), None);
     }
 
     #[test]

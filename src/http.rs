@@ -2,10 +2,11 @@
 //! and `POST /-/reload` (with `--web.enable-lifecycle`). The server around them (listeners,
 //! TLS, authentication, limits) is [`crate::web`].
 //!
-//! Handlers read the latest snapshots and encode them; they never call Graph, parse config or
-//! hold a lock across an await.
+//! Handlers read the latest snapshots and renders; they never call Graph, parse config or
+//! hold a lock across an await. Assembling `/metrics` is CPU work that grows with the tenants:
+//! it runs on tokio's blocking pool, so that `/-/healthy` never waits behind a scrape.
 
-use crate::metrics::encode;
+use crate::metrics::{encode, RenderCache};
 use crate::reload::ReloadHandle;
 use crate::state::State;
 use bytes::Bytes;
@@ -18,8 +19,10 @@ use std::sync::{Arc, OnceLock};
 /// What the handlers read.
 #[derive(Debug)]
 pub struct Endpoints {
-    /// Every collector: snapshots, instruments and process metrics.
+    /// The families encoded at each scrape: build info, instruments and process metrics.
     pub registry: Registry,
+    /// Every tenant's rendered families.
+    pub renders: Arc<RenderCache>,
     /// For readiness.
     pub state: Arc<State>,
     /// Where metrics are served, `/metrics` by default.
@@ -34,7 +37,7 @@ impl Endpoints {
         if req.uri().path() == "/-/reload" {
             return self.reload(req.method()).await;
         }
-        self.handle(req)
+        self.handle(req).await
     }
 
     /// `/-/reload`, as Prometheus answers it: POST or PUT reloads when the lifecycle API is
@@ -65,7 +68,7 @@ impl Endpoints {
     }
 
     /// Answers one request.
-    pub fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
+    pub async fn handle<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             let mut r = text(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -77,7 +80,7 @@ impl Endpoints {
         }
         let path = req.uri().path();
         if path == self.telemetry_path {
-            return self.metrics(req);
+            return self.metrics(req).await;
         }
         match path {
             "/" => self.landing(),
@@ -99,8 +102,7 @@ impl Endpoints {
         }
     }
 
-    fn metrics<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
-        let body = encode::text(&self.registry.gather()).into_bytes();
+    async fn metrics<B>(&self, req: &Request<B>) -> Response<Full<Bytes>> {
         let gzip = req
             .headers()
             .get_all(ACCEPT_ENCODING)
@@ -118,22 +120,29 @@ impl Endpoints {
                 });
                 name.eq_ignore_ascii_case("gzip") && !refused
             });
-        let mut response = Response::new(Full::new(Bytes::new()));
+        let registry = self.registry.clone();
+        let renders = Arc::clone(&self.renders);
+        let assembled = tokio::task::spawn_blocking(move || {
+            renders.body(&registry.gather(), gzip, chrono::Utc::now())
+        })
+        .await;
+        let body = match assembled {
+            Ok(body) => body,
+            Err(err) => {
+                tracing::error!(error = %err, "assembling /metrics failed");
+                return text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Assembling the metrics failed; see the log.\n",
+                );
+            }
+        };
+        let mut response = Response::new(Full::new(body));
         let headers = response.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(encode::CONTENT_TYPE));
         headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-        let body = match gzip.then(|| encode::gzip(&body)) {
-            Some(Ok(compressed)) => {
-                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                compressed
-            }
-            Some(Err(err)) => {
-                tracing::warn!(error = %err, "gzip failed; answering uncompressed");
-                body
-            }
-            None => body,
-        };
-        *response.body_mut() = Full::new(Bytes::from(body));
+        if gzip {
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         response
     }
 

@@ -10,7 +10,8 @@
 //! - [`sources`]: one module per Graph data source: a request, a decoder and a pure
 //!   `(data, now) -> families` function.
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
-//! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
+//! - [`metrics`]: the catalog of every family, each tenant's render (made when its data is
+//!   polled), the cache that assembles `/metrics` from renders by copying bytes, the encoder.
 //! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding.
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.

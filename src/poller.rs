@@ -106,6 +106,7 @@ pub async fn run_tenant(
             _ = shutdown.cancelled() => return,
             o = poll_once(&tenant, &client, &due, plan.timeout).instrument(span) => o,
         };
+        state.render(&tenant);
         state.touch();
         let now = Instant::now();
         for (source, ok) in outcomes {

@@ -6,6 +6,7 @@
 
 use crate::fleet::Origin;
 use crate::health::Thresholds;
+use crate::metrics::{render_tenant, RenderCache, TenantInput};
 use crate::sources::{Options, Source, SourceData};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
@@ -139,7 +140,7 @@ pub struct Settings {
     /// Thresholds for scrape-time health.
     pub thresholds: Thresholds,
     /// Watched services and list lengths.
-    pub options: Options,
+    pub options: Arc<Options>,
 }
 
 /// Every tenant, plus what encoding needs besides them.
@@ -152,6 +153,8 @@ pub struct State {
     /// Latched: once ready, a tenant discovered later does not make the exporter unready.
     ready: AtomicBool,
     generation: AtomicU64,
+    /// Each tenant's series, rendered when its sources are published (what `/metrics` serves).
+    renders: Arc<RenderCache>,
 }
 
 impl State {
@@ -168,10 +171,41 @@ impl State {
         Arc::clone(&read(&self.settings))
     }
 
-    /// Replaces thresholds and options (reload).
+    /// Replaces thresholds and options (reload); every tenant is rendered again with them.
     pub fn set_settings(&self, settings: Settings) {
         *write(&self.settings) = Arc::new(settings);
+        for tenant in self.tenants() {
+            self.render(&tenant);
+        }
         self.touch();
+    }
+
+    /// The rendered series of every tenant.
+    pub fn renders(&self) -> Arc<RenderCache> {
+        Arc::clone(&self.renders)
+    }
+
+    /// Renders `tenant`'s series from the latest state of its sources and publishes them for
+    /// the next scrape. Called after every poll, so a scrape only copies bytes.
+    pub fn render(&self, tenant: &TenantState) {
+        let settings = self.settings();
+        let input = TenantInput {
+            tenant_id: tenant.tenant_id.clone(),
+            labels: tenant
+                .labels()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            sources: tenant
+                .slots()
+                .iter()
+                .map(|s| (s.source, s.load()))
+                .collect(),
+            thresholds: settings.thresholds,
+            options: Arc::clone(&settings.options),
+        };
+        self.renders
+            .publish(render_tenant(Arc::new(input), chrono::Utc::now()));
     }
 
     /// Every tenant, sorted by tenant id.
@@ -208,6 +242,7 @@ impl State {
             *write(&tenant.labels) = Arc::new(labels);
         }
         tenant.set_sources(sources);
+        self.render(&tenant);
         self.touch();
         tenant
     }
@@ -216,6 +251,7 @@ impl State {
     pub fn remove_tenant(&self, tenant_id: &str) -> bool {
         let removed = write(&self.tenants).remove(tenant_id).is_some();
         if removed {
+            self.renders.remove(tenant_id);
             self.touch();
         }
         removed

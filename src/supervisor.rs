@@ -229,7 +229,7 @@ impl Supervisor {
         let new = Arc::clone(&self.config);
         self.state.set_settings(Settings {
             thresholds: new.health,
-            options: new.options.clone(),
+            options: Arc::new(new.options.clone()),
         });
         let plan = plan_of(&new);
         if **self.plan.borrow() != plan {

@@ -18,7 +18,7 @@ mod common;
 use chrono::{DateTime, TimeZone, Utc};
 use intune_exporter::graph::odata::{unwrap_singleton, Raw, Shape};
 use intune_exporter::health::Thresholds;
-use intune_exporter::sources::{Context, Options, Source, SourceData};
+use intune_exporter::sources::{Context, Horizon, Options, Source, SourceData};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -87,11 +87,13 @@ fn fixtures(source: Source) -> Vec<std::path::PathBuf> {
 fn render(data: &SourceData) -> String {
     let thresholds = Thresholds::default();
     let options = Options::default();
+    let horizon = Horizon::new();
     let ctx = Context {
         tenant_id: TENANT,
         now: now(),
         thresholds: &thresholds,
         options: &options,
+        horizon: &horizon,
     };
     data.families(&ctx).to_text()
 }
@@ -212,11 +214,13 @@ fn health_moves_with_the_scrape_time_not_the_poll_time() {
     let thresholds = Thresholds::default();
     let options = Options::default();
     let status = |days: i64| {
+        let horizon = Horizon::new();
         let ctx = Context {
             tenant_id: TENANT,
             now: now() + chrono::TimeDelta::days(days),
             thresholds: &thresholds,
             options: &options,
+            horizon: &horizon,
         };
         let text = data.families(&ctx).to_text();
         let states = common::current_health(&text, &["apns"]);

@@ -30,9 +30,11 @@ impl Kind {
 /// Where a family's values come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    /// Built at scrape time from the latest poll snapshots.
+    /// Rendered per tenant from its latest poll snapshots when they are published; the first
+    /// label is `tenant_id`, so that tenants' blocks sort like their series.
     Snapshot,
-    /// An in-process instrument (counter or histogram) updated as things happen.
+    /// An in-process instrument (counter, histogram, or a gauge set when it is known) updated
+    /// as things happen; not per tenant.
     Instrument,
     /// The `process_*` families of the `prometheus` crate (Linux only).
     Process,
@@ -177,7 +179,7 @@ family!(
     BUILD_INFO,
     "intune_exporter_build_info",
     Gauge,
-    Snapshot,
+    Instrument,
     ["version", "revision", "rustc_version"],
     "The version of intune-exporter that is running; always 1."
 );
@@ -191,14 +193,6 @@ family!(
     Snapshot,
     ["tenant_id", "source"],
     "When this Graph source was last polled successfully, as a Unix timestamp."
-);
-family!(
-    SOURCE_DURATION,
-    "intune_exporter_source_duration_seconds",
-    Gauge,
-    Snapshot,
-    ["tenant_id", "source"],
-    "How long the last poll of this Graph source took, in seconds."
 );
 family!(GRAPH_REQUESTS, "intune_exporter_graph_requests_total", Counter, Instrument,
     ["source", "code"],
@@ -266,7 +260,6 @@ pub static ALL: &[&FamilyDef] = &[
     &BUILD_INFO,
     &SOURCE_UP,
     &SOURCE_LAST_SUCCESS,
-    &SOURCE_DURATION,
     &GRAPH_REQUESTS,
     &GRAPH_THROTTLED,
     &GRAPH_REQUEST_DURATION,
@@ -339,9 +332,12 @@ mod tests {
                 );
                 assert!(label.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }
-            // Self-metrics are either per tenant (tenant_id first) or process-wide (no
-            // tenant_id at all, so they do not grow with the fleet).
-            if f.name.starts_with("intune_exporter_") && f.labels.contains(&"tenant_id") {
+            // Tenant data and per-tenant self-metrics are rendered per tenant and sorted by
+            // tenant_id first; exporter-level families may go without it.
+            if !f.name.starts_with("intune_exporter_") {
+                assert_eq!(f.origin, Origin::Snapshot, "{}", f.name);
+            }
+            if f.origin == Origin::Snapshot || f.labels.contains(&"tenant_id") {
                 assert_eq!(f.labels.first(), Some(&"tenant_id"), "{}", f.name);
             }
         }

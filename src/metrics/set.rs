@@ -1,7 +1,7 @@
 //! [`MetricSet`]: the families one pure function produces, in the catalog's shape.
 //!
-//! Sources build a `MetricSet` from a decoded Graph response and `now`; the collector merges the
-//! sets of every (tenant, source) at scrape time. The set sorts exactly like the `prometheus`
+//! Sources build a `MetricSet` from a decoded Graph response and `now`; a tenant's render
+//! merges the sets of all its sources when they are published. The set sorts exactly like the `prometheus`
 //! registry does (families by name, series by label values), so golden files are stable.
 
 use super::catalog::{FamilyDef, Kind};
@@ -58,6 +58,24 @@ impl MetricSet {
         }
     }
 
+    /// Appends `extra` label pairs, in order, to every series of `def` (the labels an operator
+    /// sets on a tenant, on its info series). Nothing is validated here.
+    pub fn append_labels(&mut self, def: &FamilyDef, extra: &[(String, String)]) {
+        let Some((_, metrics)) = self.families.get_mut(def.name) else {
+            return;
+        };
+        for m in metrics {
+            let mut labels = m.take_label();
+            for (name, value) in extra {
+                let mut lp = proto::LabelPair::default();
+                lp.set_name(name.clone());
+                lp.set_value(value.clone());
+                labels.push(lp);
+            }
+            m.set_label(labels);
+        }
+    }
+
     fn push(&mut self, def: &'static FamilyDef, metric: proto::Metric) {
         self.families
             .entry(def.name)
@@ -68,6 +86,14 @@ impl MetricSet {
 
     /// The families, sorted by name, each with its series sorted by label values.
     pub fn into_families(self) -> Vec<proto::MetricFamily> {
+        self.into_catalog_families()
+            .into_iter()
+            .map(|(_, mf)| mf)
+            .collect()
+    }
+
+    /// [`MetricSet::into_families`], each with its catalog entry.
+    pub fn into_catalog_families(self) -> Vec<(&'static FamilyDef, proto::MetricFamily)> {
         self.families
             .into_values()
             .map(|(def, mut metrics)| {
@@ -85,7 +111,7 @@ impl MetricSet {
                     Kind::Histogram => proto::MetricType::HISTOGRAM,
                 });
                 mf.set_metric(metrics);
-                mf
+                (def, mf)
             })
             .collect()
     }

@@ -7,7 +7,7 @@
 
 use super::{first_of_each, Context};
 use crate::graph::odata::snake_case;
-use crate::health::{evaluate, Facts, Health, TypeHealth};
+use crate::health::{Facts, Health, TypeHealth};
 use crate::metrics::catalog::{
     CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_STATE,
     CONNECTOR_TYPE_HEALTH,
@@ -178,7 +178,7 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
             &[tenant, connector, id, &inst.display_name],
             1.0,
         );
-        let health = evaluate(&inst.facts, ctx.now, ctx.thresholds);
+        let health = ctx.health(&inst.facts);
         healths.push(health);
         set.stateset(
             &CONNECTOR_HEALTH,

@@ -87,7 +87,7 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
     let mut active: Vec<&Message> = first_of_each(messages, |m| m.id.as_str())
         .into_iter()
         .filter(|m| m.services.iter().any(|s| ctx.options.watches(s)))
-        .filter(|m| m.end_date_time.is_none_or(|end| end > ctx.now))
+        .filter(|m| m.end_date_time.is_none_or(|end| ctx.before(end)))
         .collect();
     active.sort_by(|a, b| {
         b.last_modified_date_time
