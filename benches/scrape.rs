@@ -62,6 +62,7 @@ fn state_with(tenants: usize, data: &[(Source, SourceData)]) -> State {
             last_success: Some(chrono::Utc::now()),
             duration: Some(Duration::from_millis(120)),
             completed_polls: 1,
+            ..SourceState::default()
         });
     }
     state

@@ -111,12 +111,15 @@ impl App {
         }
 
         let tenant_ids: Vec<String> = config.tenants.iter().map(|t| t.tenant_id.clone()).collect();
-        let state = Arc::new(State::new(
-            &tenant_ids,
-            &config.sources,
-            config.health,
-            config.options.clone(),
-        ));
+        let state = Arc::new(
+            State::new(
+                &tenant_ids,
+                &config.sources,
+                config.health,
+                config.options.clone(),
+            )
+            .with_cloud(config.graph.cloud),
+        );
         registry.register(Box::new(SnapshotCollector::new(
             Arc::clone(&state),
             BuildInfo::current(),

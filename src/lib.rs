@@ -13,7 +13,9 @@
 //! - [`metrics`]: the catalog of every family, the scrape-time collector, the encoder.
 //! - [`poller`]: schedules polls and publishes immutable snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
-//! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`: read and encode, nothing else.
+//! - [`status`]: the status page (`/`, `/tenants/{id}`) and its JSON (`/api/v1/tenants`),
+//!   rendered from views of the state, health evaluated like the metrics.
+//! - [`http`]: `/metrics`, the status page, `/-/healthy`, `/-/ready`: read and encode.
 //! - [`app`]: wiring from a config to a running exporter.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
@@ -37,3 +39,4 @@ pub mod poller;
 pub mod simulator;
 pub mod sources;
 pub mod state;
+pub mod status;

@@ -4,8 +4,8 @@
 
 use crate::config::PollSettings;
 use crate::graph::{GraphClient, GraphError};
-use crate::state::{Slot, SourceState, State};
-use chrono::Utc;
+use crate::state::{PollError, Slot, SourceState, State};
+use chrono::{DateTime, Utc};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -79,6 +79,7 @@ async fn poll_loop(
 /// Polls one source once and publishes the result.
 pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
     let started = Instant::now();
+    let started_at = Utc::now();
     let result = match tokio::time::timeout(timeout, slot.source.fetch(client)).await {
         Ok(r) => r,
         Err(_) => Err(GraphError::Transport {
@@ -97,6 +98,8 @@ pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
                 last_success: Some(Utc::now()),
                 duration: Some(duration),
                 completed_polls: previous.completed_polls + 1,
+                last_poll: Some(started_at),
+                last_error: previous.last_error.clone(),
             }
         }
         Err(err) => {
@@ -107,10 +110,45 @@ pub async fn poll_once(slot: &Slot, client: &GraphClient, timeout: Duration) {
                 last_success: previous.last_success,
                 duration: Some(duration),
                 completed_polls: previous.completed_polls + 1,
+                last_poll: Some(started_at),
+                last_error: Some(Arc::new(poll_error(slot, &err, started_at))),
             }
         }
     };
     slot.publish(next);
+}
+
+/// What the status page shows about a failed poll: the same facts [`log_failure`] logs.
+fn poll_error(slot: &Slot, err: &GraphError, at: DateTime<Utc>) -> PollError {
+    let (http_status, code, message) = match err {
+        GraphError::Status {
+            status,
+            code,
+            message,
+            ..
+        } => (Some(*status), Some(code.clone()), message.clone()),
+        // Entra's refusal names its reason as `AADSTS<digits>` inside the message.
+        GraphError::Token(message) => (None, aadsts_code(message), err.to_string()),
+        _ => (None, None, err.to_string()),
+    };
+    PollError {
+        at,
+        http_status,
+        code: code.filter(|c| !c.is_empty()),
+        message,
+        // `GraphError::Status` does not carry Graph's `request-id` header yet.
+        request_id: None,
+        permission: (http_status == Some(403)).then(|| slot.source.permission()),
+    }
+}
+
+fn aadsts_code(message: &str) -> Option<String> {
+    let start = message.find("AADSTS")?;
+    let digits = message[start + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .count();
+    (digits > 0).then(|| message[start..start + 6 + digits].to_string())
 }
 
 fn log_failure(slot: &Slot, err: &GraphError) {

@@ -2,6 +2,7 @@
 //! the `/metrics` handler. Readers never wait for a poll: they clone an `Arc` and go.
 
 use crate::config::SourceSettings;
+use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::sources::{Options, Source, SourceData};
 use chrono::{DateTime, Utc};
@@ -21,6 +22,30 @@ pub struct SourceState {
     pub duration: Option<Duration>,
     /// Polls finished so far, successful or not.
     pub completed_polls: u64,
+    /// When the last poll, successful or not, started.
+    pub last_poll: Option<DateTime<Utc>>,
+    /// Why the last failed poll failed; kept after a later success so the page can say what
+    /// happened last, with its time.
+    pub last_error: Option<Arc<PollError>>,
+}
+
+/// Why a poll failed, in the words an operator acts on. Never holds a secret or a token: it is
+/// built from a [`crate::graph::GraphError`], which carries neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollError {
+    /// When the failed poll started.
+    pub at: DateTime<Utc>,
+    /// The HTTP status Graph answered with, when it answered.
+    pub http_status: Option<u16>,
+    /// Graph's `error.code` (`Authorization_RequestDenied`), or Entra's `AADSTS` code for a
+    /// refused sign-in.
+    pub code: Option<String>,
+    /// What went wrong.
+    pub message: String,
+    /// Graph's `request-id`, which Microsoft support asks for.
+    pub request_id: Option<String>,
+    /// The application permission to grant (with admin consent) when Graph refused access.
+    pub permission: Option<&'static str>,
 }
 
 /// One (tenant, source) pair and its latest state.
@@ -64,6 +89,8 @@ pub struct State {
     pub thresholds: Thresholds,
     /// Watched services and list lengths.
     pub options: Options,
+    /// The cloud the tenants live in, for links into its admin center.
+    pub cloud: Cloud,
 }
 
 impl State {
@@ -89,7 +116,14 @@ impl State {
             slots,
             thresholds,
             options,
+            cloud: Cloud::default(),
         }
+    }
+
+    /// The same state, for tenants in `cloud`.
+    pub fn with_cloud(mut self, cloud: Cloud) -> Self {
+        self.cloud = cloud;
+        self
     }
 
     /// Every slot.

@@ -2,11 +2,12 @@
 //! from them (`intune_connector_*`), with health evaluated at scrape time.
 
 use super::Context;
-use crate::health::{evaluate, Facts, Health, TypeHealth};
+use crate::health::{evaluate, Facts, Health, Thresholds, TypeHealth};
 use crate::metrics::catalog::{
     CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_TYPE_HEALTH,
 };
 use crate::metrics::MetricSet;
+use chrono::{DateTime, Utc};
 
 /// A kind of connector on the Tenant status page; its label value is the `connector` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,26 +127,68 @@ pub struct Instance {
     pub facts: Facts,
 }
 
+/// One instance with its health at a given time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluatedInstance {
+    /// The instance.
+    pub instance: Instance,
+    /// Its health by the page's rules.
+    pub health: Health,
+}
+
+/// One kind of connector at a given time: every instance with its health, and the kind's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindHealth {
+    /// The kind.
+    pub kind: ConnectorKind,
+    /// Its instances, in the order the source listed them.
+    pub instances: Vec<EvaluatedInstance>,
+    /// The worst instance, or not configured.
+    pub health: TypeHealth,
+}
+
+/// Applies the page's rules to every instance of one kind at `now`. The families below are
+/// built from this, and so is the status page, so the two cannot disagree.
+pub fn evaluate_kind(
+    kind: ConnectorKind,
+    instances: &[Instance],
+    now: DateTime<Utc>,
+    thresholds: &Thresholds,
+) -> KindHealth {
+    let instances: Vec<EvaluatedInstance> = instances
+        .iter()
+        .map(|inst| EvaluatedInstance {
+            health: evaluate(&inst.facts, now, thresholds),
+            instance: inst.clone(),
+        })
+        .collect();
+    KindHealth {
+        kind,
+        health: TypeHealth::of(instances.iter().map(|i| i.health)),
+        instances,
+    }
+}
+
 /// The `intune_connector_*` families for every instance of one kind, and the kind's health.
+/// The evaluation travels with the set (see [`MetricSet::connectors`]).
 pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
     let tenant = ctx.tenant_id;
     let connector = kind.label();
-    let mut healths = Vec::with_capacity(instances.len());
-    for inst in instances {
+    let evaluated = evaluate_kind(kind, instances, ctx.now, ctx.thresholds);
+    for e in &evaluated.instances {
+        let inst = &e.instance;
         let id = inst.id.as_str();
         set.gauge(
             &CONNECTOR_INFO,
             &[tenant, connector, id, &inst.display_name],
             1.0,
         );
-        let health = evaluate(&inst.facts, ctx.now, ctx.thresholds);
-        healths.push(health);
         set.stateset(
             &CONNECTOR_HEALTH,
             &[tenant, connector, id],
             &Health::STATES,
-            health.as_str(),
+            e.health.as_str(),
         );
         if let Some(expiry) = inst.facts.expiry {
             set.gauge(
@@ -166,8 +209,9 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
         &CONNECTOR_TYPE_HEALTH,
         &[tenant, connector],
         &TypeHealth::STATES,
-        TypeHealth::of(healths).as_str(),
+        evaluated.health.as_str(),
     );
+    set.record_connectors(evaluated);
     set
 }
 

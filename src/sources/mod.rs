@@ -433,6 +433,12 @@ pub enum SourceData {
 }
 
 impl SourceData {
+    /// The connector kinds this data describes, each instance with its health at `ctx.now`:
+    /// the very evaluation its families are built from. Empty for sources without connectors.
+    pub fn connectors(&self, ctx: &Context<'_>) -> Vec<connector::KindHealth> {
+        self.families(ctx).connectors()
+    }
+
     /// The metric families of this data at `ctx.now`.
     pub fn families(&self, ctx: &Context<'_>) -> MetricSet {
         use SourceData as D;

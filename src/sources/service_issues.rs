@@ -60,6 +60,14 @@ pub struct ServiceIssue {
     pub start_date_time: Option<DateTime<Utc>>,
 }
 
+/// The unresolved issues of the watched services.
+pub fn active<'a>(issues: &'a [ServiceIssue], ctx: &Context<'_>) -> Vec<&'a ServiceIssue> {
+    issues
+        .iter()
+        .filter(|i| !i.is_resolved && ctx.options.watches(&i.service))
+        .collect()
+}
+
 /// Counts, info and start time of every unresolved issue of the chosen services.
 pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
@@ -69,10 +77,7 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
             counts.insert((service.clone(), c.to_string()), 0);
         }
     }
-    for i in issues
-        .iter()
-        .filter(|i| !i.is_resolved && ctx.options.watches(&i.service))
-    {
+    for i in active(issues, ctx) {
         let classification = i
             .classification
             .as_deref()
