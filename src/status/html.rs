@@ -83,7 +83,7 @@ pub fn esc(s: &str) -> String {
 
 /// A path segment, percent-encoded (tenant ids come from the config).
 fn seg(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, super::view::PATH_SEGMENT).to_string()
 }
 
 /// Links the pages share: `base` leads back to `/` from the page's own path.
@@ -199,7 +199,7 @@ pub fn fleet(view: &FleetView, total: usize, query: &str, telemetry_path: &str) 
         }
     );
     b.push_str(
-        "<table class=\"fleet\" id=\"fleet\">\n<thead><tr><th>Tenant</th><th>Tenant ID</th><th>Labels</th>\
+        "<table id=\"fleet\" class=\"fleet\">\n<thead><tr><th>Tenant</th><th>Tenant ID</th><th>Labels</th>\
          <th>Worst status</th><th>Connectors per status</th><th class=\"num\">Sources down</th>\
          <th>Last successful poll</th></tr></thead>\n<tbody>\n",
     );

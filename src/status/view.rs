@@ -366,6 +366,25 @@ pub fn admin_center_host(cloud: Cloud) -> &'static str {
     }
 }
 
+/// What a path segment must encode (RFC 3986 `pchar` keeps the rest, GUIDs pass unchanged).
+pub const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
 const TENANT_STATUS_BLADE: &str = "Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/tenantStatus";
 
 /// The admin center blade where a kind of connector is managed; the "Connectors and tokens"
@@ -389,8 +408,7 @@ pub fn blade(kind: ConnectorKind) -> &'static str {
 /// `https://{admin center}/{tenant_id}/#view/{blade}`: the tenant in the path makes the admin
 /// center open that directory, which matters to anyone who administers several.
 pub fn admin_center_url(cloud: Cloud, tenant_id: &str, blade: &str) -> String {
-    let tenant =
-        percent_encoding::utf8_percent_encode(tenant_id, percent_encoding::NON_ALPHANUMERIC);
+    let tenant = percent_encoding::utf8_percent_encode(tenant_id, PATH_SEGMENT);
     format!("{}/{tenant}/#view/{blade}", admin_center_host(cloud))
 }
 
