@@ -4,6 +4,9 @@
 //! Each tenant carries the demo scenario's data for every source, decoded by the real
 //! decoders. Run with `cargo bench --bench scrape`; figures are recorded in
 //! `docs/performance.md`. Timings on shared machines are noisy: compare runs on one machine.
+//!
+//! The same states also time the status page's fleet table (`/`): building the view (health
+//! evaluated per request, as for a scrape) and rendering its HTML.
 
 use intune_exporter::config::SourceSettings;
 use intune_exporter::demo;
@@ -13,6 +16,7 @@ use intune_exporter::metrics::encode;
 use intune_exporter::simulator::Simulator;
 use intune_exporter::sources::{Options, Source, SourceData};
 use intune_exporter::state::{SourceState, State};
+use intune_exporter::status;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -68,8 +72,38 @@ fn state_with(tenants: usize, data: &[(Source, SourceData)]) -> State {
     state
 }
 
+/// The fleet page at 100 and 1,000 tenants: view, then HTML.
+fn status_page(data: &[(Source, SourceData)]) {
+    println!();
+    println!("| tenants | fleet HTML bytes | view | view + HTML |");
+    println!("|---:|---:|---:|---:|");
+    for tenants in [100usize, 1000] {
+        let state = state_with(tenants, data);
+        let runs = 20;
+        let started = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(status::view::fleet(&state, chrono::Utc::now()));
+        }
+        let view_each = started.elapsed() / runs;
+        let mut html = String::new();
+        let started = Instant::now();
+        for _ in 0..runs {
+            let fleet = status::view::fleet(&state, chrono::Utc::now());
+            html = status::html::fleet(&fleet, tenants, "", "/metrics");
+        }
+        let page_each = started.elapsed() / runs;
+        println!(
+            "| {tenants} | {} | {:.2} ms | {:.2} ms |",
+            html.len(),
+            view_each.as_secs_f64() * 1e3,
+            page_each.as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn main() {
     let data = demo_data();
+    status_page(&data);
     let build = BuildInfo::current();
     println!("| tenants | series | text bytes | gzip bytes | families+encode | gzip |");
     println!("|---:|---:|---:|---:|---:|---:|");

@@ -47,6 +47,7 @@ tbody tr:hover{background:#f8fafd}
 .up{background:#dff6dd;color:#0b6a0b}
 .muted,.rel{color:var(--muted)}
 .rel{font-size:12px}
+time{white-space:nowrap}
 .counts .pill{margin:0 4px 2px 0}
 code{white-space:nowrap;font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f1f3f4;padding:1px 4px;border-radius:3px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 18px;margin:0}
@@ -148,6 +149,22 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     } else {
         format!("{amount} ago")
     }
+}
+
+/// A Graph enum member in words: `planForChange` -> `Plan for change`.
+pub fn words(member: &str) -> String {
+    let mut out = String::with_capacity(member.len() + 4);
+    for (i, c) in member.chars().enumerate() {
+        if i == 0 {
+            out.extend(c.to_uppercase());
+        } else if c.is_uppercase() {
+            out.push(' ');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn labels(t: &TenantSummary) -> String {
@@ -489,8 +506,8 @@ pub fn tenant(v: &TenantView, telemetry_path: &str) -> String {
                  <td class=\"title\">{}{major}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 when(m.last_modified, now),
                 esc(&m.title),
-                esc(m.category.as_deref().unwrap_or("")),
-                esc(m.severity.as_deref().unwrap_or("")),
+                esc(&words(m.category.as_deref().unwrap_or(""))),
+                esc(&words(m.severity.as_deref().unwrap_or(""))),
                 m.action_required_by
                     .map_or_else(String::new, |t| when(Some(t), now)),
                 id = esc(&m.id),
@@ -541,4 +558,31 @@ pub fn not_found(tenant_id: &str, telemetry_path: &str) -> String {
             esc(tenant_id)
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn escapes_markup_and_drops_what_xml_refuses() {
+        assert_eq!(
+            esc("<script>alert('x')</script> & \"q\"\u{1}"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+    }
+
+    #[test]
+    fn relative_times_and_words() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
+        assert_eq!(relative(at(30), now), "just now");
+        assert_eq!(relative(at(-90), now), "1 min ago");
+        assert_eq!(relative(at(3600), now), "in 1 hour");
+        assert_eq!(relative(at(-30 * 3600), now), "30 hours ago");
+        assert_eq!(relative(at(5 * 86_400 + 10), now), "in 5 days");
+        assert_eq!(words("planForChange"), "Plan for change");
+        assert_eq!(words("high"), "High");
+    }
 }

@@ -648,3 +648,66 @@ fn source_view(slot: &Slot, s: &SourceState) -> SourceView {
         last_error: s.last_error.as_deref().map(ErrorView::from),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, name: &str, worst: Status) -> TenantSummary {
+        TenantSummary {
+            tenant_id: id.to_string(),
+            name: Some(name.to_string()),
+            labels: BTreeMap::from([("customer".to_string(), "Acme".to_string())]),
+            worst_status: worst,
+            connectors: StatusCounts::default(),
+            sources_down: vec!["vpp_tokens"],
+            sources_total: 22,
+            last_success: None,
+        }
+    }
+
+    #[test]
+    fn filter_matches_name_id_label_status_and_source() {
+        let fleet = FleetView {
+            generated_at: DateTime::<Utc>::MIN_UTC,
+            tenants: vec![
+                summary("t-1", "Contoso", Status::Unhealthy),
+                summary("t-2", "Fabrikam", Status::Healthy),
+            ],
+        };
+        let ids = |q: &str| {
+            let mut f = fleet.clone();
+            f.filter(q);
+            f.tenants
+                .into_iter()
+                .map(|t| t.tenant_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("contoso"), ["t-1"]);
+        assert_eq!(ids("T-2"), ["t-2"]);
+        assert_eq!(ids("customer=acme"), ["t-1", "t-2"]);
+        assert_eq!(ids("unhealthy"), ["t-1"]);
+        assert_eq!(ids("vpp_tokens"), ["t-1", "t-2"]);
+        assert_eq!(ids("  "), ["t-1", "t-2"]);
+        assert_eq!(ids("northwind"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn statuses_sort_worst_first_and_admin_links_follow_the_cloud() {
+        let mut all = Status::ALL;
+        all.sort();
+        assert_eq!(all, Status::ALL);
+        assert_eq!(
+            Status::from(TypeHealth::NotConfigured),
+            Status::NotConfigured
+        );
+        assert_eq!(
+            admin_center_url(Cloud::UsGovDod, "t 1", blade(ConnectorKind::VppToken)),
+            "https://intune.microsoft.us/t%201/#view/Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp"
+        );
+        assert_eq!(
+            admin_center_host(Cloud::China),
+            "https://intune.microsoftonline.cn"
+        );
+    }
+}
