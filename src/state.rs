@@ -31,7 +31,7 @@ pub struct SourceState {
 
 /// Why a poll failed, in the words an operator acts on. Never holds a secret or a token: it is
 /// built from a [`crate::graph::GraphError`], which carries neither.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PollError {
     /// When the failed poll started.
     pub at: DateTime<Utc>,

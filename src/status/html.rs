@@ -6,9 +6,8 @@
 //! configuration goes through [`esc`]. Links are relative, so the pages work under any path
 //! prefix a reverse proxy adds.
 
-use super::view::{
-    ConnectorView, ErrorView, FleetView, SourceView, Status, TenantSummary, TenantView,
-};
+use super::view::{ConnectorView, FleetView, SourceView, Status, TenantSummary, TenantView};
+use crate::state::PollError;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
@@ -293,7 +292,7 @@ fn connector_rows(b: &mut String, rows: &[ConnectorView], now: DateTime<Utc>) {
     b.push_str("</tbody>\n");
 }
 
-fn error_cell(e: &ErrorView, up: Option<bool>, now: DateTime<Utc>) -> String {
+fn error_cell(e: &PollError, up: Option<bool>, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let old = up == Some(true);
     let _ = write!(out, "<div class=\"err{}\">", if old { " old" } else { "" });

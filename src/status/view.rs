@@ -321,38 +321,8 @@ pub struct SourceView {
     pub next_poll: Option<DateTime<Utc>>,
     /// The poll interval, in seconds.
     pub interval_seconds: u64,
-    /// The last failure, if any (also after a later success).
-    pub last_error: Option<ErrorView>,
-}
-
-/// Why a poll failed. Holds no secret and no token: see [`PollError`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorView {
-    /// When the failed poll started.
-    pub at: DateTime<Utc>,
-    /// The HTTP status Graph answered with.
-    pub http_status: Option<u16>,
-    /// Graph's error code, or Entra's AADSTS code.
-    pub code: Option<String>,
-    /// What went wrong.
-    pub message: String,
-    /// Graph's `request-id`.
-    pub request_id: Option<String>,
-    /// The application permission to grant.
-    pub permission: Option<&'static str>,
-}
-
-impl From<&PollError> for ErrorView {
-    fn from(e: &PollError) -> Self {
-        ErrorView {
-            at: e.at,
-            http_status: e.http_status,
-            code: e.code.clone(),
-            message: e.message.clone(),
-            request_id: e.request_id.clone(),
-            permission: e.permission,
-        }
-    }
+    /// The last failure, if any (also after a later success). Holds no secret and no token.
+    pub last_error: Option<PollError>,
 }
 
 /// The Intune admin center of a cloud: Microsoft Learn, "Network endpoints for Microsoft
@@ -645,7 +615,7 @@ fn source_view(slot: &Slot, s: &SourceState) -> SourceView {
         duration_seconds: s.duration.map(|d| d.as_secs_f64()),
         next_poll: s.last_poll.and_then(|t| t.checked_add_signed(interval)),
         interval_seconds: slot.interval.as_secs(),
-        last_error: s.last_error.as_deref().map(ErrorView::from),
+        last_error: s.last_error.as_deref().cloned(),
     }
 }
 
