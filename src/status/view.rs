@@ -325,9 +325,9 @@ pub struct SourceView {
     pub last_error: Option<PollError>,
 }
 
-/// The Intune admin center of a cloud: Microsoft Learn, "Network endpoints for Microsoft
-/// Intune" (public), "... US Government endpoints" (GCC High and DoD share
-/// `intune.microsoft.us`) and "China endpoints for Microsoft Intune" (21Vianet).
+/// The Intune admin center of a cloud. Microsoft Learn lists the sovereign ones: GCC High and
+/// DoD share `intune.microsoft.us` (learn.microsoft.com/intune/fundamentals/endpoints-us-government),
+/// 21Vianet's is `intune.microsoftonline.cn` (.../mem/intune/fundamentals/china-endpoints).
 pub fn admin_center_host(cloud: Cloud) -> &'static str {
     match cloud {
         Cloud::Public => "https://intune.microsoft.com",
