@@ -201,7 +201,7 @@ pub struct TenantView {
     pub issues: Vec<IssueView>,
     /// The latest active Message center posts, newest first.
     pub messages: Vec<MessageView>,
-    /// Every source polled for this tenant.
+    /// Every source polled for this tenant, those that are down first.
     pub sources: Vec<SourceView>,
 }
 
@@ -595,6 +595,8 @@ fn read_tenant(
         view.summary.connectors.add(kind_status);
         view.summary.worst_status = view.summary.worst_status.min(kind_status);
     }
+    // Sources that are down first, so the reason a tenant is incomplete is the first thing read.
+    view.sources.sort_by_key(|s| s.up != Some(false));
     // The page's order: by status, then the kind's name, then the instance's.
     view.connectors.sort_by(|a, b| {
         a.status
