@@ -12,16 +12,21 @@
 //! Each tenant carries the demo scenario's data for every source, decoded by the real decoders.
 //! Run with `cargo bench --bench scrape`; figures are recorded in `docs/performance.md`.
 //! Timings on shared machines are noisy: compare the ratios of one run.
+//!
+//! The same data also times the status page's fleet table (`/`): building the view (health
+//! evaluated per request, as for a scrape) and rendering its HTML.
 
 use chrono::{DateTime, Utc};
 use flate2::{write::GzEncoder, Compression};
 use intune_exporter::demo;
+use intune_exporter::fleet::Origin;
 use intune_exporter::health::Thresholds;
 use intune_exporter::metrics::catalog::{SOURCE_LAST_SUCCESS, SOURCE_UP};
 use intune_exporter::metrics::{encode, render_tenant, MetricSet, RenderCache, TenantInput};
 use intune_exporter::simulator::Simulator;
 use intune_exporter::sources::{Context, Horizon, Options, Source, SourceData};
-use intune_exporter::state::SourceState;
+use intune_exporter::state::{Settings, SourceState, State};
+use intune_exporter::status;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,6 +128,76 @@ fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
     times[times.len() / 2]
 }
 
+/// CPU time this thread has run, from Linux's schedstat (nanoseconds): on a shared machine it
+/// is steadier than wall time, which includes waiting for a core.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
+/// A state with `tenants` copies of the demo tenant, every source polled.
+fn state_with(tenants: usize, data: &[(Source, SourceData)]) -> State {
+    let state = State::new(Settings::default());
+    for i in 0..tenants {
+        let tenant = state.upsert_tenant(
+            &format!("00000000-0000-0000-0000-{i:012}"),
+            Origin::Config,
+            Default::default(),
+            data.iter().map(|(s, _)| *s),
+        );
+        for (source, d) in data {
+            if let Some(slot) = tenant.slot(*source) {
+                slot.publish(SourceState {
+                    data: Some(Arc::new(d.clone())),
+                    up: true,
+                    last_success: Some(Utc::now()),
+                    last_poll: Some(Utc::now()),
+                    completed_polls: 1,
+                    ..SourceState::default()
+                });
+            }
+        }
+    }
+    state
+}
+
+/// The fleet page at 100 and 1,000 tenants: the view alone, then view and HTML.
+fn status_page(data: &[(Source, SourceData)]) {
+    println!();
+    println!(
+        "| tenants | fleet HTML bytes | view (wall) | view + HTML (wall) | view + HTML (CPU) |"
+    );
+    println!("|---:|---:|---:|---:|---:|");
+    for tenants in [100usize, 1000] {
+        let state = state_with(tenants, data);
+        let runs = 20;
+        let started = Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(status::view::fleet(&state, chrono::Utc::now()));
+        }
+        let view_each = started.elapsed() / runs;
+        let mut html = String::new();
+        let cpu_before = thread_cpu();
+        let started = Instant::now();
+        for _ in 0..runs {
+            let fleet = status::view::fleet(&state, chrono::Utc::now());
+            html = status::html::fleet(&fleet, tenants, "", "/metrics");
+        }
+        let page_each = started.elapsed() / runs;
+        let cpu_each = cpu_before.zip(thread_cpu()).map_or_else(
+            || "n/a".to_string(),
+            |(a, b)| format!("{:.2} ms", ((b - a) / runs).as_secs_f64() * 1e3),
+        );
+        println!(
+            "| {tenants} | {} | {:.2} ms | {:.2} ms | {cpu_each} |",
+            html.len(),
+            view_each.as_secs_f64() * 1e3,
+            page_each.as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn main() {
     let data = demo_data();
     let now = Utc::now();
@@ -192,4 +267,5 @@ fn main() {
             before_time.as_secs_f64() / new_plan.as_secs_f64(),
         );
     }
+    status_page(&data);
 }

@@ -231,6 +231,8 @@ impl App {
         let state = Arc::new(State::new(Settings {
             thresholds: config.health,
             options: Arc::new(config.options.clone()),
+            cloud: config.graph.cloud,
+            sources: config.sources.clone(),
         }));
         let renders = state.renders();
         BuildInfo::current().register(&registry)?;

@@ -1,6 +1,7 @@
-//! The HTTP endpoints: `/metrics` (or `--web.telemetry-path`), `/`, `/-/healthy`, `/-/ready`,
-//! and `POST /-/reload` (with `--web.enable-lifecycle`). The server around them (listeners,
-//! TLS, authentication, limits) is [`crate::web`].
+//! The HTTP endpoints: `/metrics` (or `--web.telemetry-path`), the status page and its API
+//! (see [`crate::status`]), `/-/healthy`, `/-/ready`, and `POST /-/reload` (with
+//! `--web.enable-lifecycle`). The server around them (listeners, TLS, authentication, limits)
+//! is [`crate::web`].
 //!
 //! Handlers read the latest snapshots and renders; they never call Graph, parse config or
 //! hold a lock across an await. Assembling `/metrics` is CPU work that grows with the tenants:
@@ -82,8 +83,16 @@ impl Endpoints {
         if path == self.telemetry_path {
             return self.metrics(req).await;
         }
+        if let Some(page) = crate::status::respond(
+            &self.state,
+            &self.telemetry_path,
+            path,
+            req.uri().query(),
+            chrono::Utc::now(),
+        ) {
+            return page;
+        }
         match path {
-            "/" => self.landing(),
             "/-/healthy" => text(StatusCode::OK, "Healthy.\n"),
             "/-/ready" => {
                 if self.state.is_ready() {
@@ -145,24 +154,6 @@ impl Endpoints {
         }
         response
     }
-
-    fn landing(&self) -> Response<Full<Bytes>> {
-        let html = format!(
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>intune-exporter</title></head>\n\
-             <body><h1>intune-exporter</h1>\n\
-             <p>Prometheus exporter for the Microsoft Intune Tenant status page, version {}.</p>\n\
-             <ul><li><a href=\"{}\">Metrics</a></li><li><a href=\"/-/healthy\">Health</a></li>\
-             <li><a href=\"/-/ready\">Readiness</a></li></ul>\n</body></html>\n",
-            env!("CARGO_PKG_VERSION"),
-            html_escape(&self.telemetry_path)
-        );
-        let mut r = Response::new(Full::new(Bytes::from(html)));
-        r.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r
-    }
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -173,11 +164,4 @@ fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

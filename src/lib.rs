@@ -16,6 +16,8 @@
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
 //! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
+//! - [`status`]: the status page (`/`, `/tenants/{id}`) and its JSON (`/api/v1/tenants`),
+//!   rendered from views of the state, health evaluated like the metrics.
 //! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`, `/-/reload`: read and encode, nothing
 //!   else.
 //! - [`web`]: the server around the handlers: listeners (dual-stack, systemd sockets), TLS,
@@ -48,6 +50,7 @@ pub mod reload;
 pub mod simulator;
 pub mod sources;
 pub mod state;
+pub mod status;
 pub mod supervisor;
 pub mod web;
 pub mod yaml;

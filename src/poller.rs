@@ -209,7 +209,8 @@ pub async fn poll_once(
                 duration: Some(duration),
                 completed_polls: previous.completed_polls + 1,
                 consecutive_failures: 0,
-                last_error: None,
+                // Kept: the status page shows what went wrong last, and when.
+                last_error: previous.last_error.clone(),
             },
             Err(err) => {
                 // A refused sign-in fails every source the same way: say it once per tenant.
@@ -246,17 +247,26 @@ pub async fn poll_once(
 
 /// What the status page shows of a failure.
 fn poll_error(source: Source, err: &GraphError, at: chrono::DateTime<Utc>) -> PollError {
-    let (status, code) = match err {
-        GraphError::Status { status, code, .. } => (Some(*status), Some(code.clone())),
-        GraphError::Token(message) => (None, aadsts_code(message)),
-        _ => (None, None),
+    let (status, code, request_id) = match err {
+        GraphError::Status {
+            status,
+            code,
+            request_ids,
+            ..
+        } => (
+            Some(*status),
+            Some(code.clone()),
+            request_ids.as_ref().and_then(|ids| ids.request_id.clone()),
+        ),
+        GraphError::Token(message) => (None, aadsts_code(message), None),
+        _ => (None, None, None),
     };
     PollError {
         at,
-        status,
+        http_status: status,
         code,
         message: err.to_string(),
-        request_id: None,
+        request_id,
         permission: (status == Some(403)).then(|| source.permission()),
     }
 }

@@ -4,7 +4,9 @@
 //! Tenants come and go at run time (tenant files, discovery, reload), so the state is a map of
 //! tenants, each with a map of sources. Nothing here schedules or fetches.
 
+use crate::config::SourceSettings;
 use crate::fleet::Origin;
+use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::metrics::{render_tenant, RenderCache, TenantInput};
 use crate::sources::{Options, Source, SourceData};
@@ -14,20 +16,22 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-/// Why the last poll of a source failed, for the status page and the log. Never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a poll failed, in the words an operator acts on. Never holds a secret or a token: it is
+/// built from a [`crate::graph::GraphError`], which carries neither.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PollError {
     /// When the poll failed.
     pub at: DateTime<Utc>,
-    /// The HTTP status Graph answered, if it answered.
-    pub status: Option<u16>,
-    /// Graph's or Entra's error code (`Authorization_RequestDenied`, `AADSTS700016`, ...).
+    /// The HTTP status Graph answered with, when it answered.
+    pub http_status: Option<u16>,
+    /// Graph's `error.code` (`Authorization_RequestDenied`), or Entra's `AADSTS` code for a
+    /// refused sign-in.
     pub code: Option<String>,
-    /// The whole error, as logged.
+    /// What went wrong.
     pub message: String,
-    /// Graph's `request-id`, to quote to Microsoft support.
+    /// Graph's `request-id`, which Microsoft support asks for.
     pub request_id: Option<String>,
-    /// The application permission to grant, when Graph refused for lack of one.
+    /// The application permission to grant (with admin consent) when Graph refused access.
     pub permission: Option<&'static str>,
 }
 
@@ -48,7 +52,8 @@ pub struct SourceState {
     pub completed_polls: u64,
     /// Failed polls since the last success (drives the retry backoff).
     pub consecutive_failures: u32,
-    /// Why the last poll failed; `None` after a success.
+    /// Why the last failed poll failed; kept after a later success so the page can say what
+    /// happened last, with its time.
     pub last_error: Option<Arc<PollError>>,
 }
 
@@ -141,6 +146,10 @@ pub struct Settings {
     pub thresholds: Thresholds,
     /// Watched services and list lengths.
     pub options: Arc<Options>,
+    /// The cloud the tenants live in, for links into its admin center.
+    pub cloud: Cloud,
+    /// Every enabled source and its interval (the same for every tenant).
+    pub sources: Vec<SourceSettings>,
 }
 
 /// Every tenant, plus what encoding needs besides them.

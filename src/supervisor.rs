@@ -230,6 +230,8 @@ impl Supervisor {
         self.state.set_settings(Settings {
             thresholds: new.health,
             options: Arc::new(new.options.clone()),
+            cloud: new.graph.cloud,
+            sources: new.sources.clone(),
         });
         let plan = plan_of(&new);
         if **self.plan.borrow() != plan {

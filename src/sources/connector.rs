@@ -164,27 +164,64 @@ pub struct Instance {
     pub state: Option<String>,
 }
 
+/// One instance with its health at a given time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluatedInstance {
+    /// The instance.
+    pub instance: Instance,
+    /// Its health by the page's rules.
+    pub health: Health,
+}
+
+/// One kind of connector at a given time: every instance with its health, and the kind's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindHealth {
+    /// The kind.
+    pub kind: ConnectorKind,
+    /// Its instances, in the order the source listed them.
+    pub instances: Vec<EvaluatedInstance>,
+    /// The worst instance, or not configured.
+    pub health: TypeHealth,
+}
+
+/// Applies the page's rules to every instance of one kind at `ctx.now` (an id listed twice
+/// counts once), noting in `ctx`'s horizon when the answer next changes. The families below are
+/// built from this, and so is the status page, so the two cannot disagree.
+pub fn evaluate_kind(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) -> KindHealth {
+    let instances: Vec<EvaluatedInstance> = first_of_each(instances, |i| i.id.as_str())
+        .into_iter()
+        .map(|inst| EvaluatedInstance {
+            health: ctx.health(&inst.facts),
+            instance: inst.clone(),
+        })
+        .collect();
+    KindHealth {
+        kind,
+        health: TypeHealth::of(instances.iter().map(|i| i.health)),
+        instances,
+    }
+}
+
 /// The `intune_connector_*` families for every instance of one kind, and the kind's health.
+/// The evaluation travels with the set (see [`MetricSet::connectors`]).
 pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
     let tenant = ctx.tenant_id;
     let connector = kind.label();
-    let instances = first_of_each(instances, |i| i.id.as_str());
-    let mut healths = Vec::with_capacity(instances.len());
-    for inst in instances {
+    let evaluated = evaluate_kind(kind, instances, ctx);
+    for e in &evaluated.instances {
+        let inst = &e.instance;
         let id = inst.id.as_str();
         set.gauge(
             &CONNECTOR_INFO,
             &[tenant, connector, id, &inst.display_name],
             1.0,
         );
-        let health = ctx.health(&inst.facts);
-        healths.push(health);
         set.stateset(
             &CONNECTOR_HEALTH,
             &[tenant, connector, id],
             &Health::STATES,
-            health.as_str(),
+            e.health.as_str(),
         );
         if !kind.states().is_empty() {
             set.stateset(
@@ -213,8 +250,9 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
         &CONNECTOR_TYPE_HEALTH,
         &[tenant, connector],
         &TypeHealth::STATES,
-        TypeHealth::of(healths).as_str(),
+        evaluated.health.as_str(),
     );
+    set.record_connectors(evaluated);
     set
 }
 

@@ -81,9 +81,9 @@ fn label(member: Option<&str>) -> String {
     member.map_or_else(|| "unknown".to_string(), snake_case)
 }
 
-/// Counts, the latest posts and action-required dates of the active posts.
-pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
-    let mut set = MetricSet::new();
+/// The active posts about a watched service at `ctx.now` (an id listed twice counts once), most
+/// recently updated first (as the Message center sorts them).
+pub fn active<'a>(messages: &'a [Message], ctx: &Context<'_>) -> Vec<&'a Message> {
     let mut active: Vec<&Message> = first_of_each(messages, |m| m.id.as_str())
         .into_iter()
         .filter(|m| m.services.iter().any(|s| ctx.options.watches(s)))
@@ -94,6 +94,13 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
             .cmp(&a.last_modified_date_time)
             .then_with(|| b.id.cmp(&a.id))
     });
+    active
+}
+
+/// Counts, the latest posts and action-required dates of the active posts.
+pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
+    let active = active(messages, ctx);
 
     let mut counts: BTreeMap<(String, String), u32> = BTreeMap::new();
     for c in CATEGORIES {

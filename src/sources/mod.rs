@@ -574,6 +574,23 @@ pub enum SourceData {
 }
 
 impl SourceData {
+    /// The connector kinds this data describes, each instance with its health at `ctx.now`:
+    /// the very evaluation its families are built from. Empty for sources without connectors.
+    pub fn connectors(&self, ctx: &Context<'_>) -> Vec<connector::KindHealth> {
+        use SourceData as D;
+        match self {
+            // No connectors here: skip building families only to drop them.
+            D::Organization(_)
+            | D::DeviceManagement(_)
+            | D::ConnectorStatus(_)
+            | D::SubscribedSkus(_)
+            | D::ServiceHealth(_)
+            | D::ServiceIssues(_)
+            | D::Messages(_) => Vec::new(),
+            _ => self.families(ctx).connectors(),
+        }
+    }
+
     /// The metric families of this data at `ctx.now`.
     pub fn families(&self, ctx: &Context<'_>) -> MetricSet {
         use SourceData as D;

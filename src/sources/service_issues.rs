@@ -95,14 +95,26 @@ pub struct ServiceIssue {
 }
 
 impl ServiceIssue {
-    /// Whether it was resolved within [`RESOLVED_WINDOW`] before `now`.
-    pub fn resolved_recently(&self, now: DateTime<Utc>) -> bool {
+    /// Whether it was resolved within [`RESOLVED_WINDOW`] before `ctx.now`; notes in the
+    /// horizon the instant it leaves the window, where the count changes.
+    pub fn resolved_recently(&self, ctx: &Context<'_>) -> bool {
         self.is_resolved
             && self
                 .end_date_time
                 .or(self.last_modified_date_time)
-                .is_some_and(|end| now - end <= RESOLVED_WINDOW)
+                .and_then(|end| end.checked_add_signed(RESOLVED_WINDOW))
+                // In the window while `now - end <= window`: until the next instant after it.
+                .and_then(|last| last.checked_add_signed(TimeDelta::nanoseconds(1)))
+                .is_some_and(|until| ctx.before(until))
     }
+}
+
+/// The unresolved issues of the watched services (an id listed twice counts once).
+pub fn active<'a>(issues: &'a [ServiceIssue], ctx: &Context<'_>) -> Vec<&'a ServiceIssue> {
+    first_of_each(issues, |i| i.id.as_str())
+        .into_iter()
+        .filter(|i| !i.is_resolved && ctx.options.watches(&i.service))
+        .collect()
 }
 
 /// Zero counts for every watched service and classification.
@@ -137,7 +149,7 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
             .cloned()
             .unwrap_or_else(|| i.service.clone());
         if i.is_resolved {
-            if i.resolved_recently(ctx.now) {
+            if i.resolved_recently(ctx) {
                 *resolved.entry((service, classification)).or_default() += 1;
             }
             continue;

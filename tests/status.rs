@@ -1,0 +1,570 @@
+//! The status page, end to end: the real binary (with `--demo`, or against `intune-exporter
+//! simulate` with a scenario written here), looked at through Debian's `chromium` in headless
+//! mode and checked strictly as markup.
+//!
+//! Screenshots of every page a browser test visits are written to
+//! `target/test-output/status/*.png` (next to `target/tmp`), so a reader can look at them.
+//!
+//! The browser tests need `chromium` (the test command installs it). Without it they print why
+//! they skip, unless `CI` is set: then a missing browser fails the run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Exporter, TempDir};
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+
+/// Where screenshots go.
+fn output_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("test-output/status");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `chromium` on the PATH; `None` (after saying why) when absent outside CI.
+fn chromium() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join("chromium"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is not installed; CI must run the browser tests (scripts/test installs it)"
+        );
+        eprintln!(
+            "SKIPPED: chromium is not installed (apt-get install chromium; scripts/test does)"
+        );
+    }
+    found
+}
+
+/// Runs headless chromium on `url` with a fresh profile and returns its standard output.
+fn run_chromium(browser: &Path, url: &str, extra: &[&str]) -> String {
+    let profile = TempDir::new("chromium-profile");
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.0.display()))
+        .args(extra)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromium");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut s).expect("read chromium output");
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for chromium") {
+            assert!(status.success(), "chromium {url}: {status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("chromium did not finish with {url}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    reader.join().expect("reader")
+}
+
+/// The DOM chromium built from `url`, serialised.
+fn dump_dom(browser: &Path, url: &str) -> String {
+    run_chromium(browser, url, &["--dump-dom"])
+}
+
+/// A full-page screenshot of `url` into the output directory.
+fn screenshot(browser: &Path, url: &str, name: &str) {
+    let file = output_dir().join(name);
+    let _ = std::fs::remove_file(&file);
+    run_chromium(
+        browser,
+        url,
+        &[
+            "--window-size=1280,2600",
+            &format!("--screenshot={}", file.display()),
+        ],
+    );
+    let png = std::fs::read(&file).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name} is a PNG");
+    eprintln!("screenshot: {}", file.display());
+}
+
+/// The opening tags of the elements carrying `attr`, in document order, as (attr value, tag).
+fn tags_with<'a>(html: &'a str, attr: &str) -> Vec<(String, &'a str)> {
+    let needle = format!("{attr}=\"");
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find(&needle) {
+        let start = rest[..i].rfind('<').unwrap_or(0);
+        let end = i + rest[i..].find('>').unwrap_or(rest.len() - i);
+        let value_start = i + needle.len();
+        let value_end = value_start + rest[value_start..].find('"').unwrap();
+        out.push((rest[value_start..value_end].to_string(), &rest[start..=end]));
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// The text between `<table id="{id}"` and its `</table>`.
+fn table<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let end = start + html[start..].find("</table>").unwrap();
+    &html[start..end]
+}
+
+/// The value of `attr` in one opening tag.
+fn attr<'a>(tag: &'a str, attr: &str) -> Option<&'a str> {
+    let needle = format!(" {attr}=\"");
+    let i = tag.find(&needle)? + needle.len();
+    Some(&tag[i..i + tag[i..].find('"')?])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_pages_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+
+    // The fleet table lists the demo tenant with its worst status.
+    let fleet = dump_dom(&browser, &exporter.url("/"));
+    let rows = tags_with(table(&fleet, "fleet"), "data-tenant-id");
+    assert_eq!(rows.len(), 1, "{fleet}");
+    assert_eq!(rows[0].0, DEMO_TENANT);
+    assert_eq!(attr(rows[0].1, "data-status"), Some("unhealthy"));
+    assert!(
+        fleet.contains(&format!("<a href=\"tenants/{DEMO_TENANT}\">Contoso</a>")),
+        "{fleet}"
+    );
+    assert!(fleet.contains("<span class=\"pill unhealthy\">Unhealthy</span>"));
+    screenshot(&browser, &exporter.url("/"), "fleet.png");
+
+    let page_url = exporter.url(&format!("/tenants/{DEMO_TENANT}"));
+    let page = dump_dom(&browser, &page_url);
+
+    // Connectors in the page's order: five in the first table, the rest behind "Show all",
+    // which is closed.
+    let top: Vec<(String, String)> = tags_with(table(&page, "connectors-top"), "data-connector")
+        .into_iter()
+        .map(|(c, tag)| (c, attr(tag, "data-status").unwrap().to_string()))
+        .collect();
+    let top_names: Vec<(&str, &str)> = top.iter().map(|(c, s)| (c.as_str(), s.as_str())).collect();
+    assert_eq!(
+        top_names,
+        [
+            ("dep_token", "unhealthy"),
+            ("vpp_token", "unhealthy"),
+            ("certificate_connector", "unhealthy"),
+            ("vpp_token", "warning"),
+            ("managed_google_play", "warning"),
+        ]
+    );
+    let details = &page[page.find("<details").expect("a Show all section")..];
+    let details_tag = &details[..details.find('>').unwrap()];
+    assert!(!details_tag.contains("open"), "{details_tag}");
+    assert!(details
+        .starts_with("<details id=\"connectors-all\"><summary>Show all 20 connectors</summary>"));
+    let rest: Vec<String> = tags_with(table(&page, "connectors-rest"), "data-connector")
+        .into_iter()
+        .map(|(_, tag)| attr(tag, "data-status").unwrap().to_string())
+        .collect();
+    assert_eq!(rest.len(), 15);
+    let order = [
+        "unhealthy",
+        "warning",
+        "unknown",
+        "healthy",
+        "not_configured",
+    ];
+    let rank = |s: &str| order.iter().position(|o| *o == s).unwrap();
+    let all: Vec<usize> = top
+        .iter()
+        .map(|(_, s)| rank(s))
+        .chain(rest.iter().map(|s| rank(s)))
+        .collect();
+    assert!(all.windows(2).all(|w| w[0] <= w[1]), "{all:?}");
+
+    // Intune news: the 10 latest active posts, newest first (ties by id, descending).
+    let news: Vec<String> = tags_with(table(&page, "messages"), "data-message-id")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        news,
+        [
+            "MC900109", "MC900111", "MC900101", "MC900110", "MC900103", "MC900108", "MC900107",
+            "MC900106", "MC900105", "MC900104"
+        ]
+    );
+    // Each row's first time is when the post was last updated.
+    let messages = table(&page, "messages");
+    let updated: Vec<chrono::DateTime<chrono::FixedOffset>> = messages
+        .split("<tr data-message-id=")
+        .skip(1)
+        .map(|row| {
+            let (t, _) = &tags_with(row, "datetime")[0];
+            chrono::DateTime::parse_from_rfc3339(t).unwrap()
+        })
+        .collect();
+    assert_eq!(updated.len(), 10);
+    assert!(updated.windows(2).all(|w| w[0] >= w[1]), "{updated:?}");
+    screenshot(&browser, &page_url, "tenant-demo.png");
+}
+
+/// A tenant whose licence source is refused (403) and whose names carry markup.
+const SCENARIO: &str = r#"
+tenants:
+  - tenant_id: 0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20
+    client_id: 6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72
+    client_secret: status-test-secret
+    resources:
+      v1.0/organization:
+        - id: 0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20
+          displayName: "Fabrikam <script>document.title='owned'</script>"
+          countryLetterCode: DE
+          mobileDeviceManagementAuthority: intune
+      v1.0/deviceManagement: {subscriptionState: active}
+      v1.0/subscribedSkus: []
+      v1.0/deviceAppManagement/vppTokens:
+        - id: 11111111-2222-4333-8444-555555555555
+          organizationName: "Fabrikam <b>bold</b> & co"
+          expirationDateTime: {in: 100d}
+          lastSyncDateTime: {ago: 1h}
+          state: valid
+      beta/deviceManagement/depOnboardingSettings: []
+      v1.0/deviceManagement/exchangeConnectors: []
+      beta/deviceManagement/ndesConnectors: []
+      beta/deviceManagement/certificateConnectorDetails: []
+      beta/deviceManagement/mobileThreatDefenseConnectors: []
+      v1.0/deviceManagement/deviceManagementPartners: []
+      v1.0/deviceManagement/complianceManagementPartners: []
+      beta/deviceManagement/domainJoinConnectors: []
+      v1.0/deviceManagement/remoteAssistancePartners: []
+      v1.0/admin/serviceAnnouncement/issues: []
+      v1.0/admin/serviceAnnouncement/healthOverviews:
+        - {id: Intune, service: Microsoft Intune, status: serviceOperational}
+      v1.0/admin/serviceAnnouncement/messages:
+        - id: MC700001
+          title: "Heads up <script>alert('x')</script> for admins"
+          category: stayInformed
+          severity: normal
+          services: [Microsoft Intune]
+          lastModifiedDateTime: {ago: 1d}
+    faults:
+      - path: v1.0/subscribedSkus
+        sequence: [{status: 403}, {status: 403}, {status: 403}, {status: 403}]
+"#;
+
+/// `intune-exporter simulate` on a free port, killed when dropped.
+struct Simulate {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Simulate {
+    fn start(dir: &TempDir) -> Simulate {
+        let scenario = dir.0.join("scenario.yaml");
+        std::fs::write(&scenario, SCENARIO).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
+            .args([
+                "--log.format",
+                "logfmt",
+                "simulate",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--scenario")
+            .arg(&scenario)
+            .arg("--ca-out")
+            .arg(dir.0.join("ca.pem"))
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the simulator");
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("the simulator says where it listens")
+                .unwrap();
+            if let Some(url) = line
+                .split_whitespace()
+                .find_map(|kv| kv.strip_prefix("url="))
+            {
+                break url.trim_matches('"').to_string();
+            }
+        };
+        // Keep draining its log so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Simulate { child, url }
+    }
+}
+
+impl Drop for Simulate {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn exporter_against(sim: &Simulate, dir: &TempDir) -> Exporter {
+    std::fs::write(dir.0.join("secret.txt"), "status-test-secret\n").unwrap();
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n\
+         tenants:\n  - tenant_id: 0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20\n    auth:\n      \
+         client_id: 6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72\n      client_secret_file: secret.txt\n",
+        url = sim.url
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    Exporter::start(&["--config.file", path.to_str().unwrap()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_source_and_markup_in_titles_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let dir = TempDir::new("status-sim");
+    let sim = Simulate::start(&dir);
+    let exporter = exporter_against(&sim, &dir);
+    exporter.wait_ready().await;
+    let tenant = "0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20";
+
+    let page_url = exporter.url(&format!("/tenants/{tenant}"));
+    let page = dump_dom(&browser, &page_url);
+
+    // The refused source says why, and what to grant.
+    let sources = table(&page, "source-table");
+    let row_start = sources
+        .find("<tr data-source=\"subscribed_skus\">")
+        .expect("a row for subscribed_skus");
+    let row = &sources[row_start..row_start + sources[row_start..].find("</tr>").unwrap()];
+    assert!(
+        row.contains("<span class=\"pill down\">Down</span>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<span class=\"code\">HTTP 403 Authorization_RequestDenied</span>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("Insufficient privileges to complete the operation."),
+        "{row}"
+    );
+    assert!(
+        row.contains(
+            "Grant the application permission <code class=\"permission\">Organization.Read.All</code>"
+        ),
+        "{row}"
+    );
+    assert!(page.contains("1 of 22 down"), "{page}");
+
+    // Markup in names and titles is text: chromium built no script element and no <b>, and the
+    // document title is still ours.
+    assert!(!page.contains("<script"), "{page}");
+    assert!(!page.contains("<b>"), "{page}");
+    assert!(page.contains("Heads up &lt;script&gt;alert('x')&lt;/script&gt; for admins"));
+    assert!(page.contains("Fabrikam &lt;b&gt;bold&lt;/b&gt; &amp; co"));
+    assert!(page.contains(
+        "<title>Fabrikam &lt;script&gt;document.title='owned'&lt;/script&gt; · Tenant status · intune-exporter</title>"
+    ));
+    screenshot(&browser, &page_url, "tenant-failing-source.png");
+
+    let fleet = dump_dom(&browser, &exporter.url("/"));
+    assert!(!fleet.contains("<script"), "{fleet}");
+    assert!(fleet.contains("Fabrikam &lt;script&gt;document.title='owned'&lt;/script&gt;</a>"));
+    let rows = tags_with(table(&fleet, "fleet"), "data-tenant-id");
+    assert_eq!(attr(rows[0].1, "data-status"), Some("healthy"));
+    assert!(
+        fleet.contains("title=\"subscribed_skus\">1 of 22</span>"),
+        "{fleet}"
+    );
+    screenshot(&browser, &exporter.url("/"), "fleet-failing-source.png");
+    drop(sim);
+}
+
+/// Parses `html` strictly and checks that every table has header cells; returns the links.
+fn check_markup(url: &str, html: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse_with_options(
+        html,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{url} is not well-formed: {e}"));
+    let mut links = Vec::new();
+    for node in doc.descendants() {
+        match node.tag_name().name() {
+            "table" => {
+                let headers = node
+                    .descendants()
+                    .filter(|n| n.has_tag_name("thead"))
+                    .flat_map(|t| t.descendants().filter(|n| n.has_tag_name("th")))
+                    .count();
+                assert!(headers > 0, "{url}: a table without header cells");
+            }
+            "a" => links.push(
+                node.attribute("href")
+                    .expect("a link has an href")
+                    .to_string(),
+            ),
+            "script" => panic!("{url}: a script element"),
+            _ => {}
+        }
+    }
+    links
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_is_well_formed_and_every_internal_link_resolves() {
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+    let client = reqwest::Client::new();
+    let base = url::Url::parse(&exporter.url("/")).unwrap();
+    let mut pages = vec![
+        "/".to_string(),
+        "/?q=contoso".to_string(),
+        "/?q=%3Cnothing%3E".to_string(),
+        format!("/tenants/{DEMO_TENANT}"),
+        "/tenants/no-such-tenant".to_string(),
+    ];
+    let mut seen = BTreeSet::new();
+    let mut checked_links = BTreeSet::new();
+    while let Some(path) = pages.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let url = base.join(&path).unwrap();
+        let response = client.get(url.clone()).send().await.unwrap();
+        let expected = if path.starts_with("/tenants/no-such") {
+            404
+        } else {
+            200
+        };
+        assert_eq!(response.status(), expected, "{url}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8"
+        );
+        let html = response.text().await.unwrap();
+        for href in check_markup(url.as_str(), &html) {
+            let target = url.join(&href).unwrap();
+            if target.host_str() != base.host_str() || target.port() != base.port() {
+                // The admin center: never a network target from a test.
+                assert!(
+                    target.as_str().starts_with(&format!(
+                        "https://intune.microsoft.com/{DEMO_TENANT}/#view/"
+                    )),
+                    "{url}: unexpected external link {target}"
+                );
+                continue;
+            }
+            if !checked_links.insert(target.to_string()) {
+                continue;
+            }
+            let status = client.get(target.clone()).send().await.unwrap().status();
+            assert_eq!(status, 200, "{url} links to {target}");
+            if target.path() == "/" || target.path().starts_with("/tenants/") {
+                let p = &target[url::Position::BeforePath..];
+                pages.push(p.to_string());
+            }
+        }
+    }
+    assert!(seen.len() >= 5, "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_agrees_with_metrics() {
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+    let fleet: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t = &fleet["tenants"][0];
+    assert_eq!(t["tenant_id"], DEMO_TENANT);
+    assert_eq!(t["name"], "Contoso");
+    assert_eq!(t["worst_status"], "unhealthy");
+    assert_eq!(
+        t["connectors"],
+        serde_json::json!({"unhealthy": 3, "warning": 1, "unknown": 0, "healthy": 6, "not_configured": 6})
+    );
+    assert_eq!(t["sources_down"], serde_json::json!([]));
+    let none: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants?q=fabrikam"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["tenants"], serde_json::json!([]));
+
+    let page: serde_json::Value =
+        reqwest::get(exporter.url(&format!("/api/v1/tenants/{DEMO_TENANT}")))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let metrics = exporter.scrape_linted().await;
+    // Every instance's status on the page is the one /metrics says, and every kind's too.
+    let mut instances = 0;
+    for c in page["connectors"].as_array().unwrap() {
+        let connector = c["connector"].as_str().unwrap();
+        let status = c["status"].as_str().unwrap();
+        let series = match c["connector_id"].as_str() {
+            Some(id) => format!(
+                "intune_connector_health{{tenant_id=\"{DEMO_TENANT}\",connector=\"{connector}\",connector_id=\"{id}\",status=\"{status}\"}} 1"
+            ),
+            None => format!(
+                "intune_connector_type_health{{tenant_id=\"{DEMO_TENANT}\",connector=\"{connector}\",status=\"{status}\"}} 1"
+            ),
+        };
+        assert!(metrics.contains(&series), "{series} not in /metrics");
+        instances += usize::from(c["connector_id"].is_string());
+    }
+    assert_eq!(instances, 14);
+    assert_eq!(page["messages"].as_array().unwrap().len(), 10);
+    assert_eq!(page["sources"].as_array().unwrap().len(), 22);
+    assert_eq!(page["sources"][0]["source"], "organization");
+    assert_eq!(page["sources"][0]["up"], true);
+    assert_eq!(page["sources"][0]["last_error"], serde_json::Value::Null);
+    let missing = reqwest::get(exporter.url("/api/v1/tenants/nope"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.text().await.unwrap(),
+        "{\n  \"error\": \"no tenant nope is configured\"\n}\n"
+    );
+}
