@@ -11,7 +11,8 @@
 //!   secret or the assertion.
 //! - Bounded inputs: `graph.max_response_bytes`, `graph.max_pages`, an `@odata.nextLink` loop,
 //!   and a gzip bomb (1 GiB inflated from about 1 MiB) refused with the exporter's peak RSS
-//!   bounded. Measured on the development machine (debug build, default 64 MiB limit): peak RSS
+//!   bounded, whether they come in a `$batch` answer or in the single GETs that follow a failed
+//!   batch. Measured on the development machine (debug build, default 64 MiB limit): peak RSS
 //!   (VmHWM) 89 MiB with the bomb, against 2.9 GB before the limit existed.
 
 #![allow(clippy::unwrap_used)]
@@ -221,6 +222,21 @@ fn sign_in_failures(log: &str, tenant_ix: usize) -> Vec<&str> {
         .collect()
 }
 
+/// Graph requests as the simulator saw them, in arrival order: `POST /v1.0/$batch 200`, and
+/// `  GET /v1.0/x 200` (indented) for an item of a batch.
+fn graph_requests(sim: &Simulator, tenant_ix: usize) -> Vec<String> {
+    let id = tenant(tenant_ix);
+    sim.requests()
+        .into_iter()
+        .filter(|r| r.tenant_id.as_deref() == Some(id.as_str()))
+        .filter(|r| r.path.starts_with("/v1.0/") || r.path.starts_with("/beta/"))
+        .map(|r| {
+            let indent = if r.in_batch { "  " } else { "" };
+            format!("{indent}{} {} {}", r.method, r.path, r.status)
+        })
+        .collect()
+}
+
 fn failures<'a>(log: &'a str, tenant_ix: usize, source: &str) -> Vec<&'a str> {
     let id = tenant(tenant_ix);
     log.lines()
@@ -254,15 +270,19 @@ async fn an_absurd_retry_after_on_a_200_keeps_every_source_polling_and_ready() {
             up(0, "vpp_tokens", 1)
         ]
     );
-    // The three answers really carried the header.
-    let served: Vec<_> = setup
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/v1.0/"))
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(served, [200, 200, 200]);
+    // The three answers really carried the header, as items of one batch (the poll's only
+    // round trip): nothing was retried or held back.
+    let mut served = graph_requests(&setup.sim, 0);
+    served[1..].sort();
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  GET /{VPP} 200"),
+            "  GET /v1.0/deviceManagement 200".to_string(),
+            format!("  GET /{APNS} 200"),
+        ]
+    );
     assert!(!log.contains("panicked"), "{log}");
     setup.sim.shutdown().await;
 }
@@ -402,19 +422,23 @@ async fn an_endpoint_echoing_the_sign_in_request_never_puts_a_credential_in_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
+    // An item above the limit makes the whole batch answer too large: the batch fails and its
+    // items are fetched singly, so a size fault is scripted twice to meet the single GET too.
     let tenants = [
-        // 0: an answer above the limit, and a page that links to itself.
-        secret_tenant(&faults(&[
-            (APNS, "{oversized: 1048577}"),
-            (VPP, "{next_link: self}"),
-        ])),
+        // 0: an answer above the limit.
+        secret_tenant(&faults(&[(
+            APNS,
+            "{oversized: 1048577}, {oversized: 1048577}",
+        )])),
         // 1: three pages of one VPP token each, above graph.max_pages.
         secret_tenant("    page_size: 1\n"),
-        // 2: an answer exactly at the limit is read.
+        // 2: an answer exactly at the limit is read (alone: in a batch it is above it).
         secret_tenant(&faults(&[(
             "v1.0/deviceManagement",
-            "{oversized: 1048576}",
+            "{oversized: 1048576}, {oversized: 1048576}",
         )])),
+        // 3: a page that links to itself, in a batch answer.
+        secret_tenant(&faults(&[(VPP, "{next_link: self}")])),
     ];
     let setup = setup(
         &tenants,
@@ -422,19 +446,22 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
         "  max_response_bytes: 1048576\n  max_pages: 2\n",
     )
     .await;
-    let (up_now, log) = run(&setup, 3, &[]).await;
+    let (up_now, log) = run(&setup, 4, &[]).await;
     assert_eq!(
         up_now,
         [
             up(0, "apns", 0),
             up(0, "device_management", 1),
-            up(0, "vpp_tokens", 0),
+            up(0, "vpp_tokens", 1),
             up(1, "apns", 1),
             up(1, "device_management", 1),
             up(1, "vpp_tokens", 0),
             up(2, "apns", 1),
             up(2, "device_management", 1),
             up(2, "vpp_tokens", 1),
+            up(3, "apns", 1),
+            up(3, "device_management", 1),
+            up(3, "vpp_tokens", 0),
         ]
     );
     let expect = |ix: usize, source: &str, message: &str| {
@@ -444,7 +471,7 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
     };
     expect(0, "apns", &format!("GET {APNS}: the response is larger than 1048576 bytes (graph.max_response_bytes); not reading further"));
     expect(
-        0,
+        3,
         "vpp_tokens",
         &format!(
             "GET {VPP}: @odata.nextLink repeats a page already read ({}/{VPP}?%24select=",
@@ -456,16 +483,26 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
         "vpp_tokens",
         &format!("GET {VPP}: more than 2 pages; not following @odata.nextLink further"),
     );
-    // The loop was noticed before its link was requested again.
-    let vpp_requests = setup
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| {
-            r.tenant_id.as_deref() == Some(tenant(0).as_str()) && r.path == format!("/{VPP}")
-        })
-        .count();
-    assert_eq!(vpp_requests, 1);
+    // The batch carrying the oversized item failed as a whole; each of its items was then
+    // fetched alone, and only the oversized one was refused again.
+    let items = [
+        format!("GET /{VPP} 200"),
+        "GET /v1.0/deviceManagement 200".to_string(),
+        format!("GET /{APNS} 200"),
+    ];
+    let batch = |items: &[String]| {
+        let mut out = vec!["POST /v1.0/$batch 200".to_string()];
+        out.extend(items.iter().map(|i| format!("  {i}")));
+        out
+    };
+    let mut served = graph_requests(&setup.sim, 0);
+    served[1..4].sort();
+    served[4..].sort();
+    assert_eq!(served, [batch(&items), items.to_vec()].concat());
+    // The loop was noticed in the batch answer, before its link was requested again.
+    let mut served = graph_requests(&setup.sim, 3);
+    served[1..].sort();
+    assert_eq!(served, batch(&items));
     setup.sim.shutdown().await;
 }
 
@@ -483,7 +520,11 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     const GIB: u64 = 1 << 30;
     let setup = setup(
         &[
-            secret_tenant(&faults(&[(APNS, &format!("{{gzip_bomb: {GIB}}}"))])),
+            // The bomb as the batch answer, then as the answer to the single GET that follows.
+            secret_tenant(&faults(&[
+                ("v1.0/$batch", &format!("{{gzip_bomb: {GIB}}}")),
+                (APNS, &format!("{{gzip_bomb: {GIB}}}")),
+            ])),
             secret_tenant(""),
         ],
         &[Source::Apns],
@@ -500,6 +541,14 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
     assert!(exporter.terminate().success());
     let log = exporter.log();
+    // Both bombs were served, and refused: the batch's, then the single GET's.
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{APNS} 200")
+        ]
+    );
     let lines = failures(&log, 0, "apns");
     assert_eq!(lines.len(), 1, "{log}");
     assert!(
