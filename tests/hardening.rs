@@ -5,8 +5,8 @@
 //! - An absurd `Retry-After` (`1e20`, `18446744073709551616`, `1e308`) on a 200 is clamped; the
 //!   sources stay up and `/-/ready` answers 200.
 //! - A token endpoint redirecting (307/308) to another host: that host receives not one byte
-//!   (no secret, no signed assertion); a Graph GET redirected, or an `@odata.nextLink` to another
-//!   host, is refused the same way.
+//!   (no secret, no signed assertion); a Graph GET redirected (in a batch answer or alone), a
+//!   batch redirected, or an `@odata.nextLink` to another host, is refused the same way.
 //! - A token endpoint or proxy echoing the request body: no log line, at debug level, shows the
 //!   secret or the assertion.
 //! - Bounded inputs: `graph.max_response_bytes`, `graph.max_pages`, an `@odata.nextLink` loop,
@@ -303,16 +303,18 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             .join(", "),
         )])
     };
-    let graph = faults(&[
-        (
-            APNS,
-            &format!("{{redirect: \"{elsewhere}/v1.0/deviceManagement/applePushNotificationCertificate\"}}"),
-        ),
-        (
-            VPP,
-            &format!("{{next_link: \"{elsewhere}/v1.0/deviceAppManagement/vppTokens?$skiptoken=x\"}}"),
-        ),
-    ]);
+    // Graph redirects one source and links another elsewhere; `batch_too`: it redirects the
+    // JSON batch as well, so both meet the single GETs that follow.
+    let graph = |batch_too: bool| {
+        let apns = format!("{{redirect: \"{elsewhere}/{APNS}\"}}");
+        let vpp = format!("{{next_link: \"{elsewhere}/{VPP}?$skiptoken=x\"}}");
+        let batch = format!("{{redirect: \"{elsewhere}/v1.0/$batch\"}}");
+        let mut scripts = vec![(APNS, apns.as_str()), (VPP, vpp.as_str())];
+        if batch_too {
+            scripts.push(("v1.0/$batch", batch.as_str()));
+        }
+        faults(&scripts)
+    };
     let tenants = [
         // 0: the secret's sign-in is redirected with 307.
         secret_tenant(&token_redirect(307)),
@@ -321,13 +323,15 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             certificate: true,
             extra: token_redirect(308),
         },
-        // 2: Graph redirects one source and links another elsewhere.
-        secret_tenant(&graph),
+        // 2: Graph redirects one source and links another elsewhere, in a batch answer.
+        secret_tenant(&graph(false)),
         // 3: undisturbed.
         secret_tenant(""),
+        // 4: the same as 2, the batch itself redirected first.
+        secret_tenant(&graph(true)),
     ];
     let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
-    let (up_now, log) = run(&setup, 4, &["--log.level", "debug"]).await;
+    let (up_now, log) = run(&setup, 5, &["--log.level", "debug"]).await;
     assert_eq!(
         up_now,
         [
@@ -339,6 +343,8 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             up(2, "vpp_tokens", 0),
             up(3, "apns", 1),
             up(3, "vpp_tokens", 1),
+            up(4, "apns", 0),
+            up(4, "vpp_tokens", 0),
         ]
     );
 
@@ -358,21 +364,45 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             lines[0]
         );
     }
-    let apns = failures(&log, 2, "apns");
-    assert_eq!(apns.len(), 1, "{log}");
-    assert!(
-        apns[0].contains(&format!("GET {APNS}: HTTP 307 Temporary Redirect: a redirect to {elsewhere}/{APNS}, not followed: the exporter reads only the configured graph_url (request-id: ")),
-        "{}",
-        apns[0]
+    for ix in [2, 4] {
+        let apns = failures(&log, ix, "apns");
+        assert_eq!(apns.len(), 1, "{log}");
+        assert!(
+            apns[0].contains(&format!("GET {APNS}: HTTP 307 Temporary Redirect: a redirect to {elsewhere}/{APNS}, not followed: the exporter reads only the configured graph_url (request-id: ")),
+            "{}",
+            apns[0]
+        );
+        let vpp = failures(&log, ix, "vpp_tokens");
+        assert_eq!(vpp.len(), 1, "{log}");
+        assert!(
+            vpp[0].contains(&format!(
+                "GET {VPP}: @odata.nextLink leaves the Graph root ({elsewhere}/{VPP}?$skiptoken=x)"
+            )),
+            "{}",
+            vpp[0]
+        );
+    }
+    // Tenant 2's hostile answers came as items of its batch; tenant 4's batch was answered with
+    // a redirect, not followed, and its requests then went singly, each refused as in a batch.
+    let mut served = graph_requests(&setup.sim, 2);
+    served[1..].sort();
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  GET /{VPP} 200"),
+            format!("  GET /{APNS} 307"),
+        ]
     );
-    let vpp = failures(&log, 2, "vpp_tokens");
-    assert_eq!(vpp.len(), 1, "{log}");
-    assert!(
-        vpp[0].contains(&format!(
-            "GET {VPP}: @odata.nextLink leaves the Graph root ({elsewhere}/{VPP}?$skiptoken=x)"
-        )),
-        "{}",
-        vpp[0]
+    let mut served = graph_requests(&setup.sim, 4);
+    served[1..].sort();
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 307".to_string(),
+            format!("GET /{VPP} 200"),
+            format!("GET /{APNS} 307"),
+        ]
     );
     for forbidden in [SECRET, setup.key_pem.as_str()] {
         assert!(!log.contains(forbidden));
