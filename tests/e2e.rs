@@ -161,14 +161,26 @@ async fn demo_tenant_metrics_end_to_end() {
     let plain = plain.text().await.unwrap();
     assert!(plain.contains("intune_tenant_info{tenant_id=\"4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\",tenant_name=\"Contoso\",country_code=\"US\",mdm_authority=\"intune\"} 1\n"));
 
-    // Every request carried $select, and no source was asked twice.
-    let graph: Vec<_> = sim
+    // The poll was one JSON batch per API version; every request in them carried $select,
+    // and no source was asked twice.
+    let (items, round_trips): (Vec<_>, Vec<_>) = sim
         .requests()
         .into_iter()
         .filter(|r| r.path.starts_with("/v1.0/") || r.path.starts_with("/beta/"))
+        .partition(|r| r.in_batch);
+    let mut round_trips: Vec<String> = round_trips
+        .iter()
+        .map(|r| format!("{} {} {}", r.method, r.path, r.status))
         .collect();
-    assert_eq!(graph.len(), 22, "{graph:#?}");
-    assert!(graph.iter().all(|r| r
+    round_trips.sort();
+    assert_eq!(
+        round_trips,
+        ["POST /beta/$batch 200", "POST /v1.0/$batch 200"],
+        "{items:#?}"
+    );
+    let paths: std::collections::BTreeSet<_> = items.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!((items.len(), paths.len()), (22, 22), "{items:#?}");
+    assert!(items.iter().all(|r| r
         .query
         .as_deref()
         .is_some_and(|q| q.contains("%24select=") || q.contains("$select="))));

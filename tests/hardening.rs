@@ -5,13 +5,14 @@
 //! - An absurd `Retry-After` (`1e20`, `18446744073709551616`, `1e308`) on a 200 is clamped; the
 //!   sources stay up and `/-/ready` answers 200.
 //! - A token endpoint redirecting (307/308) to another host: that host receives not one byte
-//!   (no secret, no signed assertion); a Graph GET redirected, or an `@odata.nextLink` to another
-//!   host, is refused the same way.
+//!   (no secret, no signed assertion); a Graph GET redirected (in a batch answer or alone), a
+//!   batch redirected, or an `@odata.nextLink` to another host, is refused the same way.
 //! - A token endpoint or proxy echoing the request body: no log line, at debug level, shows the
 //!   secret or the assertion.
 //! - Bounded inputs: `graph.max_response_bytes`, `graph.max_pages`, an `@odata.nextLink` loop,
 //!   and a gzip bomb (1 GiB inflated from about 1 MiB) refused with the exporter's peak RSS
-//!   bounded. Measured on the development machine (debug build, default 64 MiB limit): peak RSS
+//!   bounded, whether they come in a `$batch` answer or in the single GETs that follow a failed
+//!   batch. Measured on the development machine (debug build, default 64 MiB limit): peak RSS
 //!   (VmHWM) 89 MiB with the bomb, against 2.9 GB before the limit existed.
 
 #![allow(clippy::unwrap_used)]
@@ -221,6 +222,32 @@ fn sign_in_failures(log: &str, tenant_ix: usize) -> Vec<&str> {
         .collect()
 }
 
+/// A tenant's Graph requests as the simulator saw them, in arrival order:
+/// `POST /v1.0/$batch 200`, `  GET /v1.0/x 200` (indented) for an item of a batch, `GET /v1.0/x
+/// 200` for a single request. Requests answered at once (the items of a batch, the single GETs
+/// after a failed batch) come in no fixed order, so each run of them is sorted.
+fn graph_requests(sim: &Simulator, tenant_ix: usize) -> Vec<String> {
+    let id = tenant(tenant_ix);
+    let lines: Vec<String> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.tenant_id.as_deref() == Some(id.as_str()))
+        .filter(|r| r.path.starts_with("/v1.0/") || r.path.starts_with("/beta/"))
+        .map(|r| {
+            let indent = if r.in_batch { "  " } else { "" };
+            format!("{indent}{} {} {}", r.method, r.path, r.status)
+        })
+        .collect();
+    lines
+        .chunk_by(|a, b| a.get(..4) == b.get(..4))
+        .flat_map(|run| {
+            let mut run = run.to_vec();
+            run.sort();
+            run
+        })
+        .collect()
+}
+
 fn failures<'a>(log: &'a str, tenant_ix: usize, source: &str) -> Vec<&'a str> {
     let id = tenant(tenant_ix);
     log.lines()
@@ -254,15 +281,18 @@ async fn an_absurd_retry_after_on_a_200_keeps_every_source_polling_and_ready() {
             up(0, "vpp_tokens", 1)
         ]
     );
-    // The three answers really carried the header.
-    let served: Vec<_> = setup
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/v1.0/"))
-        .map(|r| r.status)
-        .collect();
-    assert_eq!(served, [200, 200, 200]);
+    // The three answers really carried the header, as items of one batch (the poll's only
+    // round trip): nothing was retried or held back.
+    let served = graph_requests(&setup.sim, 0);
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  GET /{VPP} 200"),
+            "  GET /v1.0/deviceManagement 200".to_string(),
+            format!("  GET /{APNS} 200"),
+        ]
+    );
     assert!(!log.contains("panicked"), "{log}");
     setup.sim.shutdown().await;
 }
@@ -283,16 +313,18 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             .join(", "),
         )])
     };
-    let graph = faults(&[
-        (
-            APNS,
-            &format!("{{redirect: \"{elsewhere}/v1.0/deviceManagement/applePushNotificationCertificate\"}}"),
-        ),
-        (
-            VPP,
-            &format!("{{next_link: \"{elsewhere}/v1.0/deviceAppManagement/vppTokens?$skiptoken=x\"}}"),
-        ),
-    ]);
+    // Graph redirects one source and links another elsewhere; `batch_too`: it redirects the
+    // JSON batch as well, so both meet the single GETs that follow.
+    let graph = |batch_too: bool| {
+        let apns = format!("{{redirect: \"{elsewhere}/{APNS}\"}}");
+        let vpp = format!("{{next_link: \"{elsewhere}/{VPP}?$skiptoken=x\"}}");
+        let batch = format!("{{redirect: \"{elsewhere}/v1.0/$batch\"}}");
+        let mut scripts = vec![(APNS, apns.as_str()), (VPP, vpp.as_str())];
+        if batch_too {
+            scripts.push(("v1.0/$batch", batch.as_str()));
+        }
+        faults(&scripts)
+    };
     let tenants = [
         // 0: the secret's sign-in is redirected with 307.
         secret_tenant(&token_redirect(307)),
@@ -301,13 +333,15 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             certificate: true,
             extra: token_redirect(308),
         },
-        // 2: Graph redirects one source and links another elsewhere.
-        secret_tenant(&graph),
+        // 2: Graph redirects one source and links another elsewhere, in a batch answer.
+        secret_tenant(&graph(false)),
         // 3: undisturbed.
         secret_tenant(""),
+        // 4: the same as 2, the batch itself redirected first.
+        secret_tenant(&graph(true)),
     ];
     let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
-    let (up_now, log) = run(&setup, 4, &["--log.level", "debug"]).await;
+    let (up_now, log) = run(&setup, 5, &["--log.level", "debug"]).await;
     assert_eq!(
         up_now,
         [
@@ -319,6 +353,8 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             up(2, "vpp_tokens", 0),
             up(3, "apns", 1),
             up(3, "vpp_tokens", 1),
+            up(4, "apns", 0),
+            up(4, "vpp_tokens", 0),
         ]
     );
 
@@ -338,21 +374,43 @@ async fn redirects_and_foreign_links_reach_no_other_host() {
             lines[0]
         );
     }
-    let apns = failures(&log, 2, "apns");
-    assert_eq!(apns.len(), 1, "{log}");
-    assert!(
-        apns[0].contains(&format!("GET {APNS}: HTTP 307 Temporary Redirect: a redirect to {elsewhere}/{APNS}, not followed: the exporter reads only the configured graph_url (request-id: ")),
-        "{}",
-        apns[0]
+    for ix in [2, 4] {
+        let apns = failures(&log, ix, "apns");
+        assert_eq!(apns.len(), 1, "{log}");
+        assert!(
+            apns[0].contains(&format!("GET {APNS}: HTTP 307 Temporary Redirect: a redirect to {elsewhere}/{APNS}, not followed: the exporter reads only the configured graph_url (request-id: ")),
+            "{}",
+            apns[0]
+        );
+        let vpp = failures(&log, ix, "vpp_tokens");
+        assert_eq!(vpp.len(), 1, "{log}");
+        assert!(
+            vpp[0].contains(&format!(
+                "GET {VPP}: @odata.nextLink leaves the Graph root ({elsewhere}/{VPP}?$skiptoken=x)"
+            )),
+            "{}",
+            vpp[0]
+        );
+    }
+    // Tenant 2's hostile answers came as items of its batch; tenant 4's batch was answered with
+    // a redirect, not followed, and its requests then went singly, each refused as in a batch.
+    let served = graph_requests(&setup.sim, 2);
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  GET /{VPP} 200"),
+            format!("  GET /{APNS} 307"),
+        ]
     );
-    let vpp = failures(&log, 2, "vpp_tokens");
-    assert_eq!(vpp.len(), 1, "{log}");
-    assert!(
-        vpp[0].contains(&format!(
-            "GET {VPP}: @odata.nextLink leaves the Graph root ({elsewhere}/{VPP}?$skiptoken=x)"
-        )),
-        "{}",
-        vpp[0]
+    let served = graph_requests(&setup.sim, 4);
+    assert_eq!(
+        served,
+        [
+            "POST /v1.0/$batch 307".to_string(),
+            format!("GET /{VPP} 200"),
+            format!("GET /{APNS} 307"),
+        ]
     );
     for forbidden in [SECRET, setup.key_pem.as_str()] {
         assert!(!log.contains(forbidden));
@@ -402,19 +460,23 @@ async fn an_endpoint_echoing_the_sign_in_request_never_puts_a_credential_in_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
+    // An item above the limit makes the whole batch answer too large: the batch fails and its
+    // items are fetched singly, so a size fault is scripted twice to meet the single GET too.
     let tenants = [
-        // 0: an answer above the limit, and a page that links to itself.
-        secret_tenant(&faults(&[
-            (APNS, "{oversized: 1048577}"),
-            (VPP, "{next_link: self}"),
-        ])),
+        // 0: an answer above the limit.
+        secret_tenant(&faults(&[(
+            APNS,
+            "{oversized: 1048577}, {oversized: 1048577}",
+        )])),
         // 1: three pages of one VPP token each, above graph.max_pages.
         secret_tenant("    page_size: 1\n"),
-        // 2: an answer exactly at the limit is read.
+        // 2: an answer exactly at the limit is read (alone: in a batch it is above it).
         secret_tenant(&faults(&[(
             "v1.0/deviceManagement",
-            "{oversized: 1048576}",
+            "{oversized: 1048576}, {oversized: 1048576}",
         )])),
+        // 3: a page that links to itself, in a batch answer.
+        secret_tenant(&faults(&[(VPP, "{next_link: self}")])),
     ];
     let setup = setup(
         &tenants,
@@ -422,19 +484,22 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
         "  max_response_bytes: 1048576\n  max_pages: 2\n",
     )
     .await;
-    let (up_now, log) = run(&setup, 3, &[]).await;
+    let (up_now, log) = run(&setup, 4, &[]).await;
     assert_eq!(
         up_now,
         [
             up(0, "apns", 0),
             up(0, "device_management", 1),
-            up(0, "vpp_tokens", 0),
+            up(0, "vpp_tokens", 1),
             up(1, "apns", 1),
             up(1, "device_management", 1),
             up(1, "vpp_tokens", 0),
             up(2, "apns", 1),
             up(2, "device_management", 1),
             up(2, "vpp_tokens", 1),
+            up(3, "apns", 1),
+            up(3, "device_management", 1),
+            up(3, "vpp_tokens", 0),
         ]
     );
     let expect = |ix: usize, source: &str, message: &str| {
@@ -444,7 +509,7 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
     };
     expect(0, "apns", &format!("GET {APNS}: the response is larger than 1048576 bytes (graph.max_response_bytes); not reading further"));
     expect(
-        0,
+        3,
         "vpp_tokens",
         &format!(
             "GET {VPP}: @odata.nextLink repeats a page already read ({}/{VPP}?%24select=",
@@ -456,16 +521,23 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
         "vpp_tokens",
         &format!("GET {VPP}: more than 2 pages; not following @odata.nextLink further"),
     );
-    // The loop was noticed before its link was requested again.
-    let vpp_requests = setup
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| {
-            r.tenant_id.as_deref() == Some(tenant(0).as_str()) && r.path == format!("/{VPP}")
-        })
-        .count();
-    assert_eq!(vpp_requests, 1);
+    // The batch carrying the oversized item failed as a whole; each of its items was then
+    // fetched alone, and only the oversized one was refused again.
+    let items = [
+        format!("GET /{VPP} 200"),
+        "GET /v1.0/deviceManagement 200".to_string(),
+        format!("GET /{APNS} 200"),
+    ];
+    let batch = |items: &[String]| {
+        let mut out = vec!["POST /v1.0/$batch 200".to_string()];
+        out.extend(items.iter().map(|i| format!("  {i}")));
+        out
+    };
+    let served = graph_requests(&setup.sim, 0);
+    assert_eq!(served, [batch(&items), items.to_vec()].concat());
+    // The loop was noticed in the batch answer, before its link was requested again.
+    let served = graph_requests(&setup.sim, 3);
+    assert_eq!(served, batch(&items));
     setup.sim.shutdown().await;
 }
 
@@ -483,7 +555,11 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     const GIB: u64 = 1 << 30;
     let setup = setup(
         &[
-            secret_tenant(&faults(&[(APNS, &format!("{{gzip_bomb: {GIB}}}"))])),
+            // The bomb as the batch answer, then as the answer to the single GET that follows.
+            secret_tenant(&faults(&[
+                ("v1.0/$batch", &format!("{{gzip_bomb: {GIB}}}")),
+                (APNS, &format!("{{gzip_bomb: {GIB}}}")),
+            ])),
             secret_tenant(""),
         ],
         &[Source::Apns],
@@ -500,6 +576,14 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
     assert!(exporter.terminate().success());
     let log = exporter.log();
+    // Both bombs were served, and refused: the batch's, then the single GET's.
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{APNS} 200")
+        ]
+    );
     let lines = failures(&log, 0, "apns");
     assert_eq!(lines.len(), 1, "{log}");
     assert!(

@@ -11,6 +11,7 @@
 //!   the tenant then share one round trip per page depth instead of one each. A link that leaves
 //!   the Graph root (another origin, or a path outside `{root}/v1.0/` and `{root}/beta/`) fails
 //!   that item and is never requested: batch items are relative, so the token stays with Graph.
+//!   A link back to a page the item already read fails it too, as do more than `max_pages`.
 //! - 404: "not configured" for an entity, an error for a collection.
 //! - 429, 500, 502, 503, 504: retried in a later round, never before the item's own
 //!   `Retry-After` (header names in a batch may be any case), which also pauses the tenant's
@@ -18,7 +19,11 @@
 //! - 401: one new token for the whole round, then once more; a second 401 fails the item.
 //! - 400 to a request with a `$filter`: the client forgets that filter for the path (sources
 //!   filter locally) and retries at once without it.
-//! - anything else: [`GraphError::Status`] with Graph's code and message.
+//! - anything else: [`GraphError::Status`] with Graph's code and message, the item's request ids
+//!   and, for a 3xx, where it pointed (never followed).
+//!
+//! The whole batch answer is read within `max_response_bytes`; one larger (an item above the
+//! limit makes it so) fails the batch, and the single GETs then apply the limit to each item.
 //!
 //! A batch that fails as a whole (no answer, a status other than 2xx, 401 or 429, a body that is
 //! not a batch answer) falls back to single GETs ([`GraphClient::fetch`]) for its items, and so
@@ -40,7 +45,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
@@ -69,6 +74,9 @@ struct Item {
     not_before: Option<Instant>,
     /// Pages read, and their items.
     pages: usize,
+    /// The URLs of the pages requested so far (version and relative URL): a nextLink back to
+    /// one of them would page forever.
+    seen: HashSet<(&'static str, String)>,
     collected: Vec<Value>,
     state: State,
 }
@@ -93,11 +101,13 @@ impl Item {
             refreshed: false,
             not_before: None,
             pages: 0,
+            seen: HashSet::new(),
             collected: Vec::new(),
             state: State::Pending,
         };
         match first_url(client, request, filter) {
             Some((version, url)) => {
+                item.seen.insert((version, url.clone()));
                 item.version = version;
                 item.url = url;
             }
@@ -121,6 +131,7 @@ impl Item {
 
     /// Starts the current page over: a new URL, fresh attempts.
     fn restart(&mut self, version: &'static str, url: String) {
+        self.seen.insert((version, url.clone()));
         self.version = version;
         self.url = url;
         self.attempt = 0;
@@ -159,6 +170,8 @@ fn relative(root: &Url, url: &Url) -> Option<(&'static str, String)> {
 #[derive(Debug, Clone)]
 struct ItemAnswer {
     status: StatusCode,
+    /// The item's own headers (request ids, a redirect's `Location`), names lower-cased.
+    headers: HeaderMap,
     retry_after: Option<Duration>,
     body: Value,
 }
@@ -356,7 +369,8 @@ async fn send(
         }
     };
     let status = response.status();
-    let retry_after = retry_after(response.headers(), Utc::now());
+    let headers = response.headers().clone();
+    let retry_after = retry_after(&headers, Utc::now());
     // Bounded like every other answer: a batch carries up to 20 bodies, but one limit for the
     // whole answer keeps memory bounded all the same; an oversized batch falls back to single
     // GETs, each bounded on its own.
@@ -379,6 +393,7 @@ async fn send(
         count_all(status.as_str());
         return Outcome::Whole(ItemAnswer {
             status,
+            headers,
             retry_after,
             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         });
@@ -442,6 +457,7 @@ fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
             ItemAnswer {
                 status,
                 retry_after: retry_after(&headers, now),
+                headers,
                 body: item.body,
             },
         );
@@ -485,7 +501,13 @@ fn settle(client: &GraphClient, item: &mut Item, answer: ItemAnswer) -> bool {
     let retry = client.retry();
     if item.attempt >= retry.max_attempts || !retryable(status) {
         let body = serde_json::to_vec(&answer.body).unwrap_or_default();
-        item.finish(Err(status_error(path, status, &body, answer.retry_after)));
+        item.finish(Err(status_error(
+            path,
+            status,
+            &answer.headers,
+            &body,
+            answer.retry_after,
+        )));
         return false;
     }
     // As for single requests: exactly Retry-After, which holds back the whole tenant; without
@@ -539,6 +561,13 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
         .ok()
         .and_then(|url| relative(client.root(), &url));
     match next {
+        // A link back to a page already read would page forever, as for single requests.
+        Some((version, url)) if !item.seen.insert((version, url.clone())) => {
+            item.finish(Err(GraphError::NextLinkLoop {
+                path: path.to_string(),
+                link,
+            }))
+        }
         Some((version, url)) => {
             item.filtered = false;
             item.restart(version, url);

@@ -450,20 +450,17 @@ pub(super) fn not_found(path: &str) -> GraphError {
     }
 }
 
-/// Builds the error for a non-success answer in a JSON batch, from Graph's
-/// `{"error":{"code","message"}}` body.
+/// Builds the error for a non-success answer in a JSON batch, from its headers (request ids,
+/// where a redirect pointed) and Graph's `{"error":{"code","message"}}` body, exactly as for a
+/// single request.
 pub(super) fn status_error(
     path: &str,
     status: StatusCode,
+    headers: &HeaderMap,
     body: &[u8],
     retry_after: Option<Duration>,
 ) -> GraphError {
-    Answer {
-        status,
-        ids: RequestIds::default(),
-        location: None,
-    }
-    .error(path, body, retry_after)
+    Answer::of(status, headers).error(path, body, retry_after)
 }
 
 /// What an error answer's headers say: its status, Graph's request ids and, for a redirect,

@@ -10,7 +10,7 @@ pub enum GraphError {
     #[error("getting a token failed: {0}")]
     Token(String),
     /// Graph answered with an error status (or a redirect, which is never followed).
-    #[error("GET {path}: HTTP {status} {code}: {message}{}", ids(request_ids.as_deref()))]
+    #[error("GET {path}: HTTP {status} {code}: {}{}", shortened(message), ids(request_ids.as_deref()))]
     Status {
         /// The request path (no query).
         path: String,
@@ -34,7 +34,7 @@ pub enum GraphError {
         message: String,
     },
     /// The response was not the JSON that Graph documents.
-    #[error("GET {path}: unexpected response body: {message}")]
+    #[error("GET {path}: unexpected response body: {}", shortened(message))]
     Decode {
         /// The request path (no query).
         path: String,
@@ -109,6 +109,28 @@ fn ids(ids: Option<&RequestIds>) -> String {
     }
 }
 
+/// Most characters of a message from Graph shown in an error: a hostile or broken answer (a
+/// megabyte-long string where an object belongs, which serde quotes whole) must not become a
+/// megabyte-long log line.
+const MAX_SHOWN: usize = 512;
+
+/// `message`, or its start and end with how much was left out between them.
+fn shortened(message: &str) -> std::borrow::Cow<'_, str> {
+    let total = message.chars().count();
+    if total <= MAX_SHOWN {
+        return message.into();
+    }
+    // The end usually says what was expected (`..., expected struct Page`): keep some of it.
+    let (head, tail) = (MAX_SHOWN * 3 / 4, MAX_SHOWN / 4);
+    let start: String = message.chars().take(head).collect();
+    let end: String = message.chars().skip(total - tail).collect();
+    format!(
+        "{start} [... {} characters left out ...] {end}",
+        total - head - tail
+    )
+    .into()
+}
+
 /// Renders an error with its chain of causes on one line.
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
@@ -122,4 +144,51 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_from_graph_are_shortened_in_the_middle() {
+        let short = GraphError::Decode {
+            path: "v1.0/x".to_string(),
+            message: "expected value at line 1 column 1".to_string(),
+        };
+        assert_eq!(
+            short.to_string(),
+            "GET v1.0/x: unexpected response body: expected value at line 1 column 1"
+        );
+        let junk = "é".repeat(1_000_000);
+        let long = GraphError::Decode {
+            path: "v1.0/x".to_string(),
+            message: format!("invalid type: string \"{junk}\", expected struct Page"),
+        };
+        let text = long.to_string();
+        assert_eq!(
+            text,
+            format!(
+                "GET v1.0/x: unexpected response body: invalid type: string \"{} [... 999533 characters left out ...] {}\", expected struct Page",
+                "é".repeat(384 - 22),
+                "é".repeat(128 - 23)
+            )
+        );
+        let status = GraphError::Status {
+            path: "v1.0/x".to_string(),
+            status: 400,
+            code: "BadRequest".to_string(),
+            message: junk,
+            retry_after: None,
+            request_ids: None,
+        };
+        assert_eq!(
+            status.to_string(),
+            format!(
+                "GET v1.0/x: HTTP 400 BadRequest: {} [... 999488 characters left out ...] {}",
+                "é".repeat(384),
+                "é".repeat(128)
+            )
+        );
+    }
 }
