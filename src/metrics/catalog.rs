@@ -158,6 +158,14 @@ family!(MESSAGE_CENTER_INFO, "intune_message_center_message_info", Gauge, Snapsh
     ["tenant_id", "message_id", "title", "category", "severity", "major_change"],
     "One of the most recently updated active Message center posts about a watched service (polled); always 1.");
 family!(
+    MESSAGE_LAST_MODIFIED,
+    "intune_message_center_message_last_modified_timestamp_seconds",
+    Gauge,
+    Snapshot,
+    ["tenant_id", "message_id"],
+    "When one of the most recently updated active Message center posts (those with an info series) was last modified, as a Unix timestamp (polled); the Message center sorts by it."
+);
+family!(
     MESSAGE_ACTION_REQUIRED,
     "intune_message_center_action_required_timestamp_seconds",
     Gauge,
@@ -234,6 +242,7 @@ pub static ALL: &[&FamilyDef] = &[
     &SERVICE_ISSUE_START,
     &MESSAGE_CENTER_ACTIVE,
     &MESSAGE_CENTER_INFO,
+    &MESSAGE_LAST_MODIFIED,
     &MESSAGE_ACTION_REQUIRED,
     &BUILD_INFO,
     &SOURCE_UP,

@@ -4,13 +4,14 @@
 //! A post is active while it has no `endDateTime` or its end lies ahead, judged at scrape time.
 //! Graph's `$filter` on `services` is not documented for this endpoint, so the exporter asks for
 //! every post and filters itself. The most recent active posts (by `lastModifiedDateTime`, as
-//! the Message center sorts them) are exported with their titles; counts and action-required
-//! dates cover every active post.
+//! the Message center sorts them) are exported with their titles and last-modified times, so a
+//! dashboard can list exactly those posts newest first; counts and action-required dates cover
+//! every active post.
 
 use super::Context;
 use crate::graph::odata::{optional_datetime, snake_case, Request, Shape};
 use crate::metrics::catalog::{
-    MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO,
+    MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO, MESSAGE_LAST_MODIFIED,
 };
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -131,6 +132,13 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
             ],
             1.0,
         );
+        if let Some(modified) = m.last_modified_date_time {
+            set.gauge(
+                &MESSAGE_LAST_MODIFIED,
+                &[ctx.tenant_id, &m.id],
+                modified.timestamp() as f64,
+            );
+        }
     }
     set
 }
