@@ -28,6 +28,10 @@ const PLANNED: &[&str] = &[
     "intune_exporter_config_last_reload_success_timestamp_seconds",
 ];
 
+/// Families announced to go away: the bundle no longer uses them, though the catalog still
+/// declares them.
+const PLANNED_REMOVALS: &[&str] = &["intune_exporter_source_duration_seconds"];
+
 fn planned_not_in_catalog() -> Vec<&'static str> {
     PLANNED
         .iter()
@@ -111,7 +115,10 @@ fn dashboards_and_rules_use_only_catalogued_metrics() {
         }
     }
     // Every family of the catalog is on a dashboard or in a rule.
-    for f in catalog::ALL {
+    for f in catalog::ALL
+        .iter()
+        .filter(|f| !PLANNED_REMOVALS.contains(&f.name))
+    {
         let shown = used.iter().any(|u| {
             u == f.name
                 || u.strip_prefix(f.name)
@@ -164,27 +171,41 @@ fn mixin_connector_list_is_generated_from_the_exporter() {
     common::assert_golden("mixin/generated/connectors.json", &text);
 }
 
-/// Renders `mixin/render.jsonnet` with `config` (a jsonnet object merged into `_config`) into
-/// `dir`; the paths written, relative to `dir`.
-fn render_mixin(dir: &std::path::Path, config: &str) -> Vec<String> {
+/// Renders the mixin with `config` (a jsonnet object merged into `_config`) into `dir`, as
+/// deploy/tools/render-mixin.sh does: the rules (`render.jsonnet`, strings) and, unless
+/// `rules_only`, the dashboards (`render-dashboards.jsonnet`, JSON). The paths written,
+/// relative to `dir`.
+fn render_mixin(dir: &std::path::Path, config: &str, rules_only: bool) -> Vec<String> {
     for sub in ["dashboards", "deploy/prometheus", "deploy/kubernetes"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
-    let out = Command::new("jsonnet")
-        .arg("-J")
-        .arg(common::root().join("mixin"))
-        .args(["--ext-code", &format!("config={config}"), "-S", "-m"])
-        .arg(dir)
-        .arg(common::root().join("mixin/render.jsonnet"))
-        .output()
-        .expect("jsonnet not found: install Debian's jsonnet package (scripts/test does)");
-    assert!(
-        out.status.success(),
-        "jsonnet: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    let mut renders = vec![("render.jsonnet", true)];
+    if !rules_only {
+        renders.push(("render-dashboards.jsonnet", false));
+    }
+    let mut written = String::new();
+    for (file, strings) in renders {
+        let mut cmd = Command::new("jsonnet");
+        cmd.arg("-J")
+            .arg(common::root().join("mixin"))
+            .args(["--ext-code", &format!("config={config}")]);
+        if strings {
+            cmd.arg("-S");
+        }
+        let out = cmd
+            .arg("-m")
+            .arg(dir)
+            .arg(common::root().join("mixin").join(file))
+            .output()
+            .expect("jsonnet not found: install Debian's jsonnet package (scripts/test does)");
+        assert!(
+            out.status.success(),
+            "jsonnet {file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        written.push_str(&String::from_utf8(out.stdout).unwrap());
+    }
+    written
         .lines()
         .map(|l| {
             std::path::Path::new(l)
@@ -199,7 +220,7 @@ fn render_mixin(dir: &std::path::Path, config: &str) -> Vec<String> {
 #[test]
 fn checked_in_rules_and_dashboards_are_the_rendered_mixin() {
     let dir = common::TempDir::new("mixin");
-    let mut files = render_mixin(&dir.0, "{}");
+    let mut files = render_mixin(&dir.0, "{}", false);
     files.sort();
     assert_eq!(
         files,
@@ -224,6 +245,7 @@ fn another_config_renders_rules_promtool_accepts() {
     render_mixin(
         &dir.0,
         r#"{ selector: 'job="intune-eu"', ladder+:: { expiryNoticeDays: 45, expiryWarningDays: 10 }, licenceUtilisationRatio: 0.9 }"#,
+        true,
     );
     let rules = dir.0.join("deploy/prometheus/recording-rules.yml");
     let alerts = dir.0.join("deploy/prometheus/alerts.yml");

@@ -98,6 +98,78 @@ fn planned_families() -> Vec<String> {
         .collect()
 }
 
+/// Alertmanager with `am_config` and Prometheus scraping `target` as job intune-exporter with
+/// the bundled rules (holds set to 0), on free loopback ports, both ready.
+struct Stack {
+    am: String,
+    prom: String,
+    _daemons: [Daemon; 2],
+}
+
+impl Stack {
+    async fn start(dir: &TempDir, am_config: &Path, target: &str) -> Stack {
+        let am_port = free_port();
+        let alertmanager = spawn(
+            "prometheus-alertmanager",
+            &[
+                format!("--config.file={}", am_config.display()),
+                format!("--storage.path={}", dir.0.join("am").display()),
+                format!("--web.listen-address=127.0.0.1:{am_port}"),
+                // A single instance: no gossip port.
+                "--cluster.listen-address=".to_string(),
+            ],
+            &dir.0.join("alertmanager.log"),
+        );
+        let rules = rules_without_holds(dir);
+        let prom_port = free_port();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files: [{}]\n\
+             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+             scrape_configs:\n  - job_name: intune-exporter\n    static_configs:\n      - targets: ['{target}']\n",
+            rules.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "),
+        );
+        std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
+        let prometheus = spawn(
+            "prometheus",
+            &[
+                format!("--config.file={}", dir.0.join("prometheus.yml").display()),
+                format!("--storage.tsdb.path={}", dir.0.join("tsdb").display()),
+                format!("--web.listen-address=127.0.0.1:{prom_port}"),
+            ],
+            &dir.0.join("prometheus.log"),
+        );
+        let stack = Stack {
+            am: format!("http://127.0.0.1:{am_port}"),
+            prom: format!("http://127.0.0.1:{prom_port}"),
+            _daemons: [alertmanager, prometheus],
+        };
+        let client = reqwest::Client::new();
+        wait_ready(
+            &client,
+            &format!("{}/-/ready", stack.am),
+            &dir.0.join("alertmanager.log"),
+        )
+        .await;
+        wait_ready(
+            &client,
+            &format!("{}/-/ready", stack.prom),
+            &dir.0.join("prometheus.log"),
+        )
+        .await;
+        stack
+    }
+
+    /// Both daemons' logs, for a failure message.
+    fn logs(dir: &TempDir) -> String {
+        format!(
+            "prometheus log:\n{}\nalertmanager log:\n{}",
+            std::fs::read_to_string(dir.0.join("prometheus.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.0.join("alertmanager.log")).unwrap_or_default()
+        )
+    }
+}
+
 /// Every PromQL query of every dashboard: panel targets and template-variable queries, with
 /// Grafana's variables replaced (`instance` by the exporter's address).
 fn dashboard_queries(instance: &str) -> Vec<(String, String)> {
@@ -220,60 +292,14 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
     let exporter = Exporter::start(&["--demo"]);
     exporter.wait_ready().await;
 
-    let am_port = free_port();
-    let am = format!("http://127.0.0.1:{am_port}");
-    let _alertmanager = spawn(
-        "prometheus-alertmanager",
-        &[
-            format!(
-                "--config.file={}",
-                common::root()
-                    .join("deploy/alertmanager/alertmanager.yml")
-                    .display()
-            ),
-            format!("--storage.path={}", dir.0.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            // A single instance: no gossip port.
-            "--cluster.listen-address=".to_string(),
-        ],
-        &dir.0.join("alertmanager.log"),
-    );
-
-    let rules = rules_without_holds(&dir);
-    let prom_port = free_port();
-    let prom = format!("http://127.0.0.1:{prom_port}");
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-         rule_files: [{}]\n\
-         alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-         scrape_configs:\n  - job_name: intune-exporter\n    static_configs:\n      - targets: ['{}']\n",
-        rules.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "),
-        exporter.addr
-    );
-    std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
-    let _prometheus = spawn(
-        "prometheus",
-        &[
-            format!("--config.file={}", dir.0.join("prometheus.yml").display()),
-            format!("--storage.tsdb.path={}", dir.0.join("tsdb").display()),
-            format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        ],
-        &dir.0.join("prometheus.log"),
-    );
-
+    let stack = Stack::start(
+        &dir,
+        &common::root().join("deploy/alertmanager/alertmanager.yml"),
+        &exporter.addr,
+    )
+    .await;
+    let (am, prom) = (stack.am.clone(), stack.prom.clone());
     let client = reqwest::Client::new();
-    wait_ready(
-        &client,
-        &format!("{am}/-/ready"),
-        &dir.0.join("alertmanager.log"),
-    )
-    .await;
-    wait_ready(
-        &client,
-        &format!("{prom}/-/ready"),
-        &dir.0.join("prometheus.log"),
-    )
-    .await;
     let queries = dashboard_queries(&exporter.addr);
     assert!(
         queries.len() >= 80,
@@ -395,9 +421,8 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
         }
         assert!(
             Instant::now() < deadline,
-            "{last_problem}\nprometheus log:\n{}\nalertmanager log:\n{}",
-            std::fs::read_to_string(dir.0.join("prometheus.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("alertmanager.log")).unwrap_or_default()
+            "{last_problem}\n{}",
+            Stack::logs(&dir)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
@@ -648,51 +673,7 @@ async fn one_incident_in_three_tenants_is_one_notification() {
             })
             .collect::<String>();
     std::fs::write(dir.0.join("alertmanager.yml"), am_config).unwrap();
-    let am_port = free_port();
-    let am = format!("http://127.0.0.1:{am_port}");
-    let _alertmanager = spawn(
-        "prometheus-alertmanager",
-        &[
-            format!("--config.file={}", dir.0.join("alertmanager.yml").display()),
-            format!("--storage.path={}", dir.0.join("am").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".to_string(),
-        ],
-        &dir.0.join("alertmanager.log"),
-    );
-    let rules = rules_without_holds(&dir);
-    let prom_port = free_port();
-    let prom = format!("http://127.0.0.1:{prom_port}");
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-         rule_files: [{}]\n\
-         alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-         scrape_configs:\n  - job_name: intune-exporter\n    static_configs:\n      - targets: ['{target}']\n",
-        rules.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "),
-    );
-    std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
-    let _prometheus = spawn(
-        "prometheus",
-        &[
-            format!("--config.file={}", dir.0.join("prometheus.yml").display()),
-            format!("--storage.tsdb.path={}", dir.0.join("tsdb").display()),
-            format!("--web.listen-address=127.0.0.1:{prom_port}"),
-        ],
-        &dir.0.join("prometheus.log"),
-    );
-    let client = reqwest::Client::new();
-    wait_ready(
-        &client,
-        &format!("{am}/-/ready"),
-        &dir.0.join("alertmanager.log"),
-    )
-    .await;
-    wait_ready(
-        &client,
-        &format!("{prom}/-/ready"),
-        &dir.0.join("prometheus.log"),
-    )
-    .await;
+    let _stack = Stack::start(&dir, &dir.0.join("alertmanager.yml"), &target).await;
 
     // Prometheus sends three alerts (one per tenant); Alertmanager must notify once, with all
     // three in the notification, grouped by the issue.
@@ -713,9 +694,8 @@ async fn one_incident_in_three_tenants_is_one_notification() {
         }
         assert!(
             Instant::now() < deadline,
-            "no notification with three alerts: {got:#?}\nprometheus log:\n{}\nalertmanager log:\n{}",
-            std::fs::read_to_string(dir.0.join("prometheus.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.0.join("alertmanager.log")).unwrap_or_default()
+            "no notification with three alerts: {got:#?}\n{}",
+            Stack::logs(&dir)
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
