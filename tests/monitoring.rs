@@ -564,6 +564,36 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
         6,
         "the exporter still exports every act-by date"
     );
+    // 6. Connector status: the page's top five, worst first; "All connector kinds" has every
+    // kind the exporter knows, not configured ones included.
+    let ranked = |panel: &str| {
+        let name = format!("intune-tenant-status / {panel} / \"A\"");
+        let expr = queries.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        let client = client.clone();
+        let prom = prom.clone();
+        async move {
+            let v = query(&client, &prom, &expr).await;
+            let mut rows: Vec<(f64, String)> = v["data"]["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["value"][1].as_str().unwrap().parse().unwrap(),
+                        r["metric"]["connector"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+            rows.into_iter().map(|(_, c)| c).collect::<Vec<String>>()
+        }
+    };
+    let all = ranked("All connector kinds").await;
+    assert_eq!(
+        all.len(),
+        intune_exporter::sources::connector::ConnectorKind::ALL.len()
+    );
+    assert_eq!(ranked("Connector status").await, all[..5]);
     let dash: Value = serde_json::from_str(
         &std::fs::read_to_string(common::root().join("dashboards/intune-tenant-status.json"))
             .unwrap(),
