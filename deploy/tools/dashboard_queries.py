@@ -4,6 +4,8 @@
 Grafana variables are replaced so that each query is plain PromQL:
 
   $tenant, ${tenant}, [[tenant]]     -> the tenant id given with --tenant
+  $job, $instance                    -> --job and --instance (regexes; default .*)
+  $cloud                             -> the admin centre host (only in links)
   $__rate_interval, $__interval, ... -> fixed durations (see SUBSTITUTIONS)
   $datasource                        -> only appears in datasource references, which are dropped
 
@@ -99,6 +101,8 @@ def queries(path, values):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tenant", required=True, help="tenant id to put in place of $tenant")
+    ap.add_argument("--job", default=".*", help="regex to put in place of $job")
+    ap.add_argument("--instance", default=".*", help="regex to put in place of $instance")
     ap.add_argument("--rate-interval", default=SUBSTITUTIONS["__rate_interval"])
     ap.add_argument("--as-rules", action="store_true", help="print a rule file for promtool check rules")
     ap.add_argument("dashboards", nargs="*")
@@ -106,7 +110,7 @@ def main():
     paths = args.dashboards or sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "dashboards", "*.json")))
     if not paths:
         sys.exit("no dashboards found")
-    values = dict(SUBSTITUTIONS, tenant=args.tenant, __rate_interval=args.rate_interval)
+    values = dict(SUBSTITUTIONS, tenant=args.tenant, job=args.job, instance=args.instance, __rate_interval=args.rate_interval)
     out, bad = [], []
     for path in paths:
         for q in queries(path, values):

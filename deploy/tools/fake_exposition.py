@@ -96,7 +96,10 @@ def page(now):
     add('# TYPE intune_message_center_messages_active gauge')
     add('# TYPE intune_message_center_message_info gauge')
     add('# TYPE intune_message_center_action_required_timestamp_seconds gauge')
+    add('# TYPE intune_message_center_message_last_modified_timestamp_seconds gauge')
     for t in (T1, T2):
+        add(f'intune_message_center_message_last_modified_timestamp_seconds{{tenant_id="{t}",message_id="MC100001"}} {int(now - 2 * DAY)}')
+        add(f'intune_message_center_message_last_modified_timestamp_seconds{{tenant_id="{t}",message_id="MC100002"}} {int(now - DAY)}')
         add(f'intune_message_center_messages_active{{tenant_id="{t}",category="plan_for_change",severity="normal"}} 3')
         add(f'intune_message_center_messages_active{{tenant_id="{t}",category="stay_informed",severity="normal"}} 7')
         add(f'intune_message_center_message_info{{tenant_id="{t}",message_id="MC100001",title="Plan for change: new Apple terms",category="plan_for_change",severity="normal",major_change="true"}} 1')
@@ -107,29 +110,35 @@ def page(now):
     sources = ("organization", "device_management", "apns", "vpp_tokens", "dep_onboarding_settings", "service_issues", "messages")
     add('# TYPE intune_exporter_source_up gauge')
     add('# TYPE intune_exporter_source_last_success_timestamp_seconds gauge')
-    add('# TYPE intune_exporter_source_duration_seconds gauge')
     for t in (T1, T2):
         for s in sources:
             failing = t == T1 and s == "dep_onboarding_settings"
             add(f'intune_exporter_source_up{{tenant_id="{t}",source="{s}"}} {0 if failing else 1}')
             add(f'intune_exporter_source_last_success_timestamp_seconds{{tenant_id="{t}",source="{s}"}} {int(now - (7200 if failing else 120))}')
-            add(f'intune_exporter_source_duration_seconds{{tenant_id="{t}",source="{s}"}} 0.42')
     n = int(now) // 10
     add('# TYPE intune_exporter_graph_requests_total counter')
     add('# TYPE intune_exporter_graph_throttled_total counter')
     add('# TYPE intune_exporter_graph_request_duration_seconds histogram')
     add('# TYPE intune_exporter_credential_expiry_timestamp_seconds gauge')
     add('# TYPE intune_exporter_graph_limiter_wait_seconds_total counter')
-    for t in (T1, T2):
-        add(f'intune_exporter_graph_limiter_wait_seconds_total{{tenant_id="{t}"}} {(n // 3) % 100000}')
-        add(f'intune_exporter_graph_requests_total{{tenant_id="{t}",source="apns",code="200"}} {n % 100000}')
-        add(f'intune_exporter_graph_requests_total{{tenant_id="{t}",source="apns",code="429"}} {(n // 7) % 100000}')
-        add(f'intune_exporter_graph_throttled_total{{tenant_id="{t}"}} {(n // 7) % 100000}')
-        for le, frac in (("0.1", 0.5), ("0.5", 0.9), ("1", 0.99), ("+Inf", 1)):
-            add(f'intune_exporter_graph_request_duration_seconds_bucket{{tenant_id="{t}",source="apns",le="{le}"}} {int(n * frac) % 100000}')
-        add(f'intune_exporter_graph_request_duration_seconds_sum{{tenant_id="{t}",source="apns"}} {n * 0.2 % 100000}')
-        add(f'intune_exporter_graph_request_duration_seconds_count{{tenant_id="{t}",source="apns"}} {n % 100000}')
-        add(f'intune_exporter_credential_expiry_timestamp_seconds{{tenant_id="{t}"}} {int(now + 90 * DAY)}')
+    add(f'intune_exporter_graph_limiter_wait_seconds_total {(n // 3) % 100000}')
+    add(f'intune_exporter_graph_requests_total{{source="apns",code="200"}} {n % 100000}')
+    add(f'intune_exporter_graph_requests_total{{source="apns",code="429"}} {(n // 7) % 100000}')
+    add(f'intune_exporter_graph_throttled_total{{source="apns"}} {(n // 7) % 100000}')
+    for le, frac in (("0.1", 0.5), ("0.5", 0.9), ("1", 0.99), ("+Inf", 1)):
+        add(f'intune_exporter_graph_request_duration_seconds_bucket{{source="apns",le="{le}"}} {int(n * frac) % 100000}')
+    add(f'intune_exporter_graph_request_duration_seconds_sum{{source="apns"}} {n * 0.2 % 100000}')
+    add(f'intune_exporter_graph_request_duration_seconds_count{{source="apns"}} {n % 100000}')
+    # One certificate for every tenant (a shared app registration).
+    add(f'intune_exporter_credential_expiry_timestamp_seconds{{client_id="00000000-0000-0000-0000-0000000000aa",thumbprint="A1B2C3"}} {int(now + 90 * DAY)}')
+    add('# TYPE intune_exporter_tenants gauge')
+    add('intune_exporter_tenants{origin="config"} 2')
+    add('intune_exporter_tenants{origin="file"} 0')
+    add('intune_exporter_tenants{origin="discovery"} 0')
+    add('# TYPE intune_exporter_discovery_up gauge')
+    add('intune_exporter_discovery_up{discovery="tenant_files"} 1')
+    add('# TYPE intune_exporter_config_last_reload_successful gauge')
+    add('intune_exporter_config_last_reload_successful 1')
     add('# TYPE process_cpu_seconds_total counter')
     add(f'process_cpu_seconds_total {time.process_time():.3f}')
     add('# TYPE process_resident_memory_bytes gauge')

@@ -26,9 +26,9 @@ ALERTS = [
     ({"alertname": "IntuneExporterDataStale", "severity": "critical", "tenant_id": T1, "source": "apns"}, False),
     ({"alertname": "IntuneExporterSourceFailing", "severity": "warning", "tenant_id": T1, "source": "apns"}, True),
     ({"alertname": "IntuneExporterSourceFailing", "severity": "warning", "tenant_id": T1, "source": "vpp_tokens"}, False),
-    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "critical", "tenant_id": T2}, False),
-    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "tenant_id": T2}, True),
-    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "tenant_id": T1}, False),
+    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "critical", "client_id": "app-2", "thumbprint": "B2"}, False),
+    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "client_id": "app-2", "thumbprint": "B2"}, True),
+    ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "client_id": "app-1", "thumbprint": "A1"}, False),
 ]
 
 

@@ -38,13 +38,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--prometheus", required=True)
     ap.add_argument("--tenant", required=True)
+    ap.add_argument("--job", default=".*", help="regex for $job")
+    ap.add_argument("--instance", default=".*", help="regex for $instance")
     ap.add_argument("--expect-alert", action="append", default=[])
     ap.add_argument("--expect-text", action="append", default=[])
     ap.add_argument("dashboards", nargs="*")
     a = ap.parse_args()
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     paths = a.dashboards or sorted(glob.glob(os.path.join(root, "dashboards", "*.json")))
-    values = dict(SUBSTITUTIONS, tenant=a.tenant)
+    values = dict(SUBSTITUTIONS, tenant=a.tenant, job=a.job, instance=a.instance)
     failed = passed = 0
     for path in paths:
         for q in queries(path, values):

@@ -93,8 +93,8 @@ family!(
     "intune_connector_info",
     Gauge,
     Snapshot,
-    ["tenant_id", "connector", "connector_id", "display_name"],
-    "A configured Intune connector, certificate or token (polled); always 1."
+    ["tenant_id", "connector", "connector_id", "display_name", "state"],
+    "A configured Intune connector, certificate or token (polled); always 1. `state` is the state Graph reports for it (its state, status, partnerState, syncStatus, lastAppSyncStatus or onboardingStatus member in snake_case; unknown when absent or not listed; empty for kinds without one); health already takes it into account."
 );
 family!(CONNECTOR_HEALTH, "intune_connector_health", Gauge, Snapshot,
     ["tenant_id", "connector", "connector_id", "status"],
@@ -114,9 +114,6 @@ family!(CONNECTOR_LAST_SYNC, "intune_connector_last_sync_timestamp_seconds", Gau
     ["tenant_id", "connector", "connector_id"],
     "When the connector last synchronised (or sent a heartbeat or checked in), as a Unix timestamp (polled).");
 
-family!(CONNECTOR_STATE, "intune_connector_state", Gauge, Snapshot,
-    ["tenant_id", "connector", "connector_id", "state"],
-    "The state Graph reports for a connector instance (its state, status, partnerState, syncStatus, lastAppSyncStatus or onboardingStatus member in snake_case, unknown when absent or not listed), polled; stateset over the members of that kind's enum. Health already takes it into account.");
 family!(APPLE_ENROLLMENT_TERMS_PENDING, "intune_apple_enrollment_terms_pending", Gauge, Snapshot,
     ["tenant_id", "connector_id"],
     "1 when Apple Business Manager has new terms that must be accepted before this ADE/DEP token syncs again (lastSyncErrorCode 3), else 0 (polled).");
@@ -166,12 +163,20 @@ family!(MESSAGE_CENTER_INFO, "intune_message_center_message_info", Gauge, Snapsh
     ["tenant_id", "message_id", "title", "category", "severity", "major_change"],
     "One of the most recently updated active Message center posts about a watched service (polled); always 1.");
 family!(
+    MESSAGE_LAST_MODIFIED,
+    "intune_message_center_message_last_modified_timestamp_seconds",
+    Gauge,
+    Snapshot,
+    ["tenant_id", "message_id"],
+    "When one of the most recently updated active Message center posts (those with an info series) was last modified, as a Unix timestamp (polled); the Message center sorts by it."
+);
+family!(
     MESSAGE_ACTION_REQUIRED,
     "intune_message_center_action_required_timestamp_seconds",
     Gauge,
     Snapshot,
     ["tenant_id", "message_id"],
-    "The action-required-by date of an active Message center post, as a Unix timestamp (polled)."
+    "The action-required-by date of one of the most recently updated active Message center posts (those with intune_message_center_message_info), as a Unix timestamp (polled)."
 );
 
 // The exporter itself.
@@ -246,7 +251,6 @@ pub static ALL: &[&FamilyDef] = &[
     &CONNECTOR_TYPE_HEALTH,
     &CONNECTOR_EXPIRY,
     &CONNECTOR_LAST_SYNC,
-    &CONNECTOR_STATE,
     &APPLE_ENROLLMENT_TERMS_PENDING,
     &CONNECTOR_REPORTED_HEALTH,
     &SERVICE_HEALTH_STATUS,
@@ -256,6 +260,7 @@ pub static ALL: &[&FamilyDef] = &[
     &SERVICE_ISSUE_START,
     &MESSAGE_CENTER_ACTIVE,
     &MESSAGE_CENTER_INFO,
+    &MESSAGE_LAST_MODIFIED,
     &MESSAGE_ACTION_REQUIRED,
     &BUILD_INFO,
     &SOURCE_UP,

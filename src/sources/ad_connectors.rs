@@ -7,7 +7,7 @@
 //! last hour and `inactive` none in the last five days. The page's own rules are one day
 //! (warning) and three days (unhealthy), so:
 //! - `error` does not make a connector unhealthy by itself: the date decides (an `error` two
-//!   hours after the last heartbeat is healthy), and the state shows in `intune_connector_state`.
+//!   hours after the last heartbeat is healthy), and the state shows in the `state` label of `intune_connector_info`.
 //!   Without a date it is a warning: a heartbeat was missed and nothing says for how long.
 //! - `inactive` (five days or more) is unhealthy, which is what the three-day rule says anyway,
 //!   date or not.

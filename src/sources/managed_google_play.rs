@@ -4,7 +4,7 @@
 //! `bindStatus` `notBound` (or 404) is "not configured". Health: `lastAppSyncDateTime` by the
 //! page's rules; a `lastAppSyncStatus` other than `success` or `none` (`credentialsNotValid`,
 //! `androidForWorkApiError`, `managementServiceError`, `unknownError`) is unhealthy, and it is
-//! the state exported in `intune_connector_state` (the bind status only decides whether the
+//! the `state` label of `intune_connector_info` (the bind status only decides whether the
 //! connector counts).
 
 use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};

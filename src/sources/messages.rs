@@ -4,16 +4,17 @@
 //! A post is active while it has no `endDateTime` or its end lies ahead, judged at scrape time.
 //! Graph's `$filter` on `services` is not documented for this endpoint, so the exporter asks for
 //! every post and filters itself. The most recent active posts (by `lastModifiedDateTime`, as
-//! the Message center sorts them) are exported with their titles; counts and action-required
-//! dates cover every active post. `services` is nullable in the schema: a post without it is
-//! about no watched service. A post listed twice (same id) counts once.
+//! the Message center sorts them) are exported with their titles, last-modified times and act-by
+//! dates, so a dashboard can list exactly those posts newest first; counts cover every active
+//! post. `services` is nullable in the schema: a post without it is about no watched service. A
+//! post listed twice (same id) counts once.
 
 use super::{first_of_each, Context};
 use crate::graph::odata::{
     lenient, lenient_list, lenient_or_default, optional_datetime, snake_case, Request, Shape,
 };
 use crate::metrics::catalog::{
-    MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO,
+    MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO, MESSAGE_LAST_MODIFIED,
 };
 use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
@@ -112,13 +113,6 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
         *counts
             .entry((label(m.category.as_deref()), label(m.severity.as_deref())))
             .or_default() += 1;
-        if let Some(by) = m.action_required_by_date_time {
-            set.gauge(
-                &MESSAGE_ACTION_REQUIRED,
-                &[ctx.tenant_id, &m.id],
-                by.timestamp() as f64,
-            );
-        }
     }
     for ((category, severity), n) in counts {
         set.gauge(
@@ -144,6 +138,22 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
             ],
             1.0,
         );
+        if let Some(modified) = m.last_modified_date_time {
+            set.gauge(
+                &MESSAGE_LAST_MODIFIED,
+                &[ctx.tenant_id, &m.id],
+                modified.timestamp() as f64,
+            );
+        }
+        // Only for the posts with an info series: every act-by date joins to a title, and a
+        // tenant's cost does not grow with Microsoft's backlog of posts.
+        if let Some(by) = m.action_required_by_date_time {
+            set.gauge(
+                &MESSAGE_ACTION_REQUIRED,
+                &[ctx.tenant_id, &m.id],
+                by.timestamp() as f64,
+            );
+        }
     }
     set
 }

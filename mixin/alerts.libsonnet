@@ -1,0 +1,266 @@
+// Alerting rules. severity: critical pages someone; warning opens a ticket. Expiry and sync
+// alerts follow the warning ladder of config.libsonnet, so a dashboard cell and an alert
+// never disagree about how urgent something is. Every alert has promtool tests in
+// deploy/prometheus/tests/ and a runbook section in docs/runbooks.md.
+{
+  prometheusAlerts+:: {
+    local c = $._config,
+    local l = c.ladder,
+    local sel = c.selector,
+    local day = 86400,
+
+    // Annotation snippets. Go templates look the tenant's and the token's names up in the
+    // info series, so a page says "Contoso" rather than a GUID.
+    local tenant = '{{ with printf "intune_tenant_info{tenant_id=%q}" $labels.tenant_id | query }}{{ . | first | label "tenant_name" }} ({{ $labels.tenant_id }}){{ else }}{{ $labels.tenant_id }}{{ end }}',
+    local instanceName = '{{ with printf "intune_connector_info{tenant_id=%q,connector_id=%q}" $labels.tenant_id $labels.connector_id | query }}"{{ . | first | label "display_name" }}" {{ end }}({{ $labels.connector_id }})',
+    local dashboardURL(uid, withTenant=true) =
+      c.grafanaURL + '/d/' + uid + '/' + uid + (if withTenant then '?var-tenant={{ $labels.tenant_id }}' else ''),
+    local tenantDashboard = dashboardURL(c.dashboardUIDs.tenantStatus),
+    local exporterDashboard(withTenant=true) = dashboardURL(c.dashboardUIDs.exporter, withTenant),
+
+    local alert(name, expr, hold, severity, summary, description, dashboard, labels={}) = {
+      alert: name,
+      expr: expr,
+      'for': hold,
+      labels: { severity: severity } + labels,
+      annotations: {
+        summary: summary,
+        description: std.strReplace(description, '\n', ' '),
+        runbook_url: c.runbookURLPattern % std.asciiLower(name),
+        dashboard_url: dashboard,
+      },
+    },
+
+    // Expiring Apple tokens: one alert name per kind, two steps of the ladder each.
+    local appleExpiring(name, connector, what, consequence) = [
+      alert(
+        name,
+        |||
+          (intune_connector_expiry_timestamp_seconds{%s, connector="%s"} - time())
+            < %d * 86400
+            > 0
+        ||| % [sel, connector, step.days],
+        c.holds.default,
+        step.severity,
+        'The %s expires in less than %d days.' % [what, step.days],
+        'The ' + what + ' ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. ' + consequence,
+        tenantDashboard,
+      )
+      for step in [
+        { days: l.expiryNoticeDays, severity: 'warning' },
+        { days: l.expiryWarningDays, severity: 'critical' },
+      ]
+    ],
+
+    local staleSync(step) = alert(
+      'IntuneConnectorSyncStale',
+      |||
+        time() - intune_connector_last_sync_timestamp_seconds{%s} %s %d
+          and intune_connector_last_sync_timestamp_seconds{%s} > 0
+      ||| % [sel, step.op, step.days * day, sel],
+      step.hold,
+      step.severity,
+      'An Intune connector has not synced for %s.' % step.words,
+      'The {{ $labels.connector }} connector ' + instanceName + ' of tenant ' + tenant + '\nlast synced {{ $value | humanizeDuration }} ago. The Tenant status page shows it as ' + step.page + '.',
+      tenantDashboard,
+    ),
+
+    local credentialExpiring(step) = alert(
+      'IntuneExporterCredentialExpiring',
+      |||
+        (max by (job, client_id, thumbprint) (intune_exporter_credential_expiry_timestamp_seconds{%s}) - time()) < %d * 86400
+          and max by (job, client_id, thumbprint) (intune_exporter_credential_expiry_timestamp_seconds{%s}) > 0
+      ||| % [sel, step.days, sel],
+      c.holds.default,
+      step.severity,
+      'The Graph credential of intune-exporter expires in less than %d days.' % step.days,
+      'The certificate {{ $labels.thumbprint }} of app {{ $labels.client_id }} (job {{ $labels.job }}) expires in\n{{ $value | humanizeDuration }} (negative: already expired). {{ with printf "count(count by (tenant_id) (intune_exporter_source_up{job=%q}))" $labels.job | query }}The job reads {{ . | first | value }} tenant(s); {{ end }}every one that signs in with it stops being read.',
+      exporterDashboard(false),
+    ),
+
+    groups+: [
+      {
+        name: 'intune-connectors',
+        rules: [
+          // No `for`: the expiring alerts stop at the expiry moment, and a delay here would
+          // leave a gap with no page just when it matters. The `> 0` guard ignores a missing
+          // date reported as the epoch.
+          alert(
+            'IntuneConnectorExpired',
+            |||
+              time() - intune_connector_expiry_timestamp_seconds{%s} >= 0
+                and intune_connector_expiry_timestamp_seconds{%s} > 0
+            ||| % [sel, sel],
+            '0m',
+            'critical',
+            'An Intune connector or Apple token has expired.',
+            'The {{ $labels.connector }} connector ' + instanceName + ' of tenant ' + tenant + '\nexpired {{ $value | humanizeDuration }} ago. Intune stops using it until it is renewed.',
+            tenantDashboard,
+          ),
+        ] + appleExpiring(
+          'IntuneApplePushCertificateExpiring',
+          'apns',
+          'Apple MDM push certificate',
+          'If it expires, every Apple device must be enrolled again. Renew it with the same Apple ID.',
+        ) + appleExpiring(
+          'IntuneAppleVppTokenExpiring',
+          'vpp_token',
+          'Apple VPP (Apps and Books) token',
+          'If it expires, Apple apps and licences stop syncing to Intune.',
+        ) + appleExpiring(
+          'IntuneAppleDepTokenExpiring',
+          'dep_token',
+          'Apple automated device enrollment (DEP) token',
+          'If it expires, new Apple devices stop syncing from Apple Business Manager and cannot enrol.',
+        ) + [
+          // The hour of `for` keeps a connector that syncs about once a day from opening
+          // and closing tickets.
+          staleSync({ op: '>', days: l.syncWarningDays, hold: c.holds.syncWarning, severity: 'warning', words: 'more than a day', page: 'warning' }),
+          staleSync({ op: '>=', days: l.syncUnhealthyDays, hold: c.holds.default, severity: 'critical', words: '%d days or more' % l.syncUnhealthyDays, page: 'unhealthy' }),
+          // The connector label lets Alertmanager inhibit this together with the token's
+          // other alerts.
+          alert(
+            'IntuneAppleEnrollmentTermsPending',
+            'intune_apple_enrollment_terms_pending{%s} == 1\n' % sel,
+            c.holds.default,
+            'warning',
+            'New Apple Business Manager terms must be accepted.',
+            'Apple refuses to sync the DEP token ' + instanceName + ' of tenant ' + tenant + '\nuntil an administrator accepts the new terms and conditions in Apple Business Manager.',
+            tenantDashboard,
+            { connector: 'dep_token' },
+          ),
+        ],
+      },
+      {
+        name: 'intune-tenant',
+        rules: [
+          alert(
+            'IntuneLicensesNearlyExhausted',
+            'intune:license_utilization:ratio > %g\n' % c.licenceUtilisationRatio,
+            c.holds.licences,
+            'warning',
+            'Almost all Intune licences of a SKU are assigned.',
+            'Tenant ' + tenant + ' has assigned {{ $value | humanizePercentage }} of the enabled\n{{ $labels.sku }} licences. New users will not get Intune once they run out.',
+            tenantDashboard,
+          ),
+          alert(
+            'IntuneSubscriptionNotActive',
+            'intune_tenant_subscription_state{%s, state=~"disabled|deleted|blocked|locked_out"} == 1\n' % sel,
+            c.holds.default,
+            'critical',
+            'The Intune subscription of a tenant is not active.',
+            'The Intune subscription of tenant ' + tenant + ' is {{ $labels.state }}.\nDevices are no longer managed.',
+            tenantDashboard,
+          ),
+          alert(
+            'IntuneSubscriptionNotActive',
+            'intune_tenant_subscription_state{%s, state="warning"} == 1\n' % sel,
+            c.holds.default,
+            'warning',
+            'The Intune subscription of a tenant is in its grace period.',
+            'The Intune subscription of tenant ' + tenant + ' is in the warning state: it has lapsed\nand will be disabled at the end of the grace period.',
+            tenantDashboard,
+          ),
+          // One alert per tenant and Microsoft issue. The issue_id label lets Alertmanager
+          // group one incident across every tenant into one notification (see
+          // deploy/alertmanager/alertmanager.yml); the description counts the tenants.
+          alert(
+            'IntuneServiceIncidentActive',
+            'max by (job, tenant_id, service_name, issue_id) (intune_service_issue_info{%s, classification="incident"})\n' % sel,
+            c.holds.incident,
+            'warning',
+            'Microsoft reports an active Intune incident.',
+            'Microsoft incident {{ $labels.issue_id }} {{ with printf "intune_service_issue_info{issue_id=%q}" $labels.issue_id | query }}"{{ . | first | label "title" }}" {{ end }}affects {{ $labels.service_name }} in tenant\n' + tenant + '{{ with printf "count(count by (tenant_id) (intune_service_issue_info{issue_id=%q}))" $labels.issue_id | query }} and {{ . | first | value }} tenant(s) in all{{ end }}. Expect Intune problems until Microsoft resolves it.',
+            tenantDashboard,
+          ),
+        ],
+      },
+      {
+        name: 'intune-exporter',
+        rules: [
+          alert(
+            'IntuneExporterDown',
+            'up{%s} == 0\n' % sel,
+            c.holds.exporterDown,
+            'critical',
+            'intune-exporter cannot be scraped.',
+            'Prometheus has failed to scrape {{ $labels.instance }} for 5 minutes. No Intune alert can fire\nwhile it is down.',
+            exporterDashboard(false),
+          ),
+          // Fires when no target of the job exists at all (deleted Deployment, broken
+          // ServiceMonitor or relabelling): `up == 0` cannot catch that.
+          alert(
+            'IntuneExporterAbsent',
+            'absent(up{%s})\n' % sel,
+            c.holds.default,
+            'critical',
+            'intune-exporter has disappeared from Prometheus target discovery.',
+            'No target matching %s has existed for 15 minutes. No Intune alert can fire\nwithout it.' % sel,
+            exporterDashboard(false),
+          ),
+          // 30 minutes is 6 polls at the default 5m interval, 2 at 15m: one Graph hiccup
+          // does not open a ticket.
+          alert(
+            'IntuneExporterSourceFailing',
+            'intune_exporter_source_up{%s} == 0\n' % sel,
+            c.holds.sourceFailing,
+            'warning',
+            'intune-exporter cannot read a Microsoft Graph source.',
+            'Polling {{ $labels.source }} for tenant ' + tenant + ' has failed for 30 minutes.\nAlerts that depend on it cannot fire.',
+            exporterDashboard(),
+          ),
+        ] + [
+          // Also catches a stuck poller, which leaves source_up at 1.
+          alert(
+            'IntuneExporterDataStale',
+            'time() - intune_exporter_source_last_success_timestamp_seconds{%s} > %d\n' % [sel, step.seconds],
+            c.holds.dataStale,
+            step.severity,
+            'intune-exporter data is more than %s old.' % step.words,
+            'The last successful poll of {{ $labels.source }} for tenant ' + tenant + ' was\n{{ $value | humanizeDuration }} ago' + step.tail,
+            exporterDashboard(),
+          )
+          for step in [
+            { seconds: c.dataStaleWarningSeconds, severity: 'warning', words: 'an hour', tail: '.' },
+            { seconds: c.dataStaleCriticalSeconds, severity: 'critical', words: 'a day', tail: ': expiries and outages may go unseen.' },
+          ]
+        ] + [
+          // Occasional 429s are normal and retried; only throttling that persists for an
+          // hour and a half opens a ticket.
+          alert(
+            'IntuneExporterGraphThrottled',
+            'sum by (job, instance, source) (increase(intune_exporter_graph_throttled_total{%s}[30m])) > 0\n' % sel,
+            c.holds.throttled,
+            'warning',
+            'Microsoft Graph keeps throttling intune-exporter.',
+            'Graph has throttled {{ $labels.source }} requests of {{ $labels.instance }} in every half hour for more than\nan hour ({{ $value | humanize }} in the last 30 minutes).',
+            exporterDashboard(false),
+          ),
+          // One alert per certificate, however many tenants sign in with it.
+          credentialExpiring({ days: l.expiryNoticeDays, severity: 'warning' }),
+          credentialExpiring({ days: l.expiryWarningDays, severity: 'critical' }),
+          // A failed reload keeps the previous configuration running: nothing breaks yet, but
+          // the change someone made is not in effect.
+          alert(
+            'IntuneExporterConfigReloadFailed',
+            'intune_exporter_config_last_reload_successful{%s} == 0\n' % sel,
+            c.holds.reload,
+            'warning',
+            'intune-exporter refused to reload its configuration.',
+            'The last configuration reload of {{ $labels.instance }} failed; it keeps running the previous\nconfiguration{{ with printf "intune_exporter_config_last_reload_success_timestamp_seconds{instance=%q,job=%q}" $labels.instance $labels.job | query }}, loaded {{ . | first | value | humanizeTimestamp }}{{ end }}. Its log says which file and key are wrong.',
+            exporterDashboard(false),
+          ),
+          alert(
+            'IntuneExporterDiscoveryDown',
+            'intune_exporter_discovery_up{%s} == 0\n' % sel,
+            c.holds.discovery,
+            'warning',
+            'intune-exporter cannot discover tenants.',
+            'Tenant discovery {{ $labels.discovery }} of {{ $labels.instance }} has failed for 30 minutes. Tenants\nfound earlier are still read; new ones are not picked up, removed ones not dropped.',
+            exporterDashboard(false),
+          ),
+        ],
+      },
+    ],
+  },
+}

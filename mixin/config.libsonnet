@@ -1,0 +1,89 @@
+// Everything a user of the mixin may want to change. Override it in your own jsonnet:
+//
+//   (import 'intune-exporter/mixin/mixin.libsonnet') + {
+//     _config+:: { selector: 'job="intune"', ladder+:: { expiryNoticeDays: 45 } },
+//   }
+//
+// The files checked in under deploy/ and dashboards/ are rendered with these defaults
+// (mixin/render.jsonnet); a test fails when they drift.
+{
+  _config+:: {
+    // Selects the exporter's series in every rule and alert (the monitoring-mixins
+    // convention). Use a regex matcher for several jobs: 'job=~"intune-exporter|intune-eu"'.
+    selector: 'job="intune-exporter"',
+    // The labels that tell one exporter (or one shard) from another. Rules keep them, alerts
+    // about the exporter itself group by them, dashboards offer them as variables.
+    exporterLabels: ['job', 'instance'],
+
+    // The warning ladder: one set of boundaries for the Tenant status page, the colours of
+    // every dashboard and the alerts (see docs/runbooks.md#the-warning-ladder).
+    //   expiry: expired -> red / critical;  <= expiryWarningDays (the page's "warning") ->
+    //           orange / critical;  <= expiryNoticeDays -> yellow / warning;  else green.
+    //   last sync: > syncWarningDays (the page's "warning") -> orange / warning;
+    //           >= syncUnhealthyDays (the page's "unhealthy") -> red / critical.
+    // expiryWarningDays, syncWarningDays and syncUnhealthyDays must equal the exporter's
+    // `thresholds` config, so the colours agree with intune_connector_health.
+    ladder:: {
+      expiryWarningDays: 7,
+      expiryNoticeDays: 30,
+      syncWarningDays: 1,
+      syncUnhealthyDays: 3,
+    },
+    // Other alert thresholds.
+    licenceUtilisationRatio: 0.95,
+    dataStaleWarningSeconds: 3600,
+    dataStaleCriticalSeconds: 86400,
+
+    // Holds (`for:`) of the alerts.
+    holds:: {
+      default: '15m',
+      syncWarning: '1h',
+      licences: '1h',
+      incident: '5m',
+      exporterDown: '5m',
+      sourceFailing: '30m',
+      dataStale: '5m',
+      throttled: '1h',
+      reload: '5m',
+      discovery: '30m',
+    },
+
+    // Where alerts link to. %s is the alert name in lower case.
+    runbookURLPattern: 'https://github.com/intune-exporter/intune-exporter/blob/main/docs/runbooks.md#%s',
+    // Grafana's base URL; alert dashboard_url annotations and dashboard links start with it.
+    grafanaURL: 'https://grafana.example.com',
+
+    // Dashboards.
+    dashboardTags: ['intune-exporter'],
+    dashboardUIDs: {
+      tenantStatus: 'intune-tenant-status',
+      fleet: 'intune-fleet',
+      exporter: 'intune-exporter',
+    },
+    // The Intune admin centre per Microsoft cloud, as the exporter's `graph.cloud` names
+    // them. Links put the tenant in the path (https://HOST/TENANT_ID/#view/...), so they open
+    // the customer's tenant rather than the viewer's home tenant.
+    adminCentreHosts: {
+      public: 'intune.microsoft.com',
+      usgov: 'intune.microsoft.us',
+      usgov_dod: 'intune.microsoft.us',
+      china: 'intune.microsoftonline.cn',
+    },
+    // The cloud the dashboards' `cloud` variable starts on.
+    defaultCloud: 'public',
+    // The admin centre blade of each connector kind's page; kinds not listed open the
+    // Connectors and tokens overview. Keys must be connector kinds of the exporter
+    // (mixin/generated/connectors.json); rendering fails otherwise.
+    connectorBlades: {
+      apns: 'Microsoft_Intune_Enrollment/AppleMdmPushCertificateBlade',
+      vpp_token: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp',
+      certificate_connector: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors',
+      ndes_connector: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors',
+      defender_for_endpoint: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/windowsDefenderATP',
+    },
+    connectorOverviewBlade: 'Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/connectorsAndTokens',
+    tenantStatusBlade: 'Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/tenantStatus',
+    // How many connector kinds the tenant page shows before "show all", as Intune does.
+    connectorTopN: 5,
+  },
+}
