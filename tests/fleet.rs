@@ -341,3 +341,195 @@ tenant_files: [tenants.yml]
     );
     sim.shutdown().await;
 }
+
+const FLEET_PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
+
+/// The demo scenario, a partner tenant and `count` tenants generated from the demo tenant,
+/// each answering after `latency`.
+fn fleet_scenario(count: usize, latency: &str) -> Scenario {
+    let demo = std::fs::read_to_string(common::root().join("deploy/demo/scenario.yaml")).unwrap();
+    let text = format!(
+        "{demo}
+  - tenant_id: {FLEET_PARTNER}
+    client_id: {CLIENT}
+    client_secret: {SECRET}
+fleets:
+  - count: {count}
+    template: contoso.onmicrosoft.com
+    seed: 11
+    latency: {latency}
+    partner: {FLEET_PARTNER}
+"
+    )
+    .replace(
+        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n",
+        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    domains: [contoso.onmicrosoft.com]\n",
+    );
+    Scenario::from_yaml(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discovered_fleet_starts_spread_under_the_cap_in_two_round_trips_per_tenant() {
+    const TENANTS: usize = 60;
+    let sim = Simulator::start(
+        fleet_scenario(TENANTS, "50ms"),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let dir = TempDir::new("polite");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    // The spread window is min(startup_spread, 100 ms x 60 tenants): 4 s here.
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+  max_concurrent_requests: 4
+  max_concurrent_sign_ins: 2
+poll:
+  startup_spread: 4s
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+discovery:
+  delegated_admin_customers:
+    partner_tenant_id: {FLEET_PARTNER}
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let stats = sim.stats();
+    let customers: Vec<_> = stats
+        .tenants
+        .iter()
+        .filter(|(id, _)| id.as_str() != FLEET_PARTNER)
+        .collect();
+    assert_eq!(
+        customers.len(),
+        TENANTS,
+        "every discovered customer was polled"
+    );
+    // The process-wide caps held, counted by the simulator.
+    assert!(stats.peak_in_flight_graph <= 4, "{stats:?}");
+    assert!(stats.peak_in_flight_token <= 2, "{stats:?}");
+    // Every tenant's first poll took exactly one sign-in and two round trips (a JSON batch for
+    // v1.0 and one for beta) for all of its sources.
+    for (id, t) in &customers {
+        assert_eq!((t.token_requests, t.graph_round_trips), (1, 2), "{id}");
+        assert_eq!(
+            t.batch_items,
+            intune_exporter::sources::Source::ALL.len() as u64,
+            "{id}"
+        );
+    }
+    // The first polls were spread over the window, not fired in the same second.
+    let firsts: Vec<chrono::DateTime<chrono::Utc>> = customers
+        .iter()
+        .filter_map(|(_, t)| t.first_graph_request_at)
+        .collect();
+    let span = *firsts.iter().max().unwrap() - *firsts.iter().min().unwrap();
+    assert!(
+        span >= chrono::TimeDelta::milliseconds(2500) && span <= chrono::TimeDelta::seconds(10),
+        "first polls spread over {span}"
+    );
+    let first_second = firsts
+        .iter()
+        .filter(|t| **t - *firsts.iter().min().unwrap() < chrono::TimeDelta::seconds(1))
+        .count();
+    assert!(
+        first_second < TENANTS / 2,
+        "{first_second} tenants started in the first second"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_adds_a_tenant_and_retimes_a_source_without_disturbing_the_others() {
+    let ids: Vec<String> = (0..4).map(tenant_id).collect();
+    let sim = Simulator::start(scenario(&ids, &[]), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new("reload-fleet");
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    let config = |tenants: &[String], apns_interval: &str| {
+        let mut text = format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+poll:
+  startup_spread: 0s
+sources:
+  organization:
+    interval: 5s
+  apns:
+    interval: {apns_interval}
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+tenants:
+",
+            url = sim.base_url()
+        );
+        for id in tenants {
+            text.push_str(&format!("  - tenant_id: {id}\n"));
+        }
+        std::fs::write(dir.0.join("config.yml"), text).unwrap();
+    };
+    config(&ids[..3], "1h");
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let pid = exporter.pid();
+    let before = scrape(&exporter).await;
+    let last = |text: &str, id: &str, source: &str| {
+        series(
+            text,
+            "intune_exporter_source_last_success_timestamp_seconds",
+        )
+        .into_iter()
+        .find(|(l, _)| label(l, "tenant_id") == Some(id) && label(l, "source") == Some(source))
+        .map(|(_, v)| v)
+    };
+    let org_before = last(&before, &ids[0], "organization").unwrap();
+    let apns_before = last(&before, &ids[0], "apns").unwrap();
+    let tokens_before = sim.stats().tenants[&ids[0]].token_requests;
+
+    // A fourth tenant and APNs every 5 s instead of every hour.
+    config(&ids, "5s");
+    exporter.signal("HUP");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let text = loop {
+        let text = scrape(&exporter).await;
+        let added = up_by_tenant(&text).get(&ids[3]).copied().unwrap_or(0);
+        if added == intune_exporter::sources::Source::ALL.len()
+            && last(&text, &ids[0], "apns").is_some_and(|t| t > apns_before)
+            && last(&text, &ids[0], "organization").is_some_and(|t| t > org_before)
+        {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reload not applied:\n{}",
+            exporter.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(exporter.pid(), pid, "no restart");
+    assert!(text.contains("intune_exporter_config_last_reload_successful 1"));
+    assert!(
+        series(&text, "intune_exporter_tenants").contains(&("origin=\"config\"".to_string(), 4.0))
+    );
+    // The tenants that did not change kept their poller and its token: no new sign-in.
+    assert_eq!(sim.stats().tenants[&ids[0]].token_requests, tokens_before);
+    sim.shutdown().await;
+}
