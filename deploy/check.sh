@@ -118,6 +118,10 @@ elif have kustomize; then kustomize_build=(kustomize build)
 fi
 if [ ${#kustomize_build[@]} -gt 0 ]; then
   run "kustomize build deploy/kubernetes" sh -c '"$@" deploy/kubernetes > "'"$tmp"'/manifests.yaml"' sh "${kustomize_build[@]}"
+  run "kustomize build deploy/kubernetes-sharded" sh -c '"$@" deploy/kubernetes-sharded > "'"$tmp"'/sharded.yaml"' sh "${kustomize_build[@]}"
+  if have kubernetes-validate && [ -s "$tmp/sharded.yaml" ]; then
+    run "kubernetes-validate --strict (sharded variant)" kubernetes-validate --strict "$tmp/sharded.yaml"
+  fi
   if [ -s "$tmp/manifests.yaml" ]; then
     if have kubernetes-validate; then
       # Core kinds against their schemas; the two monitoring.coreos.com kinds have none

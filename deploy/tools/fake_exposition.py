@@ -85,6 +85,10 @@ def page(now):
     for t, inc, adv in ((T1, 1, 1), (T2, 0, 1)):
         add(f'intune_service_issues_active{{tenant_id="{t}",service_name="Microsoft Intune",classification="incident"}} {inc}')
         add(f'intune_service_issues_active{{tenant_id="{t}",service_name="Microsoft Intune",classification="advisory"}} {adv}')
+    add('# TYPE intune_service_issues_recently_resolved gauge')
+    for t, inc, adv in ((T1, 2, 0), (T2, 0, 1)):
+        add(f'intune_service_issues_recently_resolved{{tenant_id="{t}",service_name="Microsoft Intune",classification="incident"}} {inc}')
+        add(f'intune_service_issues_recently_resolved{{tenant_id="{t}",service_name="Microsoft Intune",classification="advisory"}} {adv}')
     add('# TYPE intune_service_issue_info gauge')
     add(f'intune_service_issue_info{{tenant_id="{T1}",service_name="Microsoft Intune",issue_id="IT100001",classification="incident",status="service_degradation",feature_group="Device enrollment",feature="Apple enrollment",title="Some users cannot enrol iOS devices"}} 1')
     add(f'intune_service_issue_info{{tenant_id="{T1}",service_name="Microsoft Intune",issue_id="IT100002",classification="advisory",status="investigating",feature_group="Reporting",feature="Reports",title="Reports may be delayed"}} 1')
@@ -137,8 +141,12 @@ def page(now):
     add('intune_exporter_tenants{origin="discovery"} 0')
     add('# TYPE intune_exporter_discovery_up gauge')
     add('intune_exporter_discovery_up{discovery="tenant_files"} 1')
+    add('# TYPE intune_exporter_discovery_last_success_timestamp_seconds gauge')
+    add(f'intune_exporter_discovery_last_success_timestamp_seconds{{discovery="tenant_files"}} {int(now - 5)}')
     add('# TYPE intune_exporter_config_last_reload_successful gauge')
     add('intune_exporter_config_last_reload_successful 1')
+    add('# TYPE intune_exporter_config_last_reload_success_timestamp_seconds gauge')
+    add(f'intune_exporter_config_last_reload_success_timestamp_seconds {int(now - 60)}')
     add('# TYPE process_cpu_seconds_total counter')
     add(f'process_cpu_seconds_total {time.process_time():.3f}')
     add('# TYPE process_resident_memory_bytes gauge')
