@@ -506,14 +506,7 @@ impl Config {
             message: e.to_string(),
         })?;
         let raw = parsed.value.unwrap_or_default();
-        let mut problems: Vec<Problem> = parsed
-            .unknown
-            .into_iter()
-            .map(|key| Problem {
-                key,
-                message: "unknown key".to_string(),
-            })
-            .collect();
+        let mut problems = unknown_keys(parsed.unknown);
         let base = path.parent().unwrap_or(Path::new("."));
         let config = validate(raw, base, env, &mut problems);
         match config {
@@ -524,6 +517,16 @@ impl Config {
             }),
         }
     }
+}
+
+/// One problem per key that nothing reads.
+pub(crate) fn unknown_keys(keys: Vec<String>) -> Vec<Problem> {
+    keys.into_iter()
+        .map(|key| Problem {
+            key,
+            message: "unknown key".to_string(),
+        })
+        .collect()
 }
 
 /// What errors call a configuration built from the Azure SDK's environment variables.

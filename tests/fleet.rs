@@ -82,6 +82,18 @@ async fn scrape(exporter: &Exporter) -> String {
         .unwrap()
 }
 
+/// The simulator serving `scenario`, and a folder holding its CA (`ca.pem`) and the demo app's
+/// secret (`secret`), for a config written there.
+async fn simulator_and_dir(scenario: Scenario, name: &str) -> (Simulator, TempDir) {
+    let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = TempDir::new(name);
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
+    (sim, dir)
+}
+
 fn tenant_file(ids: &[String]) -> String {
     ids.iter()
         .map(|id| format!("- tenant_id: {id}\n  labels: {{source_file: \"yes\"}}\n"))
@@ -96,15 +108,9 @@ async fn three_hundred_tenants_from_config_files_and_gdap_follow_file_edits_with
     // GDAP lists tenants 100..299 and one tenant the app was never consented in.
     let mut customers: Vec<String> = ids[100..].to_vec();
     customers.push(unconsented.clone());
-    let sim = Simulator::start(scenario(&ids, &customers), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-
-    let dir = TempDir::new("fleet");
+    let (sim, dir) = simulator_and_dir(scenario(&ids, &customers), "fleet").await;
     let files = dir.0.join("tenants.d");
     std::fs::create_dir_all(&files).unwrap();
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
     std::fs::write(files.join("a.yml"), tenant_file(&ids[10..60])).unwrap();
     std::fs::write(files.join("b.yml"), tenant_file(&ids[60..100])).unwrap();
     std::fs::write(files.join("ignored.txt"), "- tenant_id: not read\n").unwrap();
@@ -267,12 +273,7 @@ tenants:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_shards_split_two_hundred_tenants_between_them() {
     let ids: Vec<String> = (0..200).map(tenant_id).collect();
-    let sim = Simulator::start(scenario(&ids, &[]), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = TempDir::new("shards");
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "shards").await;
     std::fs::write(dir.0.join("tenants.yml"), tenant_file(&ids)).unwrap();
     std::fs::write(
         dir.0.join("config.yml"),
@@ -371,15 +372,7 @@ fleets:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_discovered_fleet_starts_spread_under_the_cap_in_two_round_trips_per_tenant() {
     const TENANTS: usize = 60;
-    let sim = Simulator::start(
-        fleet_scenario(TENANTS, "50ms"),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let dir = TempDir::new("polite");
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    let (sim, dir) = simulator_and_dir(fleet_scenario(TENANTS, "50ms"), "polite").await;
     // The spread window is min(startup_spread, 100 ms x 60 tenants): 4 s here.
     std::fs::write(
         dir.0.join("config.yml"),
@@ -454,12 +447,7 @@ discovery:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_adds_a_tenant_and_retimes_a_source_without_disturbing_the_others() {
     let ids: Vec<String> = (0..4).map(tenant_id).collect();
-    let sim = Simulator::start(scenario(&ids, &[]), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = TempDir::new("reload-fleet");
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), SECRET).unwrap();
+    let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "reload-fleet").await;
     let config = |tenants: &[String], apns_interval: &str| {
         let mut text = format!(
             "graph:

@@ -11,7 +11,7 @@
 //! This module owns the raw shapes of those keys and their validation; it does no I/O except
 //! reading tenant files when asked to, and knows nothing about polling.
 
-use super::{validate_auth, Auth, ConfigError, EnvLookup, Problem, Problems, RawAuth};
+use super::{validate_auth, Auth, ConfigError, EnvLookup, Problems, RawAuth};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -315,14 +315,7 @@ pub fn load_tenant_file(
         message: e.to_string(),
     })?;
     let raw = parsed.value;
-    let mut problems: Vec<Problem> = parsed
-        .unknown
-        .into_iter()
-        .map(|key| Problem {
-            key,
-            message: "unknown key".to_string(),
-        })
-        .collect();
+    let mut problems = super::unknown_keys(parsed.unknown);
     let base = path.parent().unwrap_or(Path::new("."));
     let tenants = validate_tenants(
         raw.unwrap_or_default(),
