@@ -521,3 +521,78 @@ tenants:
     assert_eq!(sim.stats().tenants[&ids[0]].token_requests, tokens_before);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_answer_is_retried_after_the_backoff_not_the_interval() {
+    let id = tenant_id(0);
+    // The APNs answer of the first poll is malformed; later answers are fine.
+    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
+    let text = format!(
+        "tenants:\n{}",
+        block.replacen(DEMO_TENANT, &id, 1).replacen(
+            &format!("    client_secret: {SECRET}\n"),
+            &format!(
+                "    client_secret: {SECRET}\n    faults:\n      - path: v1.0/deviceManagement/applePushNotificationCertificate\n        sequence: [{{malformed: true}}]\n"
+            ),
+            1
+        )
+    );
+    let (sim, dir) = simulator_and_dir(Scenario::from_yaml(&text).unwrap(), "backoff").await;
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+poll:
+  interval: 1h
+  retry_backoff: 2s
+tenants:
+  - tenant_id: {id}
+    auth:
+      client_id: {CLIENT}
+      client_secret_file: secret
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let up = |text: &str| {
+        series(text, "intune_exporter_source_up")
+            .into_iter()
+            .find(|(l, _)| label(l, "source") == Some("apns"))
+            .map(|(_, v)| v)
+    };
+    assert_eq!(
+        up(&scrape(&exporter).await),
+        Some(0.0),
+        "{}",
+        exporter.log()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while up(&scrape(&exporter).await) != Some(1.0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not retried within 20 s, though the interval is 1 h:\n{}",
+            exporter.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Exactly one retry, after 2 s ± 20 %: only APNs, alone in its batch.
+    let apns: Vec<chrono::DateTime<chrono::Utc>> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/v1.0/deviceManagement/applePushNotificationCertificate")
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(apns.len(), 2, "{apns:?}");
+    let waited = apns[1] - apns[0];
+    assert!(
+        waited >= chrono::TimeDelta::milliseconds(1600) && waited <= chrono::TimeDelta::seconds(6),
+        "retried after {waited}"
+    );
+    sim.shutdown().await;
+}
