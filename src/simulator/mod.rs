@@ -11,7 +11,7 @@
 //!   generated tenants.
 //! - `tls`: the throw-away CA and server certificate.
 //! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
-//! - `router`: dispatch to the token endpoint or Graph, the request log, requests in flight.
+//! - `router`: dispatch to the token endpoint or Graph, the request log.
 //! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials (secret, certificate
 //!   assertion, federated token), and `GET /msi/token`, the App Service managed identity endpoint.
 //! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources; JSON batches
@@ -97,15 +97,6 @@ pub struct RecordedRequest {
     pub in_batch: bool,
 }
 
-/// The most requests the simulator was answering at the same time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InFlightPeaks {
-    /// Graph requests, a `$batch` counting as one.
-    pub graph: usize,
-    /// Token requests (the token endpoint and `/msi/token`).
-    pub token: usize,
-}
-
 /// A running simulator. Stops on [`Simulator::shutdown`] or when dropped.
 pub struct Simulator {
     local_addr: SocketAddr,
@@ -178,11 +169,6 @@ impl Simulator {
     /// [`Simulator::stats`] counts past the capacity.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
-    }
-
-    /// The most requests answered at the same time so far, for tests of a client's caps.
-    pub fn in_flight_peaks(&self) -> InFlightPeaks {
-        self.state.in_flight.peaks()
     }
 
     /// The last [`Scenario::log_capacity`] access tokens issued (token endpoint and

@@ -2,7 +2,6 @@
 //! counts requests in flight (with their peak) so tests can check a client's concurrency caps.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -12,7 +11,7 @@ use serde_json::json;
 
 use super::reply::{self, HttpResponse, GRAPH_JSON};
 use super::state::SimState;
-use super::{graph, stats, token, InFlightPeaks, RecordedRequest};
+use super::{graph, stats, token, RecordedRequest};
 
 /// A handler's answer and the tenant it concerned, for the request log.
 pub(crate) struct Handled {
@@ -46,11 +45,6 @@ pub(crate) async fn handle(
 
     let _in_flight = state.in_flight(&path);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let _in_flight = match segments.as_slice() {
-        [_, "oauth2", "v2.0", "token"] | ["msi", "token"] => Some(state.in_flight.token.enter()),
-        ["v1.0" | "beta", _, ..] => Some(state.in_flight.graph.enter()),
-        _ => None,
-    };
     let handled = match segments.as_slice() {
         [tenant, "oauth2", "v2.0", "token"] => token::handle(&state, tenant, request).await,
         ["msi", "token"] => token::managed_identity(&state, &request),
@@ -75,46 +69,6 @@ pub(crate) async fn handle(
         entry.status = handled.response.status().as_u16();
     }
     Ok(handled.response)
-}
-
-/// Requests being answered now, and the most at once so far: Graph (requests and batches) and
-/// sign-ins (the token endpoint and `/msi/token`) apart.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight {
-    pub(crate) graph: Gauge,
-    pub(crate) token: Gauge,
-}
-
-impl InFlight {
-    pub(crate) fn peaks(&self) -> InFlightPeaks {
-        InFlightPeaks {
-            graph: self.graph.peak.load(Ordering::SeqCst),
-            token: self.token.peak.load(Ordering::SeqCst),
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct Gauge {
-    now: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-impl Gauge {
-    /// Counts a request in until the guard drops (an answer, or a client that left).
-    fn enter(&self) -> Entered<'_> {
-        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now, Ordering::SeqCst);
-        Entered(self)
-    }
-}
-
-struct Entered<'a>(&'a Gauge);
-
-impl Drop for Entered<'_> {
-    fn drop(&mut self) {
-        self.0.now.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// Records the request when the handler finishes — or when hyper drops it because the client left.

@@ -99,7 +99,6 @@ pub(crate) struct SimState {
     faults: Mutex<HashMap<(TenantIx, String), VecDeque<Fault>>>,
     /// Client secrets changed at run time, by tenant.
     rotated_secrets: Mutex<HashMap<TenantIx, Vec<Secret>>>,
-    pub(crate) in_flight: super::router::InFlight,
     /// The last `capacity` requests answered.
     requests: Mutex<VecDeque<RecordedRequest>>,
     capacity: usize,
@@ -174,7 +173,6 @@ impl SimState {
             assertions: Mutex::new(VecDeque::new()),
             faults: Mutex::new(faults),
             rotated_secrets: Mutex::new(HashMap::new()),
-            in_flight: Default::default(),
             requests: Mutex::new(VecDeque::new()),
             capacity,
             counters: Counters::default(),
