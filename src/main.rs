@@ -91,6 +91,32 @@ fn config_check(cli: &Cli) -> ExitCode {
     let mut code = match Config::load(path) {
         Ok(c) => {
             println!("{}: valid ({} tenant(s))", path.display(), c.tenants.len());
+            // The tenant files the patterns name now are checked too: a typo there would
+            // otherwise only show up in the running exporter's log.
+            for pattern in &c.tenant_files {
+                let files = match config::expand_pattern(pattern) {
+                    Ok(files) => files,
+                    Err(err) => {
+                        eprintln!("{}: {err}", pattern.display());
+                        return ExitCode::from(EXIT_CONFIG);
+                    }
+                };
+                for file in files {
+                    match config::load_tenant_file(
+                        &file,
+                        c.defaults_auth.as_ref(),
+                        &config::process_env,
+                    ) {
+                        Ok(tenants) => {
+                            println!("{}: valid ({} tenant(s))", file.display(), tenants.len());
+                        }
+                        Err(err) => {
+                            eprintln!("{err}");
+                            return ExitCode::from(EXIT_CONFIG);
+                        }
+                    }
+                }
+            }
             ExitCode::SUCCESS
         }
         Err(err) => {

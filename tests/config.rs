@@ -178,3 +178,27 @@ fn type_errors_name_the_key_and_never_an_internal_struct() {
         assert!(!err.contains("Raw"), "{text}: {err}");
     }
 }
+
+#[test]
+fn the_check_reads_the_tenant_files_too() {
+    let (code, stdout, stderr) = check("tests/fixtures/config/fleet/config.yaml");
+    assert_eq!((code, stderr.as_str()), (0, ""));
+    assert_eq!(
+        stdout,
+        "tests/fixtures/config/fleet/config.yaml: valid (1 tenant(s))\n\
+         tests/fixtures/config/fleet/tenants.d/eu.yml: valid (2 tenant(s))\n"
+    );
+    let (code, stdout, stderr) = check("tests/fixtures/config/fleet-bad/config.yaml");
+    assert_eq!(code, 2);
+    assert_eq!(
+        stdout,
+        "tests/fixtures/config/fleet-bad/config.yaml: valid (1 tenant(s))\n"
+    );
+    assert_eq!(
+        stderr,
+        "tests/fixtures/config/fleet-bad/tenants.d/eu.yml: 3 problem(s):\n  \
+         [2].lables: unknown key\n  \
+         [0].labels.job: is reserved (intune_tenant_info already has it, or Prometheus sets it); reserved: tenant_id, tenant_name, country_code, mdm_authority, instance, job\n  \
+         [1].tenant_id: \"not-a-tenant\" is not a directory (tenant) id; expected a GUID like 00000000-0000-0000-0000-000000000000 or a domain like contoso.onmicrosoft.com\n"
+    );
+}
