@@ -6,29 +6,11 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::{free_port, Daemon, Exporter, TempDir};
 use serde_json::Value;
 use std::io::Read;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// A child process killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The value of an instant query that returns one series, if it does yet.
 async fn scalar(client: &reqwest::Client, prom: &str, query: &str) -> Option<String> {
