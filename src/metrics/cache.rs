@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use prometheus::proto::MetricFamily;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// The latest render of every tenant.
 #[derive(Debug)]
@@ -60,6 +60,11 @@ struct Block {
     chunks: Vec<(usize, usize)>,
     /// The CRC of the whole block's text, header included.
     crc: Crc32,
+    /// The whole block, header and chunks, made once per plan by the first scrape that needs
+    /// it: later scrapes of the same plan copy one piece per family instead of one per tenant
+    /// and family.
+    text: OnceLock<Bytes>,
+    gzip: OnceLock<Bytes>,
 }
 
 impl Default for RenderCache {
@@ -139,9 +144,13 @@ impl RenderCache {
                 out.put_slice(global_text.as_bytes());
             }
             Piece::GlobalLines(mf) => out.put_slice(encode::series_lines(mf).as_bytes()),
-            Piece::Header(h) => out.put_slice(&h.text),
-            Piece::Chunk(t, f) => out.put_slice(&plan.tenants[t].families()[f].text),
-            Piece::BlockCrc(_) => {}
+            Piece::Block(header, block) => out.put_slice(block.text.get_or_init(|| {
+                let mut text = BytesMut::from(&header.text[..]);
+                for &(t, f) in &block.chunks {
+                    text.put_slice(&plan.tenants[t].families()[f].text);
+                }
+                text.freeze()
+            })),
         };
         out.reserve(plan.text_len + 64 * 1024);
         self.merge(plan, globals, |piece| put(piece, &mut out));
@@ -163,15 +172,17 @@ impl RenderCache {
         self.merge(plan, globals, |piece| match piece {
             Piece::Global(mf) => encode::append(std::slice::from_ref(mf), &mut pending),
             Piece::GlobalLines(mf) => pending.push_str(&encode::series_lines(mf)),
-            Piece::Header(h) => {
+            Piece::Block(header, block) => {
                 flush(&mut pending, &mut member, &mut deflater);
-                member.put_deflate(&h.gzip.deflate);
+                member.put_deflate(block.gzip.get_or_init(|| {
+                    let mut deflate = BytesMut::from(&header.gzip.deflate[..]);
+                    for &(t, f) in &block.chunks {
+                        deflate.put_slice(&plan.tenants[t].families()[f].gzip.deflate);
+                    }
+                    deflate.freeze()
+                }));
+                member.put_crc(block.crc);
             }
-            Piece::Chunk(t, f) => {
-                flush(&mut pending, &mut member, &mut deflater);
-                member.put_deflate(&plan.tenants[t].families()[f].gzip.deflate);
-            }
-            Piece::BlockCrc(crc) => member.put_crc(crc),
         });
         flush(&mut pending, &mut member, &mut deflater);
         member.finish()
@@ -194,13 +205,8 @@ impl RenderCache {
             let Some(header) = self.headers.get(block.family.name) else {
                 continue;
             };
-            visit(Piece::Header(header));
-            visit(Piece::BlockCrc(block.crc));
-            for &(t, f) in &block.chunks {
-                visit(Piece::Chunk(t, f));
-            }
-            // After the chunks: the block's CRC covers its header and chunks, and CRCs combine
-            // in text order.
+            visit(Piece::Block(header, block));
+            // After the block: CRCs combine in text order.
             while let Some(g) = globals.next_if(|g| g.name() == block.family.name) {
                 visit(Piece::GlobalLines(g));
             }
@@ -267,6 +273,8 @@ impl RenderCache {
                         family: chunk.family,
                         chunks: Vec::new(),
                         crc: header.map_or_else(Crc32::default, |h| h.gzip.crc),
+                        text: OnceLock::new(),
+                        gzip: OnceLock::new(),
                     }
                 });
                 block.chunks.push((t, f));
@@ -292,12 +300,8 @@ enum Piece<'a> {
     Global(&'a MetricFamily),
     /// The series of a global family that shares its name with a rendered family.
     GlobalLines(&'a MetricFamily),
-    /// A rendered family's header.
-    Header(&'a Header),
-    /// The CRC of a whole rendered block (header and chunks), given right after its header.
-    BlockCrc(Crc32),
-    /// One tenant's chunk of a family: (tenant, family) indexes into the plan.
-    Chunk(usize, usize),
+    /// A rendered family's whole block: its header, then every tenant's chunk of it.
+    Block(&'a Header, &'a Block),
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
