@@ -120,13 +120,19 @@ impl HttpClient for EntraTransport {
         let location = headers.get_optional_str(
             &azure_core::http::headers::HeaderName::from_static("location"),
         );
+        let known = sent_credentials(request);
         let description = match location {
             Some(location) if (300..400).contains(&status_code) => format!(
                 "the login authority answered HTTP {status_code} with a redirect to {location}, not followed: sign-in requests are never re-sent to another URL (check graph.authority_host)"
             ),
-            _ => describe_error(status_code, &bytes),
+            // Redacted before describing, which shortens the text: a cut must not leave half a
+            // secret that no longer matches.
+            _ => describe_error(
+                status_code,
+                redact(&String::from_utf8_lossy(&bytes), &known).as_bytes(),
+            ),
         };
-        self.remember(redact(&description, &sent_credentials(request)));
+        self.remember(redact(&description, &known));
         Ok(AsyncRawResponse::from_bytes(status, headers, bytes))
     }
 }
@@ -674,5 +680,15 @@ mod tests {
             r#"{"client_assertion": "***", "client_secret":"***", "x": 1} client_secret=*** client_secret_file"#
         );
         assert_eq!(redact("echo s3cr+t", &known), "echo ***");
+        // A secret where the description cuts the body is redacted before the cut.
+        let body = format!("{}s3cr+t", "x".repeat(297));
+        let described = describe_error(502, redact(&body, &known).as_bytes());
+        assert_eq!(
+            described,
+            format!(
+                "the login authority answered HTTP 502: {}***",
+                "x".repeat(297)
+            )
+        );
     }
 }

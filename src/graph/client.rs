@@ -119,7 +119,9 @@ enum Fetched {
 
 impl GraphClient {
     /// A client for `tenant_id` whose requests go to `root` (e.g. `https://graph.microsoft.com/`).
-    /// Every request first passes `limiter`, the tenant's share of Graph's limits.
+    /// Every request first passes `limiter`, the tenant's share of Graph's limits. `http` should
+    /// follow no redirects (the exporter's own client does not): a redirect is then reported as
+    /// an error naming where it pointed.
     pub fn new(
         http: reqwest::Client,
         root: Url,

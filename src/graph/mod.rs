@@ -4,8 +4,10 @@
 //! fetch (a path and the properties to `$select`); this module owns how: tokens, paging through
 //! `@odata.nextLink`, retries with `Retry-After`, a client-side limiter per tenant under
 //! Microsoft's documented limits, JSON batching, process-wide caps on requests and sign-ins in
-//! flight, and turning failures into [`GraphError`]s that tell the operator what to do. Base URLs
-//! and trust roots are configuration, never test hooks.
+//! flight, reading every answer within a size bound ([`body`]), and turning failures into
+//! [`GraphError`]s that tell the operator what to do. No request follows a redirect, and no
+//! token or credential is sent to any host but the configured ones. Base URLs and trust roots
+//! are configuration, never test hooks.
 
 pub mod auth;
 pub mod batch;
