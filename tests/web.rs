@@ -318,10 +318,19 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
         .unwrap()
         .port();
     // The README's scrape_config, with the paths and target of this test.
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "  - job_name: intune-exporter\n    scheme: https\n    tls_config:\n      ca_file: \
+             /etc/prometheus/intune-exporter-ca.crt\n    basic_auth:\n      username: prometheus\n      \
+             password_file: /etc/prometheus/intune-exporter-password\n    static_configs:\n"
+        ),
+        "the README's scrape_config differs from the one tested here"
+    );
     let config = format!(
         "global:\n  scrape_interval: 1s\n\
          scrape_configs:\n  - job_name: intune-exporter\n    scheme: https\n    \
-         tls_config:\n      ca_file: {ca}\n      server_name: localhost\n    \
+         tls_config:\n      ca_file: {ca}\n    \
          basic_auth:\n      username: prometheus\n      password_file: {password}\n    \
          static_configs:\n      - targets: ['{target}']\n",
         ca = pki.path("ca.pem").display(),
