@@ -193,7 +193,9 @@ pub async fn poll_once(
     let duration = started.elapsed();
     let finished = Utc::now();
     let mut outcomes = Vec::with_capacity(due.len());
-    let mut token_failure_logged = false;
+    // A refused sign-in or an unreachable Graph fails every source the same way: each such
+    // cause is logged once per tenant poll, not once per source.
+    let mut logged_causes: Vec<String> = Vec::new();
     for (source, result) in due.iter().zip(results) {
         let Some(slot) = tenant.slot(*source) else {
             continue;
@@ -213,11 +215,19 @@ pub async fn poll_once(
                 last_error: previous.last_error.clone(),
             },
             Err(err) => {
-                // A refused sign-in fails every source the same way: say it once per tenant.
-                let is_token = matches!(err, GraphError::Token(_));
-                if !is_token || !token_failure_logged {
-                    log_failure(&tenant.tenant_id, *source, &err);
-                    token_failure_logged |= is_token;
+                let shared_cause = match &err {
+                    GraphError::Token(message) | GraphError::Transport { message, .. } => {
+                        Some(message.clone())
+                    }
+                    _ => None,
+                };
+                match shared_cause {
+                    Some(cause) if logged_causes.contains(&cause) => {}
+                    Some(cause) => {
+                        log_failure(&tenant.tenant_id, *source, &err);
+                        logged_causes.push(cause);
+                    }
+                    None => log_failure(&tenant.tenant_id, *source, &err),
                 }
                 SourceState {
                     data: previous.data.clone(),

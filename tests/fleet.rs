@@ -596,3 +596,68 @@ tenants:
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graph_that_does_not_answer_fails_the_poll_fast_and_logs_once_per_batch() {
+    let id = tenant_id(0);
+    // Both JSON batches of the first poll get no answer within the request timeout.
+    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
+    let text = format!(
+        "tenants:\n{}",
+        block.replacen(DEMO_TENANT, &id, 1).replacen(
+            &format!("    client_secret: {SECRET}\n"),
+            &format!(
+                "    client_secret: {SECRET}\n    faults:\n      - path: v1.0/$batch\n        sequence: [{{delay: 5s}}]\n      - path: beta/$batch\n        sequence: [{{delay: 5s}}]\n"
+            ),
+            1
+        )
+    );
+    let (sim, dir) = simulator_and_dir(Scenario::from_yaml(&text).unwrap(), "unanswered").await;
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+  request_timeout: 1s
+poll:
+  interval: 1h
+tenants:
+  - tenant_id: {id}
+    auth:
+      client_id: {CLIENT}
+      client_secret_file: secret
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let up = up_by_tenant(&scrape(&exporter).await);
+    assert_eq!(up.get(&id), Some(&0));
+    // No source was asked for again one by one: a batch that got no answer fails its items at
+    // once (single requests would meet the same silent Graph, each with its own retries: 22 of
+    // them took a whole poll.timeout when Graph was down at start).
+    let stats = sim.stats();
+    assert_eq!(
+        stats.paths.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "/beta/$batch",
+            "/v1.0/$batch",
+            "/{tenant}/oauth2/v2.0/token"
+        ],
+        "{stats:?}"
+    );
+    assert_eq!((stats.graph_round_trips, stats.batch_items), (2, 0));
+    let log = exporter.log();
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("poll failed") && l.contains(&id))
+        .collect();
+    // One line per batch that timed out, not one per source.
+    assert_eq!(failures.len(), 2, "{log}");
+    assert!(failures.iter().all(|l| l.contains("$batch")), "{log}");
+    sim.shutdown().await;
+}

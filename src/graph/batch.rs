@@ -184,6 +184,10 @@ enum Outcome {
     Whole(ItemAnswer),
     /// Not a batch answer; the items go singly.
     Failed(String),
+    /// No answer at all: Graph could not be reached or did not answer in time. Single
+    /// requests would meet the same host, each with its own retries (22 of them took a whole
+    /// `poll.timeout` when Graph was down at start), so every item fails at once instead.
+    Unreachable(String),
 }
 
 pub(super) async fn fetch_all(
@@ -315,6 +319,15 @@ async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
                     items[i].state = State::Single;
                 }
             }
+            Outcome::Unreachable(message) => {
+                for i in ix {
+                    let path = items[i].path().to_string();
+                    items[i].finish(Err(GraphError::Transport {
+                        path,
+                        message: message.clone(),
+                    }));
+                }
+            }
         }
     }
     if refresh {
@@ -365,6 +378,9 @@ async fn send(
         Err(err) => {
             drop(permit);
             count_all("error");
+            if err.is_connect() || err.is_timeout() {
+                return Outcome::Unreachable(chain(&err));
+            }
             return Outcome::Failed(chain(&err));
         }
     };
