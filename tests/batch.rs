@@ -708,3 +708,45 @@ async fn a_refused_sign_in_costs_one_token_request_for_every_source() {
     assert_eq!(round_trips(&sim), 0);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_graph_that_refuses_connections_fails_every_item_at_once() {
+    let sim = simulator("").await;
+    // Sign-in works; Graph is a loopback port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics = GraphMetrics::new().unwrap();
+    let client = GraphClient::new(
+        http(&sim),
+        url::Url::parse(&format!("https://127.0.0.1:{closed}/")).unwrap(),
+        TENANT.to_string(),
+        credential(&sim, TENANT, SECRET),
+        Arc::new(Limiter::documented()),
+        metrics.clone(),
+        RetryPolicy {
+            max_attempts: 3,
+            base_backoff: Duration::from_millis(10),
+            ..RetryPolicy::default()
+        },
+    );
+    let results = client.fetch_all(&requests(&Source::ALL)).await;
+    for (source, result) in Source::ALL.iter().zip(&results) {
+        assert!(
+            matches!(result, Err(GraphError::Transport { .. })),
+            "{}: {result:?}",
+            source.name()
+        );
+        // The batch's one attempt, and no single request after it (each would have retried
+        // against the same refused port).
+        assert_eq!(
+            count(&metrics, source.name(), "error"),
+            1,
+            "{}",
+            source.name()
+        );
+    }
+    sim.shutdown().await;
+}

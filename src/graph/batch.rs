@@ -184,9 +184,9 @@ enum Outcome {
     Whole(ItemAnswer),
     /// Not a batch answer; the items go singly.
     Failed(String),
-    /// No answer at all: Graph could not be reached or did not answer in time. Single
-    /// requests would meet the same host, each with its own retries (22 of them took a whole
-    /// `poll.timeout` when Graph was down at start), so every item fails at once instead.
+    /// No connection to Graph. Single requests would meet the same host, each with its own
+    /// retries (22 of them took a whole `poll.timeout` when Graph was down at start), so every
+    /// item fails at once instead.
     Unreachable(String),
 }
 
@@ -378,7 +378,9 @@ async fn send(
         Err(err) => {
             drop(permit);
             count_all("error");
-            if err.is_connect() || err.is_timeout() {
+            // A refused or failed connection would meet every single request too. A timeout
+            // may be one slow item holding up the batch: those items go singly.
+            if err.is_connect() {
                 return Outcome::Unreachable(chain(&err));
             }
             return Outcome::Failed(chain(&err));
