@@ -94,6 +94,29 @@ async fn simulator_and_dir(scenario: Scenario, name: &str) -> (Simulator, TempDi
     (sim, dir)
 }
 
+/// Scrapes until `done` holds for the exposition (at most `within`), and returns that exposition;
+/// fails with `what` and the exporter's log otherwise.
+async fn scrape_until(
+    exporter: &Exporter,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let text = scrape(exporter).await;
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}:\n{}",
+            exporter.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn tenant_file(ids: &[String]) -> String {
     ids.iter()
         .map(|id| format!("- tenant_id: {id}\n  labels: {{source_file: \"yes\"}}\n"))
@@ -229,20 +252,16 @@ tenants:
     let mut b: Vec<String> = ids[60..100].to_vec();
     b.push(tenant_id(400));
     std::fs::write(files.join("b.yml"), tenant_file(&b)).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let text = loop {
-        let text = scrape(&exporter).await;
-        let up = up_by_tenant(&text);
-        if !up.contains_key(&ids[10]) && up.contains_key(&tenant_id(400)) {
-            break text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "files not re-read:\n{}",
-            exporter.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let text = scrape_until(
+        &exporter,
+        Duration::from_secs(30),
+        "files not re-read",
+        |text| {
+            let up = up_by_tenant(text);
+            !up.contains_key(&ids[10]) && up.contains_key(&tenant_id(400))
+        },
+    )
+    .await;
     assert_eq!(exporter.pid(), pid, "no restart");
     let up = up_by_tenant(&text);
     for id in &ids[10..20] {
@@ -495,23 +514,18 @@ tenants:
     // A fourth tenant and APNs every 5 s instead of every hour.
     config(&ids, "5s");
     exporter.signal("HUP");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let text = loop {
-        let text = scrape(&exporter).await;
-        let added = up_by_tenant(&text).get(&ids[3]).copied().unwrap_or(0);
-        if added == intune_exporter::sources::Source::ALL.len()
-            && last(&text, &ids[0], "apns").is_some_and(|t| t > apns_before)
-            && last(&text, &ids[0], "organization").is_some_and(|t| t > org_before)
-        {
-            break text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "reload not applied:\n{}",
-            exporter.log()
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let text = scrape_until(
+        &exporter,
+        Duration::from_secs(30),
+        "reload not applied",
+        |text| {
+            let added = up_by_tenant(text).get(&ids[3]).copied().unwrap_or(0);
+            added == intune_exporter::sources::Source::ALL.len()
+                && last(text, &ids[0], "apns").is_some_and(|t| t > apns_before)
+                && last(text, &ids[0], "organization").is_some_and(|t| t > org_before)
+        },
+    )
+    .await;
     assert_eq!(exporter.pid(), pid, "no restart");
     assert!(text.contains("intune_exporter_config_last_reload_successful 1"));
     assert!(
