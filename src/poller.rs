@@ -107,7 +107,6 @@ pub async fn run_tenant(
             o = poll_once(&tenant, &client, &due, plan.timeout).instrument(span) => o,
         };
         state.render(&tenant);
-        state.touch();
         let now = Instant::now();
         for (source, ok) in outcomes {
             let Some(interval) = plan.interval(source) else {

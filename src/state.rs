@@ -12,7 +12,7 @@ use crate::metrics::{render_tenant, RenderCache, TenantInput};
 use crate::sources::{Options, Source, SourceData};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -161,7 +161,6 @@ pub struct State {
     initialised: AtomicBool,
     /// Latched: once ready, a tenant discovered later does not make the exporter unready.
     ready: AtomicBool,
-    generation: AtomicU64,
     /// Each tenant's series, rendered when its sources are published (what `/metrics` serves).
     renders: Arc<RenderCache>,
 }
@@ -186,7 +185,6 @@ impl State {
         for tenant in self.tenants() {
             self.render(&tenant);
         }
-        self.touch();
     }
 
     /// The rendered series of every tenant.
@@ -252,7 +250,6 @@ impl State {
         }
         tenant.set_sources(sources);
         self.render(&tenant);
-        self.touch();
         tenant
     }
 
@@ -261,7 +258,6 @@ impl State {
         let removed = write(&self.tenants).remove(tenant_id).is_some();
         if removed {
             self.renders.remove(tenant_id);
-            self.touch();
         }
         removed
     }
@@ -292,16 +288,6 @@ impl State {
             .flat_map(|t| t.slots())
             .filter(|s| s.load().completed_polls == 0)
             .count()
-    }
-
-    /// Counts every change (a publish, a tenant added or removed); caches key on it.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    /// Records a change.
-    pub fn touch(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
