@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every offline check of the monitoring bundle (rules, Alertmanager, dashboards,
-# Kubernetes manifests, Compose file, systemd unit) and prints what it ran.
+# Kubernetes manifests, Docker build context, Compose file, systemd unit) and prints what it ran.
 # Exits non-zero if any check fails. A check whose tool is not installed is reported as
 # skipped, with the tool it needs; set CHECK_STRICT=1 to turn skips into failures.
 #
@@ -13,6 +13,8 @@
 #              CHECK_SMOKE=0  skip the ~25 s end-to-end smoke test (deploy/tools/smoke_test.sh);
 #                            INTUNE_EXPORTER_URL points it at a running exporter instead of
 #                            the synthetic exposition
+#              DOCKER_CONTEXT_CARGO=build  run the Dockerfile's own `cargo build --release`
+#                            in the build context instead of `cargo check` (none: copy only)
 #              PROMTOOL, AMTOOL, KUBECTL, KUSTOMIZE, COMPOSE  override the tool commands
 set -u
 
@@ -142,6 +144,21 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
   fi
 else
   skip "kustomize build" "neither kubectl nor kustomize installed"
+fi
+
+# --- Docker image ------------------------------------------------------------------------
+# No container engine is needed: the build context is assembled from deploy/Dockerfile.dockerignore
+# the way Docker does it, and the Dockerfile's cargo command runs in it (offline, reusing the
+# repository's target directory, so only the crate itself is compiled again).
+run "the .dockerignore matcher decides as Docker does" python3 deploy/tools/docker_context.py --self-test
+docker_context() {
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" python3 deploy/tools/docker_context.py \
+    --cargo "${DOCKER_CONTEXT_CARGO:-check}" "${CARGO_TARGET_DIR:-$PWD/target}/docker-context"
+}
+if have cargo; then
+  run "the Docker build context has every COPY source and compiles (cargo ${DOCKER_CONTEXT_CARGO:-check})" docker_context
+else
+  skip "Docker build context" "cargo not installed"
 fi
 
 # --- Docker Compose ----------------------------------------------------------------------
