@@ -124,6 +124,18 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
   if have kubernetes-validate && [ -s "$tmp/sharded.yaml" ]; then
     run "kubernetes-validate --strict (sharded variant)" kubernetes-validate --strict "$tmp/sharded.yaml"
   fi
+  if python3 -c 'import yaml' 2>/dev/null; then
+    # The schema passes an empty selector; these do not: selectors, Service and ServiceMonitor
+    # wiring, labels and images, on every variant and on the overlay example of the README.
+    kustomize_semantics() { "${kustomize_build[@]}" "$1" | python3 deploy/tools/kustomize_check.py "$1"; }
+    for variant in deploy/kubernetes deploy/kubernetes-sharded docs/examples/kubernetes-overlay; do
+      [ -d "$variant" ] && run "selectors, ports, labels and images agree ($variant)" kustomize_semantics "$variant"
+    done
+    semantics_catch_broken_overlay() { ! kustomize_semantics tests/fixtures/kubernetes/sharded-broken; }
+    run "the semantic check fails on an overlay its base's labels do not reach" semantics_catch_broken_overlay
+  else
+    skip "Kubernetes semantic checks" "PyYAML not installed"
+  fi
   if [ -s "$tmp/manifests.yaml" ]; then
     if have kubernetes-validate; then
       # Core kinds against their schemas; the two monitoring.coreos.com kinds have none
