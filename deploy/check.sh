@@ -128,7 +128,7 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
     # The schema passes an empty selector; these do not: selectors, Service and ServiceMonitor
     # wiring, labels and images, on every variant and on the overlay example of the README.
     kustomize_semantics() { "${kustomize_build[@]}" "$1" | python3 deploy/tools/kustomize_check.py "$1"; }
-    for variant in deploy/kubernetes deploy/kubernetes-sharded docs/examples/kubernetes-overlay; do
+    for variant in deploy/kubernetes deploy/kubernetes-sharded docs/kubernetes-overlay; do
       [ -d "$variant" ] && run "selectors, ports, labels and images agree ($variant)" kustomize_semantics "$variant"
     done
     semantics_catch_broken_overlay() { ! kustomize_semantics tests/fixtures/kubernetes/sharded-broken; }

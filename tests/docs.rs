@@ -1,5 +1,7 @@
-//! The documents in docs/ tell the truth about the code: docs/simulator-scenario.md names exactly
-//! the keys the scenario parser accepts, level by level, and its example loads.
+//! The documents tell the truth about the code: docs/simulator-scenario.md names exactly the keys
+//! the scenario parser accepts, level by level, and its example loads; the README's contents list
+//! every section, its Kubernetes overlay is the one deploy/check.sh renders and checks, and its
+//! mixin snippet renders with the include path it gives.
 
 #![allow(clippy::unwrap_used)]
 
@@ -157,3 +159,107 @@ const HELP_LINES: [&str; 2] = [
     "The scenario format (tenants, credentials, Graph resources, scripted faults, generated fleets) is documented in docs/simulator-scenario.md; deploy/demo/scenario.yaml is a complete example.",
     "Scenario file (YAML), e.g. deploy/demo/scenario.yaml; format: docs/simulator-scenario.md",
 ];
+
+fn readme() -> String {
+    std::fs::read_to_string(common::root().join("README.md")).unwrap()
+}
+
+/// GitHub's anchor of a heading: lowercase, spaces to `-`, punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+#[test]
+fn readme_contents_list_every_section_in_order() {
+    let readme = readme();
+    let mut headings = Vec::new();
+    let mut fenced = false;
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line != "## Contents" {
+            if let Some(h) = line.strip_prefix("## ") {
+                headings.push(format!("- [{h}](#{})", anchor(h)));
+            } else if let Some(h) = line.strip_prefix("### ") {
+                headings.push(format!("  - [{h}](#{})", anchor(h)));
+            }
+        }
+    }
+    let start = readme
+        .find("## Contents\n\n")
+        .expect("a ## Contents section")
+        + 13;
+    let contents: Vec<String> = readme[start..]
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(contents, headings);
+}
+
+/// The fenced block after `marker`, its indentation removed.
+fn fenced_after(text: &str, marker: &str) -> String {
+    let start = text.find(marker).unwrap_or_else(|| panic!("no {marker:?}")) + marker.len();
+    let mut lines = text[start..]
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("```"));
+    let open = lines.next().unwrap();
+    assert!(
+        open.trim_start().starts_with("```"),
+        "{marker:?} is not followed by a fence"
+    );
+    let indent = open.len() - open.trim_start().len();
+    let mut out = String::new();
+    for line in lines.take_while(|l| l.trim() != "```") {
+        out.push_str(line.get(indent..).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn readme_shows_the_checked_kubernetes_overlay() {
+    let shown = fenced_after(
+        &readme(),
+        "<!-- overlay example: docs/kubernetes-overlay/kustomization.yaml (checked by tests/docs.rs) -->",
+    );
+    let file =
+        std::fs::read_to_string(common::root().join("docs/kubernetes-overlay/kustomization.yaml"))
+            .unwrap();
+    assert_eq!(shown, file);
+}
+
+#[test]
+fn readme_mixin_snippet_renders_with_its_include_path() {
+    let snippet = fenced_after(&readme(), "`-J vendor`, for example");
+    let dir = common::TempDir::new("readme-mixin");
+    std::fs::create_dir(dir.0.join("vendor")).unwrap();
+    std::os::unix::fs::symlink(common::root(), dir.0.join("vendor/intune-exporter")).unwrap();
+    std::fs::write(dir.0.join("my-mixin.libsonnet"), snippet).unwrap();
+    // The command the README gives, asking for the first alert's expression.
+    let out = std::process::Command::new("jsonnet")
+        .current_dir(&dir.0)
+        .args([
+            "-J",
+            "vendor",
+            "-S",
+            "-e",
+            r#"(import "my-mixin.libsonnet").prometheusAlerts.groups[0].rules[0].expr"#,
+        ])
+        .output()
+        .expect("jsonnet (Debian: jsonnet)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "time() - intune_connector_expiry_timestamp_seconds{job=\"intune\"} >= 0\n  and intune_connector_expiry_timestamp_seconds{job=\"intune\"} > 0\n\n"
+    );
+}
