@@ -127,11 +127,20 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
   if python3 -c 'import yaml' 2>/dev/null; then
     # The schema passes an empty selector; these do not: selectors, Service and ServiceMonitor
     # wiring, labels and images, on every variant and on the overlay example of the README.
-    kustomize_semantics() { "${kustomize_build[@]}" "$1" | python3 deploy/tools/kustomize_check.py "$1"; }
+    kustomize_semantics() (
+      set -o pipefail
+      "${kustomize_build[@]}" "$1" | python3 deploy/tools/kustomize_check.py "$1"
+    )
     for variant in deploy/kubernetes deploy/kubernetes-sharded docs/kubernetes-overlay; do
       [ -d "$variant" ] && run "selectors, ports, labels and images agree ($variant)" kustomize_semantics "$variant"
     done
-    semantics_catch_broken_overlay() { ! kustomize_semantics tests/fixtures/kubernetes/sharded-broken; }
+    semantics_catch_broken_overlay() {
+      local out
+      out=$(kustomize_semantics tests/fixtures/kubernetes/sharded-broken) && return 1
+      echo "$out"
+      grep -q "StatefulSet intune-exporter: empty selector" <<<"$out" &&
+        grep -q "Service intune-exporter-shards: empty selector" <<<"$out"
+    }
     run "the semantic check fails on an overlay its base's labels do not reach" semantics_catch_broken_overlay
   else
     skip "Kubernetes semantic checks" "PyYAML not installed"
@@ -167,6 +176,14 @@ docker_context() {
   CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" python3 deploy/tools/docker_context.py \
     --cargo "${DOCKER_CONTEXT_CARGO:-check}" "${CARGO_TARGET_DIR:-$PWD/target}/docker-context"
 }
+context_catches_missing_include() {
+  local out
+  out=$(python3 deploy/tools/docker_context.py --cargo none \
+    --ignore-file tests/fixtures/docker/Dockerfile.dockerignore-without-scenario "$tmp/docker-context") && return 1
+  echo "$out"
+  grep -q "src/demo.rs includes ../deploy/demo/scenario.yaml, which is not in the build context" <<<"$out"
+}
+run "the build context check fails when a file Rust includes is left out" context_catches_missing_include
 if have cargo; then
   run "the Docker build context has every COPY source and compiles (cargo ${DOCKER_CONTEXT_CARGO:-check})" docker_context
 else

@@ -7,13 +7,14 @@ copies exactly the files Docker would send (the .dockerignore rules below), chec
 COPY source of the Dockerfile is among them, and then runs the Dockerfile's own cargo command
 in that copy:
 
-  docker_context.py [--dockerfile deploy/Dockerfile] [--context .] [--cargo MODE] DEST
+  docker_context.py [--dockerfile deploy/Dockerfile] [--context .] [--cargo MODE]
+                    [--ignore-file FILE] DEST
   docker_context.py --self-test
 
 MODE is `check` (default: the Dockerfile's command with `build` turned into `check`, debug
 profile: include_str!, build.rs and every compile error show up at a fraction of the cost),
 `build` (the Dockerfile's command as written, for example `cargo build --release --locked`)
-or `none` (copy and check the COPY sources only). Cargo runs offline, with CARGO_TARGET_DIR
+or `none` (copy, and check the COPY sources and the files Rust code includes, only). Cargo runs offline, with CARGO_TARGET_DIR
 from the environment (check.sh points it at the repository's target/, so the dependencies
 are not compiled again) and with git unable to see the repository above DEST, as in Docker.
 
@@ -233,6 +234,27 @@ def copy_sources(instructions):
     return sources
 
 
+INCLUDE = re.compile(r'include_(?:str|bytes)!\(\s*"([^"]+)"\s*\)')
+
+
+def missing_includes(dest):
+    """`include_str!`/`include_bytes!` paths of the context's Rust files that the context lacks.
+
+    The compiler finds these too, but only after minutes of building; this finds them at once.
+    """
+    missing = []
+    for current, _, names in os.walk(dest):
+        for name in names:
+            if not name.endswith(".rs"):
+                continue
+            path = os.path.join(current, name)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for target in INCLUDE.findall(f.read()):
+                    if not os.path.exists(os.path.join(current, target)):
+                        missing.append((os.path.relpath(path, dest), target))
+    return sorted(missing)
+
+
 def cargo_command(instructions):
     """The Dockerfile's cargo invocation: the first RUN's `cargo ...` up to `&&` or `;`."""
     for word, args in instructions:
@@ -302,6 +324,7 @@ def main():
     parser.add_argument("--dockerfile", default="deploy/Dockerfile")
     parser.add_argument("--context", default=".")
     parser.add_argument("--cargo", choices=["check", "build", "none"], default="check")
+    parser.add_argument("--ignore-file", help="use this .dockerignore instead of the Dockerfile's")
     parser.add_argument("--self-test", action="store_true")
     parser.add_argument("dest", nargs="?")
     args = parser.parse_args()
@@ -311,7 +334,7 @@ def main():
         parser.error("DEST is required")
 
     root = os.path.abspath(args.context)
-    ignore = args.dockerfile + ".dockerignore"
+    ignore = args.ignore_file or args.dockerfile + ".dockerignore"
     if not os.path.exists(ignore):
         ignore = os.path.join(root, ".dockerignore")
     patterns = []
@@ -341,7 +364,10 @@ def main():
     missing = [s for s in copy_sources(instructions) if not glob.glob(os.path.join(dest, s))]
     for source in missing:
         print(f"COPY source {source!r} is not in the build context")
-    if missing:
+    includes = missing_includes(dest)
+    for rust_file, target in includes:
+        print(f"{rust_file} includes {target}, which is not in the build context")
+    if missing or includes:
         return 1
 
     if args.cargo == "none":

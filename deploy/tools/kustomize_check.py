@@ -244,6 +244,9 @@ def main():
         print(f"{directory}: no kustomization", file=sys.stderr)
         return 2
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+    if not docs:
+        print(f"{directory}: nothing rendered (did the kustomize build fail?)")
+        return 1
     problems = check(docs, chain)
     for p in problems:
         print(f"{directory}: {p}")
