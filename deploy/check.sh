@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every offline check of the monitoring bundle (rules, Alertmanager, dashboards,
-# Kubernetes manifests, Compose file, systemd unit) and prints what it ran.
+# Kubernetes manifests, Docker build context, Compose file, systemd unit) and prints what it ran.
 # Exits non-zero if any check fails. A check whose tool is not installed is reported as
 # skipped, with the tool it needs; set CHECK_STRICT=1 to turn skips into failures.
 #
@@ -13,6 +13,8 @@
 #              CHECK_SMOKE=0  skip the ~25 s end-to-end smoke test (deploy/tools/smoke_test.sh);
 #                            INTUNE_EXPORTER_URL points it at a running exporter instead of
 #                            the synthetic exposition
+#              DOCKER_CONTEXT_CARGO=build  run the Dockerfile's own `cargo build --release`
+#                            in the build context instead of `cargo check` (none: copy only)
 #              PROMTOOL, AMTOOL, KUBECTL, KUSTOMIZE, COMPOSE  override the tool commands
 set -u
 
@@ -122,6 +124,27 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
   if have kubernetes-validate && [ -s "$tmp/sharded.yaml" ]; then
     run "kubernetes-validate --strict (sharded variant)" kubernetes-validate --strict "$tmp/sharded.yaml"
   fi
+  if python3 -c 'import yaml' 2>/dev/null; then
+    # The schema passes an empty selector; these do not: selectors, Service and ServiceMonitor
+    # wiring, labels and images, on every variant and on the overlay example of the README.
+    kustomize_semantics() (
+      set -o pipefail
+      "${kustomize_build[@]}" "$1" | python3 deploy/tools/kustomize_check.py "$1"
+    )
+    for variant in deploy/kubernetes deploy/kubernetes-sharded docs/kubernetes-overlay; do
+      [ -d "$variant" ] && run "selectors, ports, labels and images agree ($variant)" kustomize_semantics "$variant"
+    done
+    semantics_catch_broken_overlay() {
+      local out
+      out=$(kustomize_semantics tests/fixtures/kubernetes/sharded-broken) && return 1
+      echo "$out"
+      grep -q "StatefulSet intune-exporter: empty selector" <<<"$out" &&
+        grep -q "Service intune-exporter-shards: empty selector" <<<"$out"
+    }
+    run "the semantic check fails on an overlay its base's labels do not reach" semantics_catch_broken_overlay
+  else
+    skip "Kubernetes semantic checks" "PyYAML not installed"
+  fi
   if [ -s "$tmp/manifests.yaml" ]; then
     if have kubernetes-validate; then
       # Core kinds against their schemas; the two monitoring.coreos.com kinds have none
@@ -142,6 +165,29 @@ if [ ${#kustomize_build[@]} -gt 0 ]; then
   fi
 else
   skip "kustomize build" "neither kubectl nor kustomize installed"
+fi
+
+# --- Docker image ------------------------------------------------------------------------
+# No container engine is needed: the build context is assembled from deploy/Dockerfile.dockerignore
+# the way Docker does it, and the Dockerfile's cargo command runs in it (offline, reusing the
+# repository's target directory, so only the crate itself is compiled again).
+run "the .dockerignore matcher decides as Docker does" python3 deploy/tools/docker_context.py --self-test
+docker_context() {
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" python3 deploy/tools/docker_context.py \
+    --cargo "${DOCKER_CONTEXT_CARGO:-check}" "${CARGO_TARGET_DIR:-$PWD/target}/docker-context"
+}
+context_catches_missing_include() {
+  local out
+  out=$(python3 deploy/tools/docker_context.py --cargo none \
+    --ignore-file tests/fixtures/docker/Dockerfile.dockerignore-without-scenario "$tmp/docker-context") && return 1
+  echo "$out"
+  grep -q "src/demo.rs includes ../deploy/demo/scenario.yaml, which is not in the build context" <<<"$out"
+}
+run "the build context check fails when a file Rust includes is left out" context_catches_missing_include
+if have cargo; then
+  run "the Docker build context has every COPY source and compiles (cargo ${DOCKER_CONTEXT_CARGO:-check})" docker_context
+else
+  skip "Docker build context" "cargo not installed"
 fi
 
 # --- Docker Compose ----------------------------------------------------------------------

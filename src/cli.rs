@@ -135,8 +135,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve a simulated Microsoft Graph and login endpoint over HTTPS from a scenario file.
+    ///
+    /// The scenario format (tenants, credentials, Graph resources, scripted faults, generated
+    /// fleets) is documented in docs/simulator-scenario.md; deploy/demo/scenario.yaml is a
+    /// complete example.
     Simulate {
-        /// Scenario file (YAML), e.g. deploy/demo/scenario.yaml.
+        /// Scenario file (YAML), e.g. deploy/demo/scenario.yaml; format: docs/simulator-scenario.md.
         #[arg(long, value_name = "FILE")]
         scenario: PathBuf,
         /// Address to listen on.
