@@ -68,6 +68,18 @@ if have jsonnet; then
           "$tmp/custom/dashboard-queries.json"
     }
     run "the mixin with another job and thresholds renders valid rules and dashboard queries" custom_config
+    # The example of README.md's "Dashboards and alerts", rendered as it says: -J pointing at
+    # the directory that holds a checkout named intune-exporter.
+    readme_example() {
+      mkdir -p "$tmp/readme/vendor" "$tmp/readme/out" && ln -sfn "$PWD" "$tmp/readme/vendor/intune-exporter" &&
+        awk '/^## /{s=($0=="## Dashboards and alerts")} s&&/^```jsonnet$/{f=1;next} f&&/^```$/{exit} f' README.md \
+          >"$tmp/readme/monitoring.jsonnet" &&
+        [ -s "$tmp/readme/monitoring.jsonnet" ] &&
+        (cd "$tmp/readme" && jsonnet -J vendor -S -m out monitoring.jsonnet) &&
+        "$PROMTOOL" check rules "$tmp/readme/out/alerts.yml" "$tmp/readme/out/recording-rules.yml" &&
+        python3 -c 'import json, sys; [json.load(open(f)) for f in sys.argv[1:]]' "$tmp"/readme/out/intune-*.json
+    }
+    run "the README's mixin example renders" readme_example
   fi
 else
   skip "mixin rendering" "jsonnet not installed (Debian: jsonnet)"
