@@ -58,14 +58,30 @@ rules=(deploy/prometheus/recording-rules.yml deploy/prometheus/alerts.yml)
 if have jsonnet; then
   run "the mixin renders to the checked-in rules, PrometheusRule and dashboards" deploy/tools/render-mixin.sh --check
   if have "$PROMTOOL"; then
+    # The checked-in files use the default, empty selector; a set one must give valid PromQL too.
     custom_config() {
+      local config='{ selector: "job=\"intune-eu\"", ladder+:: { expiryNoticeDays: 45 } }'
       mkdir -p "$tmp/custom/dashboards" "$tmp/custom/deploy/prometheus" "$tmp/custom/deploy/kubernetes" &&
-        jsonnet -J mixin -S -m "$tmp/custom" \
-          --ext-code config='{ selector: "job=\"intune-eu\"", ladder+:: { expiryNoticeDays: 45 } }' \
-          mixin/render.jsonnet >/dev/null &&
-        "$PROMTOOL" check rules "$tmp/custom/deploy/prometheus/recording-rules.yml" "$tmp/custom/deploy/prometheus/alerts.yml"
+        jsonnet -J mixin -S -m "$tmp/custom" --ext-code config="$config" mixin/render.jsonnet >/dev/null &&
+        jsonnet -J mixin -m "$tmp/custom" --ext-code config="$config" mixin/render-dashboards.jsonnet >/dev/null &&
+        python3 deploy/tools/dashboard_queries.py --tenant 00000000-0000-0000-0000-000000000000 --as-rules \
+          "$tmp"/custom/dashboards/*.json >"$tmp/custom/dashboard-queries.json" &&
+        "$PROMTOOL" check rules "$tmp/custom/deploy/prometheus/recording-rules.yml" "$tmp/custom/deploy/prometheus/alerts.yml" \
+          "$tmp/custom/dashboard-queries.json"
     }
-    run "the mixin with another job and thresholds renders valid rules" custom_config
+    run "the mixin with another job and thresholds renders valid rules and dashboard queries" custom_config
+    # The example of README.md's "Dashboards and alerts", rendered as it says: -J pointing at
+    # the directory that holds a checkout named intune-exporter.
+    readme_example() {
+      mkdir -p "$tmp/readme/vendor" "$tmp/readme/out" && ln -sfn "$PWD" "$tmp/readme/vendor/intune-exporter" &&
+        awk '/^## /{s=($0=="## Dashboards and alerts")} s&&/^```jsonnet$/{f=1;next} f&&/^```$/{exit} f' README.md \
+          >"$tmp/readme/monitoring.jsonnet" &&
+        [ -s "$tmp/readme/monitoring.jsonnet" ] &&
+        (cd "$tmp/readme" && jsonnet -J vendor -S -m out monitoring.jsonnet) &&
+        "$PROMTOOL" check rules "$tmp/readme/out/alerts.yml" "$tmp/readme/out/recording-rules.yml" &&
+        python3 -c 'import json, sys; [json.load(open(f)) for f in sys.argv[1:]]' "$tmp"/readme/out/intune-*.json
+    }
+    run "the README's mixin example renders" readme_example
   fi
 else
   skip "mixin rendering" "jsonnet not installed (Debian: jsonnet)"

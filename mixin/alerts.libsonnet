@@ -2,12 +2,21 @@
 // alerts follow the warning ladder of config.libsonnet, so a dashboard cell and an alert
 // never disagree about how urgent something is. Every alert has promtool tests in
 // deploy/prometheus/tests/ and a runbook section in docs/runbooks.md.
+local promql = import 'lib/promql.libsonnet';
+
 {
   prometheusAlerts+:: {
     local c = $._config,
     local l = c.ladder,
-    local sel = c.selector,
+    local m(metric, extra=[]) = promql.select(metric, c.selector, extra),
     local day = 86400,
+    // `up` carries only job and instance, so with no job in the selector a target is known to
+    // be an exporter by the build info it exported within the last c.exporterDownLookback.
+    local exporterDown = '%s == 0 and on (job, instance) last_over_time(%s[%s])' % [
+      m('up'),
+      m('intune_exporter_build_info'),
+      c.exporterDownLookback,
+    ],
 
     // Annotation snippets. Go templates look the tenant's and the token's names up in the
     // info series, so a page says "Contoso" rather than a GUID.
@@ -36,10 +45,10 @@
       alert(
         name,
         |||
-          (intune_connector_expiry_timestamp_seconds{%s, connector="%s"} - time())
+          (%s - time())
             < %d * 86400
             > 0
-        ||| % [sel, connector, step.days],
+        ||| % [m('intune_connector_expiry_timestamp_seconds', ['connector="%s"' % connector]), step.days],
         c.holds.default,
         step.severity,
         'The %s expires in less than %d days.' % [what, step.days],
@@ -55,9 +64,9 @@
     local staleSync(step) = alert(
       'IntuneConnectorSyncStale',
       |||
-        time() - intune_connector_last_sync_timestamp_seconds{%s} %s %d
-          and intune_connector_last_sync_timestamp_seconds{%s} > 0
-      ||| % [sel, step.op, step.days * day, sel],
+        time() - %s %s %d
+          and %s > 0
+      ||| % [m('intune_connector_last_sync_timestamp_seconds'), step.op, step.days * day, m('intune_connector_last_sync_timestamp_seconds')],
       step.hold,
       step.severity,
       'An Intune connector has not synced for %s.' % step.words,
@@ -68,9 +77,9 @@
     local credentialExpiring(step) = alert(
       'IntuneExporterCredentialExpiring',
       |||
-        (max by (job, client_id, thumbprint) (intune_exporter_credential_expiry_timestamp_seconds{%s}) - time()) < %d * 86400
-          and max by (job, client_id, thumbprint) (intune_exporter_credential_expiry_timestamp_seconds{%s}) > 0
-      ||| % [sel, step.days, sel],
+        (max by (job, client_id, thumbprint) (%s) - time()) < %d * 86400
+          and max by (job, client_id, thumbprint) (%s) > 0
+      ||| % [m('intune_exporter_credential_expiry_timestamp_seconds'), step.days, m('intune_exporter_credential_expiry_timestamp_seconds')],
       c.holds.default,
       step.severity,
       'The Graph credential of intune-exporter expires in less than %d days.' % step.days,
@@ -88,9 +97,9 @@
           alert(
             'IntuneConnectorExpired',
             |||
-              time() - intune_connector_expiry_timestamp_seconds{%s} >= 0
-                and intune_connector_expiry_timestamp_seconds{%s} > 0
-            ||| % [sel, sel],
+              time() - %s >= 0
+                and %s > 0
+            ||| % [m('intune_connector_expiry_timestamp_seconds'), m('intune_connector_expiry_timestamp_seconds')],
             '0m',
             'critical',
             'An Intune connector or Apple token has expired.',
@@ -121,7 +130,7 @@
           // other alerts.
           alert(
             'IntuneAppleEnrollmentTermsPending',
-            'intune_apple_enrollment_terms_pending{%s} == 1\n' % sel,
+            '%s == 1\n' % m('intune_apple_enrollment_terms_pending'),
             c.holds.default,
             'warning',
             'New Apple Business Manager terms must be accepted.',
@@ -145,7 +154,7 @@
           ),
           alert(
             'IntuneSubscriptionNotActive',
-            'intune_tenant_subscription_state{%s, state=~"disabled|deleted|blocked|locked_out"} == 1\n' % sel,
+            '%s == 1\n' % m('intune_tenant_subscription_state', ['state=~"disabled|deleted|blocked|locked_out"']),
             c.holds.default,
             'critical',
             'The Intune subscription of a tenant is not active.',
@@ -154,7 +163,7 @@
           ),
           alert(
             'IntuneSubscriptionNotActive',
-            'intune_tenant_subscription_state{%s, state="warning"} == 1\n' % sel,
+            '%s == 1\n' % m('intune_tenant_subscription_state', ['state="warning"']),
             c.holds.default,
             'warning',
             'The Intune subscription of a tenant is in its grace period.',
@@ -166,7 +175,7 @@
           // deploy/alertmanager/alertmanager.yml); the description counts the tenants.
           alert(
             'IntuneServiceIncidentActive',
-            'max by (job, tenant_id, service_name, issue_id) (intune_service_issue_info{%s, classification="incident"})\n' % sel,
+            'max by (job, tenant_id, service_name, issue_id) (%s)\n' % m('intune_service_issue_info', ['classification="incident"']),
             c.holds.incident,
             'warning',
             'Microsoft reports an active Intune incident.',
@@ -180,29 +189,31 @@
         rules: [
           alert(
             'IntuneExporterDown',
-            'up{%s} == 0\n' % sel,
+            exporterDown + '\n',
             c.holds.exporterDown,
             'critical',
             'intune-exporter cannot be scraped.',
             'Prometheus has failed to scrape {{ $labels.instance }} for 5 minutes. No Intune alert can fire\nwhile it is down.',
             exporterDashboard(false),
           ),
-          // Fires when no target of the job exists at all (deleted Deployment, broken
-          // ServiceMonitor or relabelling): `up == 0` cannot catch that.
+          // Fires when Prometheus scrapes no exporter at all (deleted Deployment, broken
+          // ServiceMonitor or relabelling, a target that never answered), which
+          // IntuneExporterDown cannot catch; not while IntuneExporterDown already fires for
+          // a target, so one outage pages once.
           alert(
             'IntuneExporterAbsent',
-            'absent(up{%s})\n' % sel,
+            'absent(%s) unless on () (%s)\n' % [m('intune_exporter_build_info'), exporterDown],
             c.holds.default,
             'critical',
             'intune-exporter has disappeared from Prometheus target discovery.',
-            'No target matching %s has existed for 15 minutes. No Intune alert can fire\nwithout it.' % sel,
+            'Prometheus has scraped no intune-exporter%s for 15 minutes. No Intune alert can fire\nwithout it.' % (if c.selector == '' then '' else ' matching ' + c.selector),
             exporterDashboard(false),
           ),
           // 30 minutes is 6 polls at the default 5m interval, 2 at 15m: one Graph hiccup
           // does not open a ticket.
           alert(
             'IntuneExporterSourceFailing',
-            'intune_exporter_source_up{%s} == 0\n' % sel,
+            '%s == 0\n' % m('intune_exporter_source_up'),
             c.holds.sourceFailing,
             'warning',
             'intune-exporter cannot read a Microsoft Graph source.',
@@ -213,7 +224,7 @@
           // Also catches a stuck poller, which leaves source_up at 1.
           alert(
             'IntuneExporterDataStale',
-            'time() - intune_exporter_source_last_success_timestamp_seconds{%s} > %d\n' % [sel, step.seconds],
+            'time() - %s > %d\n' % [m('intune_exporter_source_last_success_timestamp_seconds'), step.seconds],
             c.holds.dataStale,
             step.severity,
             'intune-exporter data is more than %s old.' % step.words,
@@ -229,7 +240,7 @@
           // hour and a half opens a ticket.
           alert(
             'IntuneExporterGraphThrottled',
-            'sum by (job, instance, source) (increase(intune_exporter_graph_throttled_total{%s}[30m])) > 0\n' % sel,
+            'sum by (job, instance, source) (increase(%s[30m])) > 0\n' % m('intune_exporter_graph_throttled_total'),
             c.holds.throttled,
             'warning',
             'Microsoft Graph keeps throttling intune-exporter.',
@@ -243,7 +254,7 @@
           // the change someone made is not in effect.
           alert(
             'IntuneExporterConfigReloadFailed',
-            'intune_exporter_config_last_reload_successful{%s} == 0\n' % sel,
+            '%s == 0\n' % m('intune_exporter_config_last_reload_successful'),
             c.holds.reload,
             'warning',
             'intune-exporter refused to reload its configuration.',
@@ -252,7 +263,7 @@
           ),
           alert(
             'IntuneExporterDiscoveryDown',
-            'intune_exporter_discovery_up{%s} == 0\n' % sel,
+            '%s == 0\n' % m('intune_exporter_discovery_up'),
             c.holds.discovery,
             'warning',
             'intune-exporter cannot discover tenants.',

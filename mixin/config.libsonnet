@@ -1,16 +1,18 @@
 // Everything a user of the mixin may want to change. Override it in your own jsonnet:
 //
 //   (import 'intune-exporter/mixin/mixin.libsonnet') + {
-//     _config+:: { selector: 'job="intune"', ladder+:: { expiryNoticeDays: 45 } },
+//     _config+:: { selector: 'job="intune-eu"', ladder+:: { expiryNoticeDays: 45 } },
 //   }
 //
 // The files checked in under deploy/ and dashboards/ are rendered with these defaults
 // (mixin/render.jsonnet); a test fails when they drift.
 {
   _config+:: {
-    // Selects the exporter's series in every rule and alert (the monitoring-mixins
-    // convention). Use a regex matcher for several jobs: 'job=~"intune-exporter|intune-eu"'.
-    selector: 'job="intune-exporter"',
+    // Narrows the exporter's series in every rule and alert (the monitoring-mixins
+    // convention), for example to one of several Prometheus jobs: 'job="intune-eu"' or
+    // 'job=~"intune-exporter|intune-eu"'. Empty by default: the `intune_` metric prefix is
+    // this exporter's alone, so the rules work whatever the scrape job is called.
+    selector: '',
     // The labels that tell one exporter (or one shard) from another. Rules keep them, alerts
     // about the exporter itself group by them, dashboards offer them as variables.
     exporterLabels: ['job', 'instance'],
@@ -22,13 +24,18 @@
     //   last sync: > syncWarningDays (the page's "warning") -> orange / warning;
     //           >= syncUnhealthyDays (the page's "unhealthy") -> red / critical.
     // expiryWarningDays, syncWarningDays and syncUnhealthyDays must equal the exporter's
-    // `thresholds` config, so the colours agree with intune_connector_health.
+    // `health` config (health.expiry_warning, health.sync_warning, health.sync_unhealthy), so
+    // the colours agree with intune_connector_health.
     ladder:: {
       expiryWarningDays: 7,
       expiryNoticeDays: 30,
       syncWarningDays: 1,
       syncUnhealthyDays: 3,
     },
+    // How long IntuneExporterDown still knows a target that stopped answering as an exporter
+    // (by the intune_exporter_build_info it last exported); after that, or for a target that
+    // never answered, IntuneExporterAbsent fires once no exporter answers.
+    exporterDownLookback: '1d',
     // Other alert thresholds.
     licenceUtilisationRatio: 0.95,
     dataStaleWarningSeconds: 3600,

@@ -1,12 +1,15 @@
 // Recording rules. Naming follows level:metric:operation. Every rule keeps the exporter's
 // labels (job, instance) and tenant_id, so dashboards can filter one exporter or one tenant
-// cheaply, or show hundreds of tenants without touching the raw series.
+// cheaply, or show hundreds of tenants without touching the raw series. They select the
+// exporter's series by the `intune_` prefix alone unless _config.selector narrows them: the
+// job's name is whatever the user's Prometheus calls it.
 local connectors = import 'generated/connectors.json';
+local promql = import 'lib/promql.libsonnet';
 
 {
   prometheusRules+:: {
     local c = $._config,
-    local sel = c.selector,
+    local m(metric, extra=[]) = promql.select(metric, c.selector, extra),
     local by(extra) = std.join(', ', c.exporterLabels + extra),
     groups+: [
       {
@@ -16,12 +19,12 @@ local connectors = import 'generated/connectors.json';
           // expires. Negative once it has expired.
           {
             record: 'intune:connector_days_to_expiry',
-            expr: '(intune_connector_expiry_timestamp_seconds{%s} - time()) / 86400' % sel,
+            expr: '(%s - time()) / 86400' % m('intune_connector_expiry_timestamp_seconds'),
           },
           // Days since a connector instance last synced, sent a heartbeat or checked in.
           {
             record: 'intune:connector_days_since_last_sync',
-            expr: '(time() - intune_connector_last_sync_timestamp_seconds{%s}) / 86400' % sel,
+            expr: '(time() - %s) / 86400' % m('intune_connector_last_sync_timestamp_seconds'),
           },
           // Share of the enabled prepaid units of an Intune-carrying SKU that are assigned.
           // Suspended and warning (grace period) units are left out: they are going away.
@@ -29,19 +32,19 @@ local connectors = import 'generated/connectors.json';
           {
             record: 'intune:license_utilization:ratio',
             expr: |||
-              intune_license_consumed_units{%(sel)s}
+              %(consumed)s
                 / ignoring (state)
-              (intune_license_prepaid_units{%(sel)s, state="enabled"} > 0)
-            ||| % { sel: sel },
+              (%(enabled)s > 0)
+            ||| % { consumed: m('intune_license_consumed_units'), enabled: m('intune_license_prepaid_units', ['state="enabled"']) },
           },
           // Enabled prepaid units still free to assign (negative when over-assigned).
           {
             record: 'intune:license_available_units',
             expr: |||
-              intune_license_prepaid_units{%(sel)s, state="enabled"}
+              %(enabled)s
                 - ignoring (state)
-              intune_license_consumed_units{%(sel)s}
-            ||| % { sel: sel },
+              %(consumed)s
+            ||| % { consumed: m('intune_license_consumed_units'), enabled: m('intune_license_prepaid_units', ['state="enabled"']) },
           },
           // The connector stateset per instance as one number: 3 unhealthy, 2 warning,
           // 1 healthy. Dashboards sort and colour by it; it is not an exported value.
@@ -49,13 +52,13 @@ local connectors = import 'generated/connectors.json';
             record: 'intune:connector_health:severity',
             expr: |||
               max without (status) (
-                  (intune_connector_health{%(sel)s, status="unhealthy"} == 1) * 3
+                  (%(unhealthy)s == 1) * 3
                 or
-                  (intune_connector_health{%(sel)s, status="warning"} == 1) * 2
+                  (%(warning)s == 1) * 2
                 or
-                  (intune_connector_health{%(sel)s, status="healthy"} == 1)
+                  (%(healthy)s == 1)
               )
-            ||| % { sel: sel },
+            ||| % { [st]: m('intune_connector_health', ['status="%s"' % st]) for st in ['unhealthy', 'warning', 'healthy'] },
           },
           // The same per connector kind, as on the Tenant status page:
           // 3 unhealthy, 2 warning, 1 healthy, 0 not configured.
@@ -63,15 +66,15 @@ local connectors = import 'generated/connectors.json';
             record: 'intune:connector_type_health:severity',
             expr: |||
               max without (status) (
-                  (intune_connector_type_health{%(sel)s, status="unhealthy"} == 1) * 3
+                  (%(unhealthy)s == 1) * 3
                 or
-                  (intune_connector_type_health{%(sel)s, status="warning"} == 1) * 2
+                  (%(warning)s == 1) * 2
                 or
-                  (intune_connector_type_health{%(sel)s, status="healthy"} == 1)
+                  (%(healthy)s == 1)
                 or
-                  (intune_connector_type_health{%(sel)s, status="not_configured"} == 1) * 0
+                  (%(not_configured)s == 1) * 0
               )
-            ||| % { sel: sel },
+            ||| % { [st]: m('intune_connector_type_health', ['status="%s"' % st]) for st in ['unhealthy', 'warning', 'healthy', 'not_configured'] },
           },
           // The Tenant status page's order of connector kinds, as one number to sort by,
           // highest first: the status (severity * 100), then the exporter's order of kinds
@@ -92,7 +95,7 @@ local connectors = import 'generated/connectors.json';
           // Number of connector kinds per tenant in each status.
           {
             record: 'intune:tenant_connectors:count',
-            expr: 'count by (%s) (intune_connector_type_health{%s} == 1)' % [by(['tenant_id', 'status']), sel],
+            expr: 'count by (%s) (%s == 1)' % [by(['tenant_id', 'status']), m('intune_connector_type_health')],
           },
           // Soonest expiry per tenant, in days, across every connector that expires.
           {
@@ -120,9 +123,9 @@ local connectors = import 'generated/connectors.json';
             record: 'intune:service_issue_tenants:count',
             expr: |||
               count without (tenant_id) (
-                max by (%s) (intune_service_issue_info{%s})
+                max by (%s) (%s)
               )
-            ||| % [by(['tenant_id', 'service_name', 'issue_id', 'classification', 'title']), sel],
+            ||| % [by(['tenant_id', 'service_name', 'issue_id', 'classification', 'title']), m('intune_service_issue_info')],
           },
         ],
       },

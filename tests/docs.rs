@@ -234,32 +234,3 @@ fn readme_shows_the_checked_kubernetes_overlay() {
     assert_eq!(shown, file);
 }
 
-#[test]
-fn readme_mixin_snippet_renders_with_its_include_path() {
-    let snippet = fenced_after(&readme(), "`-J vendor`, for example");
-    let dir = common::TempDir::new("readme-mixin");
-    std::fs::create_dir(dir.0.join("vendor")).unwrap();
-    std::os::unix::fs::symlink(common::root(), dir.0.join("vendor/intune-exporter")).unwrap();
-    std::fs::write(dir.0.join("my-mixin.libsonnet"), snippet).unwrap();
-    // The command the README gives, asking for the first alert's expression.
-    let out = std::process::Command::new("jsonnet")
-        .current_dir(&dir.0)
-        .args([
-            "-J",
-            "vendor",
-            "-S",
-            "-e",
-            r#"(import "my-mixin.libsonnet").prometheusAlerts.groups[0].rules[0].expr"#,
-        ])
-        .output()
-        .expect("jsonnet (Debian: jsonnet)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "time() - intune_connector_expiry_timestamp_seconds{job=\"intune\"} >= 0\n  and intune_connector_expiry_timestamp_seconds{job=\"intune\"} > 0\n\n"
-    );
-}

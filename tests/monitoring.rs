@@ -2,8 +2,12 @@
 //! (Debian's package) scraping it with the bundled recording and alerting rules, and
 //! Alertmanager with the bundled configuration, all on loopback ports chosen at run time.
 //!
-//! Asserts that every PromQL query of every dashboard panel (and template variable) returns
-//! data for the demo tenant with the `job`, `instance` and `tenant` variables set, that the
+//! The same test runs twice: with the scrape job named `intune-exporter`, as in the bundled
+//! prometheus.yml, and named `tenant-watch`, since nothing may depend on the job's name.
+//!
+//! Asserts that every recording rule records series, that every PromQL query of every
+//! dashboard panel (and template variable), as deploy/tools/dashboard_queries.py extracts it,
+//! returns data for the demo tenant with the `job`, `instance` and `tenant` variables set, that the
 //! Intune news panel lists exactly the 10 latest posts newest first, each with a title and a
 //! date, that the demo's expired and expiring connectors raise exactly the expected alerts,
 //! and that those alerts reach Alertmanager's v2 API with their labels, their receiver
@@ -82,8 +86,8 @@ fn not_in_demo() -> Vec<String> {
     ]
 }
 
-/// Alertmanager with `am_config` and Prometheus scraping `target` as job intune-exporter with
-/// the bundled rules (holds set to 0), on free loopback ports, both ready.
+/// Alertmanager with `am_config` and Prometheus scraping `target` as job `job` with the
+/// bundled rules (holds set to 0), on free loopback ports, both ready.
 struct Stack {
     am: String,
     prom: String,
@@ -91,7 +95,7 @@ struct Stack {
 }
 
 impl Stack {
-    async fn start(dir: &TempDir, am_config: &Path, target: &str) -> Stack {
+    async fn start(dir: &TempDir, am_config: &Path, job: &str, target: &str) -> Stack {
         let am_port = free_port();
         let alertmanager = spawn(
             "prometheus-alertmanager",
@@ -110,7 +114,7 @@ impl Stack {
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
              rule_files: [{}]\n\
              alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-             scrape_configs:\n  - job_name: intune-exporter\n    static_configs:\n      - targets: ['{target}']\n",
+             scrape_configs:\n  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n",
             rules.iter().map(|r| format!("'{r}'")).collect::<Vec<_>>().join(", "),
         );
         std::fs::write(dir.0.join("prometheus.yml"), config).unwrap();
@@ -154,73 +158,46 @@ impl Stack {
     }
 }
 
-/// Every PromQL query of every dashboard: panel targets and template-variable queries, with
-/// Grafana's variables replaced (`instance` by the exporter's address).
-fn dashboard_queries(instance: &str) -> Vec<(String, String)> {
-    fn walk_panels(panels: &[Value], dash: &str, out: &mut Vec<(String, String)>) {
-        for p in panels {
-            for t in p["targets"].as_array().into_iter().flatten() {
-                if let Some(expr) = t["expr"].as_str() {
-                    let title = p["title"].as_str().unwrap_or("");
-                    out.push((
-                        format!("{dash} / {title} / {}", t["refId"]),
-                        expr.to_string(),
-                    ));
-                }
-            }
-            if let Some(inner) = p["panels"].as_array() {
-                walk_panels(inner, dash, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for file in common::files_in(&common::root().join("dashboards")) {
-        if file.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let dash: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let name = dash["uid"].as_str().unwrap().to_string();
-        walk_panels(dash["panels"].as_array().unwrap(), &name, &mut out);
-        for v in dash["templating"]["list"].as_array().into_iter().flatten() {
-            if v["type"] != "query" {
-                continue;
-            }
-            let q = v["query"]["query"]
-                .as_str()
-                .or(v["query"].as_str())
-                .unwrap();
-            let inner = q
-                .strip_prefix("query_result(")
-                .and_then(|s| s.strip_suffix(')'))
-                .or_else(|| {
-                    q.strip_prefix("label_values(")
-                        .and_then(|s| s.rsplit_once(',').map(|(m, _)| m))
-                })
-                .unwrap_or(q);
-            out.push((
-                format!("{name} / variable {}", v["name"]),
-                inner.to_string(),
-            ));
-        }
-    }
-    out.into_iter()
-        .map(|(name, expr)| {
-            let mut e = expr;
-            for (var, value) in [
-                ("$job", "intune-exporter"),
-                ("$instance", instance),
-                ("${tenant}", TENANT),
-                ("$tenant", TENANT),
-                ("[[tenant]]", TENANT),
-                ("$__rate_interval", "1m"),
-                ("$__interval", "15s"),
-                ("$__range", "1h"),
-            ] {
-                e = e.replace(var, value);
-            }
-            assert!(!e.contains('$'), "{name}: a variable is left in {e}");
-            (name, e)
+/// Every PromQL query of every dashboard, panel targets and template-variable queries, named
+/// `dashboard / panel title / refId`, as deploy/tools/dashboard_queries.py extracts them (the
+/// one place that knows Grafana's variables), with `job`, `instance` (the exporter's address)
+/// and `tenant` set.
+fn dashboard_queries(job: &str, instance: &str) -> Vec<(String, String)> {
+    let out = Command::new("python3")
+        .arg(common::root().join("deploy/tools/dashboard_queries.py"))
+        .args(["--tenant", TENANT, "--job", job, "--instance", instance])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dashboard_queries.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    queries
+        .iter()
+        .map(|q| {
+            let s = |k: &str| q[k].as_str().unwrap_or("variable").to_string();
+            (
+                format!(
+                    "{} / {} / {}",
+                    s("dashboard"),
+                    s("panel_title"),
+                    s("ref_id")
+                ),
+                s("expr"),
+            )
         })
+        .collect()
+}
+
+/// The names of the bundled recording rules.
+fn recording_rules() -> Vec<String> {
+    std::fs::read_to_string(common::root().join("deploy/prometheus/recording-rules.yml"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("- record: "))
+        .map(|name| name.trim_matches('"').to_string())
         .collect()
 }
 
@@ -272,19 +249,33 @@ async fn query(client: &reqwest::Client, prom: &str, expr: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
-    let dir = TempDir::new("monitoring");
+    dashboards_alerts_and_routing("intune-exporter").await;
+}
+
+/// The rules and dashboards find the exporter by its metrics, so a job called anything else
+/// gets the same alerts, recorded series and dashboard data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboards_alerts_and_routing_under_another_job_name() {
+    dashboards_alerts_and_routing("tenant-watch").await;
+}
+
+async fn dashboards_alerts_and_routing(job: &str) {
+    let dir = TempDir::new(&format!("monitoring-{job}"));
     let exporter = Exporter::start(&["--demo"]);
     exporter.wait_ready().await;
 
     let stack = Stack::start(
         &dir,
         &common::root().join("deploy/alertmanager/alertmanager.yml"),
+        job,
         &exporter.addr,
     )
     .await;
     let (am, prom) = (stack.am.clone(), stack.prom.clone());
     let client = reqwest::Client::new();
-    let queries = dashboard_queries(&exporter.addr);
+    let queries = dashboard_queries(job, &exporter.addr);
+    let recorded = recording_rules();
+    assert_eq!(recorded.len(), 14, "{recorded:?}");
     assert!(
         queries.len() >= 80,
         "only {} dashboard queries found",
@@ -371,7 +362,14 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
     let mut last_problem;
     loop {
         last_problem = String::new();
-        // 1. Every dashboard query returns data.
+        // 1. Every recording rule records series of the job, and every dashboard query
+        // returns data.
+        for rule in &recorded {
+            let expr = format!("{rule}{{job=\"{job}\"}}");
+            if result_size(&client, &prom, &expr).await == 0 {
+                last_problem.push_str(&format!("no series recorded: {expr}\n"));
+            }
+        }
         for (name, expr) in &queries {
             let found = result_size(&client, &prom, expr).await;
             if found == 0 && !planned.iter().any(|p| expr.contains(p.as_str())) {
@@ -418,7 +416,7 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
         let name = l["alertname"].as_str().unwrap();
         let severity = l["severity"].as_str().unwrap();
         assert_eq!(l["tenant_id"], TENANT, "{a}");
-        assert_eq!(l["job"], "intune-exporter", "{a}");
+        assert_eq!(l["job"], job, "{a}");
         let receivers: Vec<&str> = a["receivers"]
             .as_array()
             .unwrap()
@@ -484,7 +482,7 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
     // panel sorts them newest first. The demo has 12 active Intune posts; MC900102 and
     // MC900112 are older than the latest 10 and carry act-by dates, which must stay out.
     let news = |ref_id: &str| {
-        let name = format!("intune-tenant-status / Intune news / \"{ref_id}\"");
+        let name = format!("intune-tenant-status / Intune news / {ref_id}");
         queries
             .iter()
             .find(|(n, _)| *n == name)
@@ -551,7 +549,7 @@ async fn dashboards_alerts_and_routing_on_real_prometheus_and_alertmanager() {
     // 6. Connector status: the page's top five, worst first; "All connector kinds" has every
     // kind the exporter knows, not configured ones included.
     let ranked = |panel: &str| {
-        let name = format!("intune-tenant-status / {panel} / \"A\"");
+        let name = format!("intune-tenant-status / {panel} / A");
         let expr = queries.iter().find(|(n, _)| *n == name).unwrap().1.clone();
         let client = client.clone();
         let prom = prom.clone();
@@ -687,7 +685,13 @@ async fn one_incident_in_three_tenants_is_one_notification() {
             })
             .collect::<String>();
     std::fs::write(dir.0.join("alertmanager.yml"), am_config).unwrap();
-    let _stack = Stack::start(&dir, &dir.0.join("alertmanager.yml"), &target).await;
+    let _stack = Stack::start(
+        &dir,
+        &dir.0.join("alertmanager.yml"),
+        "intune-exporter",
+        &target,
+    )
+    .await;
 
     // Prometheus sends three alerts (one per tenant); Alertmanager must notify once, with all
     // three in the notification, grouped by the issue.

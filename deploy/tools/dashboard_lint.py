@@ -3,8 +3,9 @@
 
 Each dashboard must: be classic JSON with a stable uid from EXPECTED_UIDS, schemaVersion 39,
 a `datasource` variable of type datasource, `job`, `instance` and `tenant` query variables on
-${datasource}. Every panel and target uses the `${datasource}` variable; every query selects
-`job=~"$job"` and `instance=~"$instance"`; every non-row panel has a title, a description, a
+${datasource}, `job` and `instance` offering All and starting on it (the exporter's job may
+have any name). Every panel and target uses the `${datasource}` variable; every query selects
+`job=~"$job"` and `instance=~"$instance"` and names no job of its own; every non-row panel has a title, a description, a
 unit (fieldConfig.defaults.unit) and at least one PromQL target; panel ids are unique.
 
 Layout (Grafana moves overlapping panels on load, so a row may not hold what it should):
@@ -18,11 +19,14 @@ Usage: dashboard_lint.py [--any-uid] [DASHBOARD.json ...]   (default: dashboards
 import glob
 import json
 import os
+import re
 import sys
 
 EXPECTED_UIDS = {"intune-tenant-status", "intune-fleet", "intune-exporter"}
 DS = {"type": "prometheus", "uid": "${datasource}"}
 SELECTORS = ('job=~"$job"', 'instance=~"$instance"')
+# A job matcher whose value is not the $job variable.
+FIXED_JOB = re.compile(r'\bjob\s*(=|!=|=~|!~)\s*"(?!\$job")')
 
 
 def overlaps(a, b):
@@ -94,6 +98,16 @@ def lint(path, any_uid=False):
         v = variables.get(name, {})
         if v.get("type") != "query" or v.get("datasource") != DS:
             errs.append(f"no `{name}` query variable on ${{datasource}}")
+    for name in ("job", "instance"):
+        v = variables.get(name, {})
+        current = v.get("current", {}).get("value")
+        if not v.get("includeAll") or v.get("allValue") != ".*" or current not in ("$__all", ["$__all"]):
+            errs.append(f"`{name}` variable does not offer All (.*) and start on it")
+    for v in variables.values():
+        query = v.get("query")
+        query = query.get("query", "") if isinstance(query, dict) else query or ""
+        if FIXED_JOB.search(query):
+            errs.append(f"`{v.get('name')}` variable names a job: {query}")
     ids = set()
 
     def walk(panels):
@@ -128,6 +142,8 @@ def lint(path, any_uid=False):
             for sel in SELECTORS:
                 if sel not in expr:
                     errs.append(f"{where} {t.get('refId')}: query does not select {sel}")
+            if FIXED_JOB.search(expr):
+                errs.append(f"{where} {t.get('refId')}: query names a job instead of $job")
     errs.extend(layout(d.get("panels", [])))
     return d.get("uid"), errs
 

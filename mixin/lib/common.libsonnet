@@ -1,5 +1,6 @@
 // What the three dashboards share: variables, selectors and the warning ladder's colours.
 local g = import 'dashboard.libsonnet';
+local promql = import 'promql.libsonnet';
 
 {
   // Every query selects the exporter through these variables.
@@ -8,7 +9,8 @@ local g = import 'dashboard.libsonnet';
   variables(c, tenant)::
     [
       g.datasourceVariable,
-      g.queryVariable('job', 'Job', 'label_values(intune_exporter_build_info, job)', multi=true, includeAll=true),
+      // Every job that runs the exporter, whatever it is called (narrowed by _config.selector).
+      g.queryVariable('job', 'Job', 'label_values(%s, job)' % promql.select('intune_exporter_build_info', c.selector), multi=true, includeAll=true),
       g.queryVariable('instance', 'Instance', 'label_values(intune_exporter_build_info{job=~"$job"}, instance)', multi=true, includeAll=true),
     ] + tenant + [
       g.customVariable('cloud', 'Admin centre', [[k, c.adminCentreHosts[k]] for k in std.objectFields(c.adminCentreHosts)], [c.defaultCloud, c.adminCentreHosts[c.defaultCloud]]),

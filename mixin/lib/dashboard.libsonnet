@@ -133,7 +133,12 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     query: { query: query, refId: 'PrometheusVariableQueryEditor-VariableQuery', qryType: 1 },
     definition: query, refresh: 2, sort: 1, hide: hide, multi: multi, includeAll: includeAll,
     current: {}, options: [], regex: '',
-  } + (if includeAll then { allValue: '.*' } else {}),
+  } + (
+    // Starts on All, so a dashboard shows every exporter whatever its job is called.
+    if !includeAll then {}
+    else if multi then { allValue: '.*', current: { selected: true, text: ['All'], value: ['$__all'] } }
+    else { allValue: '.*', current: { selected: true, text: 'All', value: '$__all' } }
+  ),
   customVariable(name, label, options, default):: {
     name: name, label: label, type: 'custom', hide: 0, multi: false, includeAll: false,
     query: std.join(',', ['%s : %s' % [o[0], o[1]] for o in options]),
