@@ -22,9 +22,11 @@ use crate::http::Endpoints;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use hyper::header::{
+    HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::collections::HashMap;
@@ -201,11 +203,20 @@ async fn serve_io<I>(
         let busy = Busy::start(Arc::clone(&state));
         async move {
             let authorization = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            let mut response = match active.users.check(authorization, peer).await {
+            let verdict = active.users.check(authorization, peer).await;
+            let mut response = match verdict {
                 Verdict::Allowed => endpoints.respond(&req).await,
                 Verdict::Refused => unauthorized(),
                 Verdict::Busy => too_many_checks(),
             };
+            // A refused HTTP/1 client does not keep its connection: kept alive, a flood of
+            // refused guesses would fill the connection cap with idle connections whose
+            // eviction could fall on a scraper's connection still sending its request.
+            if verdict != Verdict::Allowed && req.version() < Version::HTTP_2 {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
             for (name, value) in &active.config.headers {
                 response.headers_mut().insert(name.clone(), value.clone());
             }
