@@ -57,10 +57,12 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
         path: path.to_path_buf(),
         source,
     };
-    // Look before opening: opening a FIFO for reading blocks until a writer appears.
+    // Look before opening, for a clear message without touching a device.
     check_regular(path, &std::fs::metadata(path).map_err(io)?)?;
-    let file = File::open(path).map_err(io)?;
-    // The path may have been swapped between the look and the open; check what was opened.
+    // The path may be swapped for a FIFO between the look and the open: opened without
+    // O_NONBLOCK, a FIFO blocks until a writer appears, and the thread with it. Opened
+    // non-blocking it returns at once, and what was opened is checked below.
+    let file = open_nonblocking(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     check_regular(path, &meta)?;
     if meta.len() > limit {
@@ -92,6 +94,21 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
         Some(rest) => rest.to_string(),
         None => text,
     })
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK changes nothing for a regular file: reads of one never block on it.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 fn check_regular(path: &Path, meta: &std::fs::Metadata) -> Result<(), ReadError> {
@@ -177,6 +194,25 @@ mod tests {
         );
         let err = read(Path::new("/"), 10).unwrap_err().to_string();
         assert_eq!(err, "cannot read /: not a regular file but a directory");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_opens_without_a_writer_and_is_refused() {
+        let path = std::env::temp_dir().join(format!("files-fifo-{}", std::process::id()));
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // What `read` does once the path passed its first look: this must not block.
+        let file = open_nonblocking(&path).unwrap();
+        let err = check_regular(&path, &file.metadata().unwrap()).unwrap_err();
+        assert!(
+            matches!(err, ReadError::NotRegular { kind: "FIFO", .. }),
+            "{err}"
+        );
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -52,7 +52,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    runtime.block_on(async_main(cli, listen, web))
+    let code = runtime.block_on(async_main(cli, listen, web));
+    // Dropping the runtime would wait for every blocking task; one that does not end (a file
+    // system that hangs) must not keep a stopped exporter alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }
 
 /// Where to listen, checked before anything starts: a malformed address is a usage error.

@@ -7,24 +7,31 @@
 //!   connection is busy, new ones wait in the kernel's queue;
 //! - a request head must arrive within `header_read_timeout`, a TLS handshake within
 //!   `tls_handshake_timeout`, and a connection with nothing to do closes after `idle_timeout`;
-//! - on shutdown, requests being answered get `shutdown_grace` to finish; connections with no
-//!   request being answered (idle, or a half-sent request) close at once.
+//! - on shutdown, listeners close at once; a response being sent gets `shutdown_grace` to reach
+//!   its client, however slowly it reads; connections with nothing to answer (idle, or a
+//!   half-sent request) close at once;
+//! - password checks are bounded per client and overall ([`super::auth`]): past the bound a
+//!   request gets 429 at once, so a guessing flood cannot hold the connections a scrape needs.
 //!
 //! Owns connections; what a request gets is [`crate::http`].
 
+use super::auth::Verdict;
 use super::tls::client_san_allowed;
 use super::watch::{Active, WebConfigFile};
 use crate::http::Endpoints;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use hyper::header::{
+    HeaderValue, AUTHORIZATION, CONNECTION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -105,9 +112,9 @@ async fn accept_loop(
     shutdown: CancellationToken,
 ) {
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(err) => {
                     // EMFILE and friends: back off briefly instead of spinning.
                     tracing::warn!(error = %err, "accepting a connection failed");
@@ -125,8 +132,9 @@ async fn accept_loop(
         let endpoints = Arc::clone(&endpoints);
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            let active = web.current();
-            connection(stream, active, endpoints, limits, &conn, shutdown).await;
+            let active = web.current().await;
+            let peer = peer.ip();
+            connection(stream, peer, active, endpoints, limits, &conn, shutdown).await;
             drop(conn);
         });
     }
@@ -134,6 +142,7 @@ async fn accept_loop(
 
 async fn connection(
     stream: TcpStream,
+    peer: IpAddr,
     active: Arc<Active>,
     endpoints: Arc<Endpoints>,
     limits: Limits,
@@ -142,7 +151,7 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let Some(tls) = active.tls.clone() else {
-        serve_io(stream, active, endpoints, limits, conn, shutdown).await;
+        serve_io(stream, peer, active, endpoints, limits, conn, shutdown).await;
         return;
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
@@ -172,11 +181,12 @@ async fn connection(
         tracing::debug!("client certificate has none of the allowed SANs");
         return;
     }
-    serve_io(stream, active, endpoints, limits, conn, shutdown).await;
+    serve_io(stream, peer, active, endpoints, limits, conn, shutdown).await;
 }
 
 async fn serve_io<I>(
     io: I,
+    peer: IpAddr,
     active: Arc<Active>,
     endpoints: Arc<Endpoints>,
     limits: Limits,
@@ -193,11 +203,20 @@ async fn serve_io<I>(
         let busy = Busy::start(Arc::clone(&state));
         async move {
             let authorization = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            let mut response = if active.users.allows(authorization).await {
-                endpoints.respond(&req).await
-            } else {
-                unauthorized()
+            let verdict = active.users.check(authorization, peer).await;
+            let mut response = match verdict {
+                Verdict::Allowed => endpoints.respond(&req).await,
+                Verdict::Refused => unauthorized(),
+                Verdict::Busy => too_many_checks(),
             };
+            // A refused HTTP/1 client does not keep its connection: kept alive, a flood of
+            // refused guesses would fill the connection cap with idle connections whose
+            // eviction could fall on a scraper's connection still sending its request.
+            if verdict != Verdict::Allowed && req.version() < Version::HTTP_2 {
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
             for (name, value) in &active.config.headers {
                 response.headers_mut().insert(name.clone(), value.clone());
             }
@@ -233,14 +252,36 @@ async fn serve_io<I>(
             tracing::debug!("idle connection closed");
         }
         _ = shutdown.cancelled() => {
+            // hyper closes an idle keep-alive connection at once, and one answering a request
+            // once the response is written out: a slow reader gets the grace to read it. A
+            // connection that never had a whole request head (nothing sent, or half of it) has
+            // nothing to finish, but hyper would wait for the head: it closes now.
             connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                _ = connection.as_mut() => {}
-                _ = conn.state.until_idle() => {}
-                _ = tokio::time::sleep(limits.shutdown_grace) => {}
+            if conn.state.requests.load(Ordering::Acquire) > 0 {
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    _ = tokio::time::sleep(limits.shutdown_grace) => {
+                        tracing::debug!("response not sent within the shutdown grace; closed");
+                    }
+                }
             }
         }
     }
+}
+
+/// Past the password-check budget: checked later, not now.
+fn too_many_checks() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(
+        b"Too many password checks waiting; retry later.\n",
+    )));
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    r.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
 }
 
 fn unauthorized() -> Response<Full<Bytes>> {
@@ -260,6 +301,8 @@ fn unauthorized() -> Response<Full<Bytes>> {
 struct ConnState {
     /// Requests being answered (from the handler's start until the body is sent or dropped).
     busy: AtomicUsize,
+    /// Requests started on this connection.
+    requests: AtomicU64,
     /// Milliseconds since `epoch` when the connection last became idle.
     idle_since: AtomicU64,
     epoch: Instant,
@@ -283,13 +326,6 @@ impl ConnState {
             tokio::time::sleep_until(due.max(Instant::now() + Duration::from_millis(100))).await;
         }
     }
-
-    /// Resolves once no request is being answered.
-    async fn until_idle(&self) {
-        while self.busy.load(Ordering::Acquire) > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
 }
 
 /// Counts a request as being answered until its response body is gone.
@@ -298,6 +334,7 @@ struct Busy(Arc<ConnState>);
 impl Busy {
     fn start(state: Arc<ConnState>) -> Busy {
         state.busy.fetch_add(1, Ordering::AcqRel);
+        state.requests.fetch_add(1, Ordering::AcqRel);
         Busy(state)
     }
 }
@@ -410,6 +447,7 @@ impl Tracker {
         inner.next_id += 1;
         let state = Arc::new(ConnState {
             busy: AtomicUsize::new(0),
+            requests: AtomicU64::new(0),
             idle_since: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
             epoch: self.epoch,
             evict: CancellationToken::new(),

@@ -11,6 +11,7 @@ use super::tls;
 use crate::files::Stamp;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// One validated web config with what serving it needs built.
 #[derive(Debug)]
@@ -58,7 +59,14 @@ struct Cached {
     active: Arc<Active>,
     /// The stamps of a change that failed, so it is logged once, not on every connection.
     refused: Option<Vec<Option<Stamp>>>,
+    /// A change is being read.
+    rebuilding: bool,
 }
+
+/// How long the connection that noticed a change waits for it to be read before it is served
+/// with the configuration in force. Reading takes milliseconds (no bcrypt runs then); this
+/// bounds a file system that hangs.
+const REBUILD_WAIT: Duration = Duration::from_secs(5);
 
 /// The web config file, if any, and the configuration in force.
 #[derive(Debug)]
@@ -83,6 +91,7 @@ impl WebConfigFile {
                 stamps,
                 active: Arc::new(active),
                 refused: None,
+                rebuilding: false,
             }),
         })
     }
@@ -92,17 +101,41 @@ impl WebConfigFile {
         self.tls
     }
 
-    /// The configuration for a new connection, re-read first if a file changed.
-    pub fn current(&self) -> Arc<Active> {
-        let Some(path) = &self.path else {
-            return Arc::clone(&self.lock().active);
+    /// The configuration for a new connection, re-read first if a file changed. The files are
+    /// read on the blocking pool, one reading at a time; connections arriving meanwhile get
+    /// the configuration in force rather than waiting.
+    pub async fn current(self: &Arc<Self>) -> Arc<Active> {
+        let active = Arc::clone(&self.lock().active);
+        let Some(path) = self.path.clone() else {
+            return active;
         };
-        let mut cached = self.lock();
-        let now = stamps(path, &cached.active);
-        if now == cached.stamps || cached.refused.as_ref() == Some(&now) {
-            return Arc::clone(&cached.active);
+        let now = stamps(&path, &active);
+        {
+            let mut cached = self.lock();
+            if now == cached.stamps || cached.refused.as_ref() == Some(&now) || cached.rebuilding {
+                return Arc::clone(&cached.active);
+            }
+            cached.rebuilding = true;
         }
-        match self.build(path) {
+        let this = Arc::clone(self);
+        let rebuild = tokio::task::spawn_blocking(move || {
+            let result = this.build(&path);
+            this.settle(&path, now, result);
+        });
+        if tokio::time::timeout(REBUILD_WAIT, rebuild).await.is_err() {
+            tracing::warn!(
+                "reading the changed web config takes longer than {}s; serving with the one in force",
+                REBUILD_WAIT.as_secs()
+            );
+        }
+        Arc::clone(&self.lock().active)
+    }
+
+    /// Puts the outcome of reading a change in force, or remembers that it was refused.
+    fn settle(&self, path: &Path, now: Vec<Option<Stamp>>, result: Result<Active, WebConfigError>) {
+        let mut cached = self.lock();
+        cached.rebuilding = false;
+        match result {
             Ok(active) => {
                 tracing::info!(file = %path.display(), "web config changed; using the new one");
                 cached.stamps = stamps(path, &active);
@@ -114,7 +147,6 @@ impl WebConfigFile {
                 cached.refused = Some(now);
             }
         }
-        Arc::clone(&cached.active)
     }
 
     /// Reads and validates the file again (for a reload) without putting it in force; `None`

@@ -253,6 +253,11 @@ impl Exporter {
             .status()
             .expect("kill");
         assert!(ok.success());
+        self.wait_exit()
+    }
+
+    /// Waits for the process to exit (at most 15 seconds) and reads its log to the end.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -262,10 +267,7 @@ impl Exporter {
                 }
                 return status;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no exit after SIGTERM"
-            );
+            assert!(std::time::Instant::now() < deadline, "no exit");
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
