@@ -25,6 +25,11 @@ fn tenant_id(i: usize) -> String {
 /// The demo tenant `ids.len()` times under other ids, plus the partner tenant listing
 /// `customers` as its GDAP customers, 50 to a page.
 fn scenario(ids: &[String], customers: &[String]) -> Scenario {
+    Scenario::from_yaml(&scenario_yaml(ids, customers)).unwrap()
+}
+
+/// The text of [`scenario`].
+fn scenario_yaml(ids: &[String], customers: &[String]) -> String {
     let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let mut text = String::from("tenants:\n");
     for id in ids {
@@ -38,7 +43,7 @@ fn scenario(ids: &[String], customers: &[String]) -> Scenario {
             "        - {{id: \"{c}\", tenantId: \"{c}\", displayName: \"Customer {i}\"}}\n"
         ));
     }
-    Scenario::from_yaml(&text).unwrap()
+    text
 }
 
 /// `metric{labels} value` lines of one family, as (labels, value).
@@ -779,5 +784,62 @@ async fn a_tenant_file_replaced_by_one_of_the_same_size_and_time_is_read_again()
         |text| files_view(text) == (second.clone(), Some(1.0)),
     )
     .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gdap_customer_with_a_numeric_tenant_id_is_skipped_and_the_others_are_read() {
+    let ids: Vec<String> = (0..3).map(tenant_id).collect();
+    // Customer 1's tenantId is a JSON number, not the string Graph documents.
+    let text = scenario_yaml(&ids, &ids).replacen(
+        &format!("{{id: \"{id}\", tenantId: \"{id}\"", id = ids[1]),
+        "{id: 12345, tenantId: 12345",
+        1,
+    );
+    assert!(text.contains("tenantId: 12345"));
+    let (sim, dir) =
+        simulator_and_dir(Scenario::from_yaml(&text).unwrap(), "numeric-customer").await;
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+discovery:
+  delegated_admin_customers:
+    partner_tenant_id: {PARTNER}
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let text = scrape(&exporter).await;
+    assert_eq!(
+        up_by_tenant(&text).into_keys().collect::<Vec<_>>(),
+        [ids[0].clone(), ids[2].clone()],
+        "{}",
+        exporter.log()
+    );
+    assert!(
+        text.contains("intune_exporter_discovery_up{discovery=\"delegated_admin_customers\"} 1")
+    );
+    let log = exporter.log();
+    let skipped: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("skipping GDAP customers"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{log}");
+    assert!(
+        skipped[0].contains("skipped=1 first=\"a customer of an unexpected shape: invalid type: integer `12345`, expected a string\""),
+        "{}",
+        skipped[0]
+    );
     sim.shutdown().await;
 }
