@@ -593,3 +593,81 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     );
     setup.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_answer_with_a_repeated_or_unknown_id_is_not_taken_for_those_items() {
+    // The batch carries APNs as id 0 and the VPP tokens as id 1 (the order of Source::ALL).
+    // Tenant 0's answer has id 1 twice, one copy with a token and one empty; tenant 1's has an
+    // id 7 that was not asked for, next to an empty id 1.
+    let apns = r#"{"id":"0","status":200,"body":{"id":"x"}}"#;
+    let repeated = format!(
+        r#"{{"responses":[{apns},{{"id":"1","status":200,"body":{{"value":[{{"id":"copy-token","appleId":"copy@contoso.com"}}]}}}},{{"id":"1","status":200,"body":{{"value":[]}}}}]}}"#
+    );
+    let unknown = format!(
+        r#"{{"responses":[{apns},{{"id":"1","status":200,"body":{{"value":[]}}}},{{"id":"7","status":200,"body":{{"value":[]}}}}]}}"#
+    );
+    let tenants = [
+        secret_tenant(&faults(&[(
+            "v1.0/$batch",
+            &format!("{{body: '{repeated}'}}"),
+        )])),
+        secret_tenant(&faults(&[(
+            "v1.0/$batch",
+            &format!("{{body: '{unknown}'}}"),
+        )])),
+    ];
+    let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
+    let mut exporter = Exporter::start(&["--config.file", &setup.config]);
+    exporter.wait_ready().await;
+    let text = scrape(&exporter).await;
+    assert_eq!(
+        up_series(&text, 2),
+        [
+            up(0, "apns", 1),
+            up(0, "vpp_tokens", 1),
+            up(1, "apns", 1),
+            up(1, "vpp_tokens", 1)
+        ]
+    );
+    // Both tenants have the simulator's three VPP tokens, read by a single GET, and not the
+    // token of the first copy.
+    for ix in 0..2 {
+        let id = tenant(ix);
+        for token in [
+            "2f1a6c1e-4b8d-4e3a-9c7f-0d5b2e8a1f63",
+            "6a2e8f14-0b3d-4c97-a5e1-8d7c2b9f0e36",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
+        ] {
+            assert!(
+                text.lines()
+                    .any(|l| l.contains(&id) && l.contains(&format!("\"{token}\""))),
+                "tenant {ix} lacks VPP token {token}"
+            );
+        }
+        assert!(!text.contains("copy-token"));
+    }
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{VPP} 200")
+        ]
+    );
+    assert_eq!(
+        graph_requests(&setup.sim, 1),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{VPP} 200"),
+            format!("GET /{APNS} 200")
+        ]
+    );
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("the JSON batch answer repeats item ids"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{log}");
+    assert!(warned[0].contains(&tenant(0)), "{}", warned[0]);
+    setup.sim.shutdown().await;
+}

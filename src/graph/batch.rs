@@ -27,7 +27,9 @@
 //!
 //! A batch that fails as a whole (no answer, a status other than 2xx, 401 or 429, a body that is
 //! not a batch answer) falls back to single GETs ([`GraphClient::fetch`]) for its items, and so
-//! does an item missing from an otherwise good answer; each failed batch logs one debug line.
+//! does an item missing from an otherwise good answer or answered twice (neither copy is taken;
+//! logged as a warning); an answer with an id that was not asked for is not this batch's and
+//! fails the batch. Each failed batch logs one debug line.
 //! A 401 or 429 for the whole batch is taken as that answer for each of its items. Each item
 //! passes the tenant's limiter (Graph counts batch items against its limits); a batch holds one
 //! permit of the process-wide request cap. Metrics count and time each item by its source; an
@@ -421,7 +423,32 @@ async fn send(
         return Outcome::Failed(format!("HTTP {status}"));
     }
     match parse(&body) {
-        Ok(answers) => {
+        Ok(Parsed {
+            mut answers,
+            repeated,
+        }) => {
+            // An id answered twice cannot say which copy is the item's: neither is taken, and
+            // the item goes singly like one missing from the answer.
+            if !repeated.is_empty() {
+                tracing::warn!(
+                    version,
+                    items = repeated.len(),
+                    "the JSON batch answer repeats item ids; sending those requests one by one"
+                );
+                for id in &repeated {
+                    answers.remove(id);
+                }
+            }
+            // An id that was not asked for means the answer is not this batch's: none of it is
+            // taken.
+            let asked: HashSet<String> = ix.iter().map(|i| i.to_string()).collect();
+            if let Some(unknown) = answers.keys().find(|id| !asked.contains(*id)) {
+                count_all(status.as_str());
+                return Outcome::Failed(format!(
+                    "the answer has an item id that was not asked for: {:?}",
+                    unknown.chars().take(40).collect::<String>()
+                ));
+            }
             for &i in ix {
                 let code = answers
                     .get(&i.to_string())
@@ -438,8 +465,16 @@ async fn send(
     }
 }
 
+/// A batch answer by item id.
+struct Parsed {
+    /// The answer of each id that came once.
+    answers: HashMap<String, ItemAnswer>,
+    /// The ids that came more than once (not in `answers`).
+    repeated: HashSet<String>,
+}
+
 /// Reads a batch answer: `{"responses": [{"id", "status", "headers", "body"}]}`.
-fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
+fn parse(body: &[u8]) -> Result<Parsed, String> {
     #[derive(Deserialize)]
     struct Answer {
         responses: Vec<RawItem>,
@@ -457,7 +492,11 @@ fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
         serde_json::from_slice(body).map_err(|e| format!("not a batch answer: {e}"))?;
     let now = Utc::now();
     let mut out = HashMap::with_capacity(answer.responses.len());
+    let mut repeated = HashSet::new();
     for item in answer.responses {
+        if repeated.contains(&item.id) {
+            continue;
+        }
         let status = StatusCode::from_u16(item.status)
             .map_err(|_| format!("item {} has status {}", item.id, item.status))?;
         // Graph writes `Retry-After`, `retry-after` or any other case; HeaderName lowers it.
@@ -470,17 +509,22 @@ fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
                 headers.insert(name, value);
             }
         }
-        out.insert(
-            item.id,
-            ItemAnswer {
-                status,
-                retry_after: retry_after(&headers, now),
-                headers,
-                body: item.body,
-            },
-        );
+        let id = item.id;
+        let answer = ItemAnswer {
+            status,
+            retry_after: retry_after(&headers, now),
+            headers,
+            body: item.body,
+        };
+        if out.insert(id.clone(), answer).is_some() {
+            out.remove(&id);
+            repeated.insert(id);
+        }
     }
-    Ok(out)
+    Ok(Parsed {
+        answers: out,
+        repeated,
+    })
 }
 
 /// Applies one item's answer. Returns whether the item met a 401 that calls for a new token.
@@ -657,7 +701,8 @@ mod tests {
             {"id":"2","status":503,"headers":{"retry-after":"7"}},
             {"id":"3","status":204}
         ]}"#;
-        let answers = parse(body).unwrap();
+        let Parsed { answers, repeated } = parse(body).unwrap();
+        assert!(repeated.is_empty());
         assert_eq!(answers.len(), 4);
         assert_eq!(answers["1"].status, StatusCode::OK);
         assert_eq!(answers["1"].body, json!({"id": "a"}));
@@ -666,6 +711,19 @@ mod tests {
         assert_eq!(answers["0"].retry_after, Some(Duration::from_millis(2500)));
         assert_eq!(answers["2"].retry_after, Some(Duration::from_secs(7)));
         assert_eq!(answers["3"].body, Value::Null);
+    }
+
+    #[test]
+    fn an_id_answered_twice_is_taken_from_neither_copy() {
+        let body = br#"{"responses":[
+            {"id":"1","status":200,"body":{"value":[1]}},
+            {"id":"0","status":200,"body":{}},
+            {"id":"1","status":200,"body":{"value":[]}},
+            {"id":"1","status":500}
+        ]}"#;
+        let Parsed { answers, repeated } = parse(body).unwrap();
+        assert_eq!(answers.keys().collect::<Vec<_>>(), ["0"]);
+        assert_eq!(repeated, HashSet::from(["1".to_string()]));
     }
 
     #[test]
