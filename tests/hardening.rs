@@ -671,3 +671,55 @@ async fn a_batch_answer_with_a_repeated_or_unknown_id_is_not_taken_for_those_ite
     assert!(warned[0].contains(&tenant(0)), "{}", warned[0]);
     setup.sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_response_limit_bounds_every_page_of_a_collection_together() {
+    // Three pages of one VPP token each, every page far under the limit, together above it:
+    // tenant 0 reads them in batches, tenant 1 alone (its batch fails).
+    let tenants = [
+        secret_tenant("    page_size: 1\n"),
+        secret_tenant(&format!(
+            "    page_size: 1\n{}",
+            faults(&[("v1.0/$batch", "{status: 502}")])
+        )),
+    ];
+    let setup = setup(
+        &tenants,
+        &[Source::VppTokens],
+        "  max_response_bytes: 1400\n",
+    )
+    .await;
+    let (up_now, log) = run(&setup, 2, &[]).await;
+    assert_eq!(up_now, [up(0, "vpp_tokens", 0), up(1, "vpp_tokens", 0)]);
+    for ix in 0..2 {
+        let lines = failures(&log, ix, "vpp_tokens");
+        assert_eq!(lines.len(), 1, "{log}");
+        assert!(
+            lines[0].contains(&format!("GET {VPP}: the pages of this collection together are larger than 1400 bytes (graph.max_response_bytes); not reading further")),
+            "{}",
+            lines[0]
+        );
+    }
+    let next = format!("GET /{VPP} 200");
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+        ]
+    );
+    assert_eq!(
+        graph_requests(&setup.sim, 1),
+        [
+            "POST /v1.0/$batch 502".to_string(),
+            next.clone(),
+            next.clone(),
+            next
+        ]
+    );
+    setup.sim.shutdown().await;
+}

@@ -24,6 +24,7 @@
 //!
 //! The whole batch answer is read within `max_response_bytes`; one larger (an item above the
 //! limit makes it so) fails the batch, and the single GETs then apply the limit to each item.
+//! The pages of one collection together (their size as JSON) are bounded by the same limit.
 //!
 //! A batch that fails as a whole (no answer, a status other than 2xx, 401 or 429, a body that is
 //! not a batch answer) falls back to single GETs ([`GraphClient::fetch`]) for its items, and so
@@ -39,7 +40,9 @@
 //! requests behave, and never sends anything outside the configured Graph root.
 
 use super::body::{read_limited, replace_lone_surrogates};
-use super::client::{not_found, retry_after, retryable, status_error, GraphClient};
+use super::client::{
+    collection_too_large, not_found, retry_after, retryable, status_error, GraphClient,
+};
 use super::error::{chain, GraphError};
 use super::odata::{decode, Page, Raw, Request, Shape};
 use chrono::Utc;
@@ -74,8 +77,10 @@ struct Item {
     refreshed: bool,
     /// Not to be sent before then (a `Retry-After` or a backoff).
     not_before: Option<Instant>,
-    /// Pages read, and their items.
+    /// Pages read, their size as JSON (bounded by `max_response_bytes` together), and their
+    /// items.
     pages: usize,
+    bytes: usize,
     /// The URLs of the pages requested so far (version and relative URL): a nextLink back to
     /// one of them would page forever.
     seen: HashSet<(&'static str, String)>,
@@ -103,6 +108,7 @@ impl Item {
             refreshed: false,
             not_before: None,
             pages: 0,
+            bytes: 0,
             seen: HashSet::new(),
             collected: Vec::new(),
             state: State::Pending,
@@ -600,6 +606,14 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
         item.finish(Raw::from_body(Shape::Entity, path, body));
         return;
     }
+    // The batch answer carrying each page was bounded; the pages together are too, as for
+    // single requests.
+    let limit = client.retry().max_response_bytes;
+    item.bytes = item.bytes.saturating_add(json_len(&body));
+    if item.bytes > limit {
+        item.collected = Vec::new();
+        return item.finish(Err(collection_too_large(path, limit)));
+    }
     let page: Page = match decode(path, body) {
         Ok(page) => page,
         Err(err) => return item.finish(Err(err)),
@@ -639,6 +653,24 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
             link,
         })),
     }
+}
+
+/// The size of `value` written as compact JSON, counted without writing it anywhere.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a Value to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 #[cfg(test)]

@@ -58,6 +58,15 @@ pub enum GraphError {
         /// The bound that was reached.
         limit: usize,
     },
+    /// The pages of one collection together were larger than `graph.max_response_bytes`
+    /// (counted after decompression); no further page was read.
+    #[error("GET {path}: the pages of this collection together are larger than {limit} bytes (graph.max_response_bytes); not reading further")]
+    CollectionTooLarge {
+        /// The request path.
+        path: String,
+        /// The bound that was reached.
+        limit: usize,
+    },
     /// An `@odata.nextLink` named a page that was already read: following it would never end.
     #[error("GET {path}: @odata.nextLink repeats a page already read ({link}); not following it")]
     NextLinkLoop {
