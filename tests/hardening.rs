@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex};
 const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
 const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
 const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET: &str = "hardening-secret-Vb8~q2";
+/// With a `/`, which JSON writers may escape as `\/`.
+const SECRET: &str = "hardening-secret/Vb8~q2";
 const APNS: &str = "v1.0/deviceManagement/applePushNotificationCertificate";
 const VPP: &str = "v1.0/deviceAppManagement/vppTokens";
 
@@ -721,5 +722,32 @@ async fn the_response_limit_bounds_every_page_of_a_collection_together() {
             next
         ]
     );
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_echoed_json_escaped_without_its_field_name_is_redacted() {
+    // An error answer that quotes the secret JSON-escaped (`/` as `\/`) and percent-encoded,
+    // with no `client_secret=` before it.
+    let escaped = SECRET.replace('/', "\\/");
+    let encoded = SECRET.replace('/', "%2F");
+    let body = format!(r#"{{"message":"secret {escaped} or {encoded} is not valid"}}"#);
+    let tenants = [secret_tenant(&faults(&[(
+        "token",
+        &format!("{{body: '{body}', status: 401}}"),
+    )]))];
+    let setup = setup(&tenants, &[Source::Apns], "").await;
+    let (up_now, log) = run(&setup, 1, &["--log.level", "debug"]).await;
+    assert_eq!(up_now, [up(0, "apns", 0)]);
+    let lines = sign_in_failures(&log, 0);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains(r#"the login authority answered HTTP 401: {\"message\":\"secret *** or *** is not valid\"}"#),
+        "{}",
+        lines[0]
+    );
+    for forbidden in [SECRET, escaped.as_str(), encoded.as_str(), "Vb8~q2"] {
+        assert!(!log.contains(forbidden), "{forbidden}: {log}");
+    }
     setup.sim.shutdown().await;
 }
