@@ -520,7 +520,9 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
     expect(
         1,
         "vpp_tokens",
-        &format!("GET {VPP}: more than 2 pages; not following @odata.nextLink further"),
+        &format!(
+            "GET {VPP}: more than 2 pages (graph.max_pages); not following @odata.nextLink further"
+        ),
     );
     // The batch carrying the oversized item failed as a whole; each of its items was then
     // fetched alone, and only the oversized one was refused again.

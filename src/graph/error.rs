@@ -42,7 +42,7 @@ pub enum GraphError {
         message: String,
     },
     /// A collection had more pages than the configured bound.
-    #[error("GET {path}: more than {max_pages} pages; not following @odata.nextLink further")]
+    #[error("GET {path}: more than {max_pages} pages (graph.max_pages); not following @odata.nextLink further")]
     TooManyPages {
         /// The request path.
         path: String,
