@@ -25,6 +25,11 @@ fn tenant_id(i: usize) -> String {
 /// The demo tenant `ids.len()` times under other ids, plus the partner tenant listing
 /// `customers` as its GDAP customers, 50 to a page.
 fn scenario(ids: &[String], customers: &[String]) -> Scenario {
+    Scenario::from_yaml(&scenario_yaml(ids, customers)).unwrap()
+}
+
+/// The text of [`scenario`].
+fn scenario_yaml(ids: &[String], customers: &[String]) -> String {
     let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let mut text = String::from("tenants:\n");
     for id in ids {
@@ -38,7 +43,7 @@ fn scenario(ids: &[String], customers: &[String]) -> Scenario {
             "        - {{id: \"{c}\", tenantId: \"{c}\", displayName: \"Customer {i}\"}}\n"
         ));
     }
-    Scenario::from_yaml(&text).unwrap()
+    text
 }
 
 /// `metric{labels} value` lines of one family, as (labels, value).
@@ -198,18 +203,30 @@ tenants:
     }
     // The unconsented customer: each refused sign-in is one token request and one log line
     // naming Entra's code, not one per source, and only its own sources are down.
-    let requests = sim.requests();
-    let log = exporter.log();
-    let refusals = log
-        .lines()
-        .filter(|l| l.contains(&unconsented) && l.contains("AADSTS"))
-        .count();
-    let sign_ins = requests
-        .iter()
-        .filter(|r| r.path == format!("/{unconsented}/oauth2/v2.0/token"))
-        .count();
-    assert!(sign_ins >= 1);
-    assert_eq!(refusals, sign_ins, "{log}");
+    // A retried sign-in may be answered but not yet logged when the two are read: read them
+    // again until they settle.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let requests = loop {
+        let requests = sim.requests();
+        let log = exporter.log();
+        let refusals = log
+            .lines()
+            .filter(|l| l.contains(&unconsented) && l.contains("AADSTS"))
+            .count();
+        let sign_ins = requests
+            .iter()
+            .filter(|r| r.path == format!("/{unconsented}/oauth2/v2.0/token"))
+            .count();
+        assert!(sign_ins >= 1);
+        if refusals == sign_ins {
+            break requests;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{refusals} refusals logged for {sign_ins} sign-ins: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     // The excluded customer and the partner itself are never read.
     assert!(!requests
         .iter()
@@ -294,31 +311,12 @@ async fn two_shards_split_two_hundred_tenants_between_them() {
     let ids: Vec<String> = (0..200).map(tenant_id).collect();
     let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "shards").await;
     std::fs::write(dir.0.join("tenants.yml"), tenant_file(&ids)).unwrap();
-    std::fs::write(
-        dir.0.join("config.yml"),
-        format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-poll:
-  startup_spread: 2s
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-tenant_files: [tenants.yml]
-",
-            url = sim.base_url()
-        ),
-    )
-    .unwrap();
-    let config = dir.0.join("config.yml");
+    let config = tenant_files_config(&sim, &dir, "tenants.yml", "startup_spread: 2s");
     let shards: Vec<Exporter> = (0..2)
         .map(|i| {
             Exporter::start(&[
                 "--config.file",
-                config.to_str().unwrap(),
+                &config,
                 "--sharding.count=2",
                 &format!("--sharding.index={i}"),
             ])
@@ -348,7 +346,7 @@ tenant_files: [tenants.yml]
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
         .args([
             "--config.file",
-            config.to_str().unwrap(),
+            &config,
             "--sharding.count=2",
             "--sharding.index=2",
         ])
@@ -607,6 +605,253 @@ tenants:
     assert!(
         waited >= chrono::TimeDelta::milliseconds(1600) && waited <= chrono::TimeDelta::seconds(6),
         "retried after {waited}"
+    );
+    sim.shutdown().await;
+}
+
+/// Writes `config.yml` in `dir`, reading the tenant files `pattern` with these `poll` settings
+/// (one line); returns its path.
+fn tenant_files_config(sim: &Simulator, dir: &TempDir, pattern: &str, poll: &str) -> String {
+    let path = dir.0.join("config.yml");
+    std::fs::write(
+        &path,
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+poll:
+  {poll}
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+tenant_files: [{pattern}]
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The tenant ids with a `source_up` series, and the tenant-files health.
+fn files_view(text: &str) -> (BTreeSet<String>, Option<f64>) {
+    let health = series(text, "intune_exporter_discovery_up")
+        .into_iter()
+        .find(|(l, _)| label(l, "discovery") == Some("tenant_files"))
+        .map(|(_, v)| v);
+    (up_by_tenant(text).into_keys().collect(), health)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_tenant_files_keep_their_tenants_and_are_logged_once_until_they_change() {
+    let ids: Vec<String> = (0..5).map(tenant_id).collect();
+    let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "broken-files").await;
+    let files = dir.0.join("tenants.d");
+    std::fs::create_dir_all(&files).unwrap();
+    for (name, range) in [
+        ("a.yml", 0..1),
+        ("b.yml", 1..2),
+        ("c.yml", 2..3),
+        ("d.yml", 3..4),
+    ] {
+        std::fs::write(files.join(name), tenant_file(&ids[range])).unwrap();
+    }
+    let config = tenant_files_config(&sim, &dir, "tenants.d/*.yml", "interval: 1h");
+    let exporter = Exporter::start(&["--config.file", &config]);
+    exporter.wait_ready().await;
+    let all: BTreeSet<String> = ids[..4].iter().cloned().collect();
+    assert_eq!(
+        files_view(&scrape(&exporter).await),
+        (all.clone(), Some(1.0))
+    );
+
+    // a.yml: 5,000 invalid ids. b.yml: truncated to nothing, as a writer does before writing.
+    // c.yml: only comments. d.yml: a link to nothing. e.yml: a folder matching the pattern.
+    let invalid: String = (0..5000)
+        .map(|i| format!("- tenant_id: not-a-tenant-{i}\n"))
+        .collect();
+    std::fs::write(files.join("a.yml"), invalid).unwrap();
+    std::fs::write(files.join("b.yml"), "").unwrap();
+    std::fs::write(files.join("c.yml"), "# being rewritten\n\n").unwrap();
+    std::fs::remove_file(files.join("d.yml")).unwrap();
+    std::os::unix::fs::symlink(files.join("gone.yml"), files.join("d.yml")).unwrap();
+    std::fs::create_dir(files.join("e.yml")).unwrap();
+    let refused = |log: &str, name: &str| -> Vec<String> {
+        log.lines()
+            .filter(|l| l.contains("tenant file refused") && l.contains(name))
+            .map(str::to_string)
+            .collect()
+    };
+    scrape_until(
+        &exporter,
+        Duration::from_secs(20),
+        "tenant files health not 0",
+        |text| files_view(text).1 == Some(0.0),
+    )
+    .await;
+    // Four more checks (5 s apart) of files that do not change.
+    tokio::time::sleep(Duration::from_secs(21)).await;
+    let text = scrape(&exporter).await;
+    assert_eq!(
+        files_view(&text),
+        (all.clone(), Some(0.0)),
+        "{}",
+        exporter.log()
+    );
+    assert!(
+        series(&text, "intune_exporter_tenants").contains(&("origin=\"file\"".to_string(), 4.0))
+    );
+    let log = exporter.log();
+    for name in ["a.yml", "b.yml", "c.yml", "d.yml", "e.yml"] {
+        let lines = refused(&log, &files.join(name).display().to_string());
+        assert_eq!(lines.len(), 1, "{name}: {log}");
+        assert!(lines[0].len() < 2000, "{name}: {} bytes", lines[0].len());
+        assert!(
+            lines[0].contains("kept_tenants=1") || name == "e.yml",
+            "{}",
+            lines[0]
+        );
+    }
+    let a = &refused(&log, "a.yml")[0];
+    assert!(
+        a.contains(": 5000 problem(s): [0].tenant_id: \\\"not-a-tenant-0\\\" is not a directory (tenant) id"),
+        "{a}"
+    );
+    assert!(a.contains("; and 4997 more"), "{a}");
+    for name in ["b.yml", "c.yml"] {
+        assert!(
+            refused(&log, name)[0].contains("the file is empty or holds only comments"),
+            "{log}"
+        );
+    }
+    assert!(
+        refused(&log, "d.yml")[0].contains("No such file or directory"),
+        "{log}"
+    );
+    assert!(
+        refused(&log, "e.yml")[0].contains("not a regular file but a directory"),
+        "{log}"
+    );
+
+    // Fixed: a.yml lists its tenant again, b.yml says `[]` (no tenants, on purpose), the link
+    // and the folder go; c.yml gains tenant 4.
+    std::fs::write(files.join("a.yml"), tenant_file(&ids[0..1])).unwrap();
+    std::fs::write(files.join("b.yml"), "[]\n").unwrap();
+    std::fs::write(files.join("c.yml"), tenant_file(&ids[2..5])).unwrap();
+    std::fs::remove_file(files.join("d.yml")).unwrap();
+    std::fs::remove_dir(files.join("e.yml")).unwrap();
+    let want: BTreeSet<String> = [&ids[0], &ids[2], &ids[3], &ids[4]]
+        .into_iter()
+        .cloned()
+        .collect();
+    let text = scrape_until(
+        &exporter,
+        Duration::from_secs(30),
+        "fixed files not read",
+        |text| files_view(text) == (want.clone(), Some(1.0)),
+    )
+    .await;
+    assert!(!text.contains(ids[1].as_str()), "b.yml's tenant is gone");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_file_replaced_by_one_of_the_same_size_and_time_is_read_again() {
+    let ids: Vec<String> = (0..2).map(tenant_id).collect();
+    let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "same-stamp").await;
+    let files = dir.0.join("tenants.d");
+    std::fs::create_dir_all(&files).unwrap();
+    let path = files.join("a.yml");
+    std::fs::write(&path, tenant_file(&ids[0..1])).unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let config = tenant_files_config(&sim, &dir, "tenants.d/*.yml", "interval: 1h");
+    let exporter = Exporter::start(&["--config.file", &config]);
+    exporter.wait_ready().await;
+    let first: BTreeSet<String> = ids[..1].iter().cloned().collect();
+    assert_eq!(files_view(&scrape(&exporter).await), (first, Some(1.0)));
+
+    // The same size and modification time, another inode: `mv` of a file written elsewhere
+    // with its time kept (`cp -p`, rsync, an unpacked archive).
+    let staged = dir.0.join("a.yml.new");
+    std::fs::write(&staged, tenant_file(&ids[1..2])).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&staged)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&staged).unwrap().len(),
+        std::fs::metadata(&path).unwrap().len()
+    );
+    std::fs::rename(&staged, &path).unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+    let second: BTreeSet<String> = ids[1..2].iter().cloned().collect();
+    scrape_until(
+        &exporter,
+        Duration::from_secs(20),
+        "replaced file not read again",
+        |text| files_view(text) == (second.clone(), Some(1.0)),
+    )
+    .await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gdap_customer_with_a_numeric_tenant_id_is_skipped_and_the_others_are_read() {
+    let ids: Vec<String> = (0..3).map(tenant_id).collect();
+    // Customer 1's tenantId is a JSON number, not the string Graph documents.
+    let text = scenario_yaml(&ids, &ids).replacen(
+        &format!("{{id: \"{id}\", tenantId: \"{id}\"", id = ids[1]),
+        "{id: 12345, tenantId: 12345",
+        1,
+    );
+    assert!(text.contains("tenantId: 12345"));
+    let (sim, dir) =
+        simulator_and_dir(Scenario::from_yaml(&text).unwrap(), "numeric-customer").await;
+    std::fs::write(
+        dir.0.join("config.yml"),
+        format!(
+            "graph:
+  graph_url: {url}
+  authority_host: {url}
+  ca_file: ca.pem
+defaults:
+  auth:
+    client_id: {CLIENT}
+    client_secret_file: secret
+discovery:
+  delegated_admin_customers:
+    partner_tenant_id: {PARTNER}
+",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let text = scrape(&exporter).await;
+    assert_eq!(
+        up_by_tenant(&text).into_keys().collect::<Vec<_>>(),
+        [ids[0].clone(), ids[2].clone()],
+        "{}",
+        exporter.log()
+    );
+    assert!(
+        text.contains("intune_exporter_discovery_up{discovery=\"delegated_admin_customers\"} 1")
+    );
+    let log = exporter.log();
+    let skipped: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("skipping GDAP customers"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{log}");
+    assert!(
+        skipped[0].contains("skipped=1 first=\"a customer of an unexpected shape: invalid type: integer `12345`, expected a string\""),
+        "{}",
+        skipped[0]
     );
     sim.shutdown().await;
 }

@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex};
 const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
 const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
 const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET: &str = "hardening-secret-Vb8~q2";
+/// With a `/`, which JSON writers may escape as `\/`.
+const SECRET: &str = "hardening-secret/Vb8~q2";
 const APNS: &str = "v1.0/deviceManagement/applePushNotificationCertificate";
 const VPP: &str = "v1.0/deviceAppManagement/vppTokens";
 
@@ -519,7 +520,9 @@ async fn oversized_answers_page_limits_and_link_loops_fail_only_their_source() {
     expect(
         1,
         "vpp_tokens",
-        &format!("GET {VPP}: more than 2 pages; not following @odata.nextLink further"),
+        &format!(
+            "GET {VPP}: more than 2 pages (graph.max_pages); not following @odata.nextLink further"
+        ),
     );
     // The batch carrying the oversized item failed as a whole; each of its items was then
     // fetched alone, and only the oversized one was refused again.
@@ -591,5 +594,162 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
         "{}",
         lines[0]
     );
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_answer_with_a_repeated_or_unknown_id_is_not_taken_for_those_items() {
+    // The batch carries APNs as id 0 and the VPP tokens as id 1 (the order of Source::ALL).
+    // Tenant 0's answer has id 1 twice, one copy with a token and one empty; tenant 1's has an
+    // id 7 that was not asked for, next to an empty id 1.
+    let apns = r#"{"id":"0","status":200,"body":{"id":"x"}}"#;
+    let repeated = format!(
+        r#"{{"responses":[{apns},{{"id":"1","status":200,"body":{{"value":[{{"id":"copy-token","appleId":"copy@contoso.com"}}]}}}},{{"id":"1","status":200,"body":{{"value":[]}}}}]}}"#
+    );
+    let unknown = format!(
+        r#"{{"responses":[{apns},{{"id":"1","status":200,"body":{{"value":[]}}}},{{"id":"7","status":200,"body":{{"value":[]}}}}]}}"#
+    );
+    let tenants = [
+        secret_tenant(&faults(&[(
+            "v1.0/$batch",
+            &format!("{{body: '{repeated}'}}"),
+        )])),
+        secret_tenant(&faults(&[(
+            "v1.0/$batch",
+            &format!("{{body: '{unknown}'}}"),
+        )])),
+    ];
+    let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
+    let mut exporter = Exporter::start(&["--config.file", &setup.config]);
+    exporter.wait_ready().await;
+    let text = scrape(&exporter).await;
+    assert_eq!(
+        up_series(&text, 2),
+        [
+            up(0, "apns", 1),
+            up(0, "vpp_tokens", 1),
+            up(1, "apns", 1),
+            up(1, "vpp_tokens", 1)
+        ]
+    );
+    // Both tenants have the simulator's three VPP tokens, read by a single GET, and not the
+    // token of the first copy.
+    for ix in 0..2 {
+        let id = tenant(ix);
+        for token in [
+            "2f1a6c1e-4b8d-4e3a-9c7f-0d5b2e8a1f63",
+            "6a2e8f14-0b3d-4c97-a5e1-8d7c2b9f0e36",
+            "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
+        ] {
+            assert!(
+                text.lines()
+                    .any(|l| l.contains(&id) && l.contains(&format!("\"{token}\""))),
+                "tenant {ix} lacks VPP token {token}"
+            );
+        }
+        assert!(!text.contains("copy-token"));
+    }
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{VPP} 200")
+        ]
+    );
+    assert_eq!(
+        graph_requests(&setup.sim, 1),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("GET /{VPP} 200"),
+            format!("GET /{APNS} 200")
+        ]
+    );
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    let warned: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("the JSON batch answer repeats item ids"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{log}");
+    assert!(warned[0].contains(&tenant(0)), "{}", warned[0]);
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_response_limit_bounds_every_page_of_a_collection_together() {
+    // Three pages of one VPP token each, every page far under the limit, together above it:
+    // tenant 0 reads them in batches, tenant 1 alone (its batch fails).
+    let tenants = [
+        secret_tenant("    page_size: 1\n"),
+        secret_tenant(&format!(
+            "    page_size: 1\n{}",
+            faults(&[("v1.0/$batch", "{status: 502}")])
+        )),
+    ];
+    let setup = setup(
+        &tenants,
+        &[Source::VppTokens],
+        "  max_response_bytes: 1400\n",
+    )
+    .await;
+    let (up_now, log) = run(&setup, 2, &[]).await;
+    assert_eq!(up_now, [up(0, "vpp_tokens", 0), up(1, "vpp_tokens", 0)]);
+    for ix in 0..2 {
+        let lines = failures(&log, ix, "vpp_tokens");
+        assert_eq!(lines.len(), 1, "{log}");
+        assert!(
+            lines[0].contains(&format!("GET {VPP}: the pages of this collection together are larger than 1400 bytes (graph.max_response_bytes); not reading further")),
+            "{}",
+            lines[0]
+        );
+    }
+    let next = format!("GET /{VPP} 200");
+    assert_eq!(
+        graph_requests(&setup.sim, 0),
+        [
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+            "POST /v1.0/$batch 200".to_string(),
+            format!("  {next}"),
+        ]
+    );
+    assert_eq!(
+        graph_requests(&setup.sim, 1),
+        [
+            "POST /v1.0/$batch 502".to_string(),
+            next.clone(),
+            next.clone(),
+            next
+        ]
+    );
+    setup.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_echoed_json_escaped_without_its_field_name_is_redacted() {
+    // An error answer that quotes the secret JSON-escaped (`/` as `\/`) and percent-encoded,
+    // with no `client_secret=` before it.
+    let escaped = SECRET.replace('/', "\\/");
+    let encoded = SECRET.replace('/', "%2F");
+    let body = format!(r#"{{"message":"secret {escaped} or {encoded} is not valid"}}"#);
+    let tenants = [secret_tenant(&faults(&[(
+        "token",
+        &format!("{{body: '{body}', status: 401}}"),
+    )]))];
+    let setup = setup(&tenants, &[Source::Apns], "").await;
+    let (up_now, log) = run(&setup, 1, &["--log.level", "debug"]).await;
+    assert_eq!(up_now, [up(0, "apns", 0)]);
+    let lines = sign_in_failures(&log, 0);
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains(r#"the login authority answered HTTP 401: {\"message\":\"secret *** or *** is not valid\"}"#),
+        "{}",
+        lines[0]
+    );
+    for forbidden in [SECRET, escaped.as_str(), encoded.as_str(), "Vb8~q2"] {
+        assert!(!log.contains(forbidden), "{forbidden}: {log}");
+    }
     setup.sim.shutdown().await;
 }

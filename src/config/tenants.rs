@@ -250,12 +250,16 @@ pub(super) fn validate_discovery(
 /// The files a `tenant_files` pattern names now, sorted. Only the last path segment may hold
 /// `*` (any run of characters, as in Prometheus' file_sd); a pattern without `*` names one
 /// file, which may not exist yet.
+///
+/// Every matching name is returned, whatever it is: a directory, a FIFO or a link to nothing
+/// is a match that cannot be read, which the reader reports, rather than a file that silently
+/// is not there (a dangling link must not drop its tenants as a deleted file does).
 pub fn expand_pattern(pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
     let Some(name) = pattern.file_name().and_then(|n| n.to_str()) else {
         return Ok(Vec::new());
     };
     if !name.contains('*') {
-        return Ok(if pattern.is_file() {
+        return Ok(if std::fs::symlink_metadata(pattern).is_ok() {
             vec![pattern.to_path_buf()]
         } else {
             Vec::new()
@@ -270,7 +274,7 @@ pub fn expand_pattern(pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
             continue;
         };
         // Kubernetes ConfigMap volumes hold `..data` links and dot-directories: skip hidden.
-        if !candidate.starts_with('.') && matches(name, candidate) && entry.path().is_file() {
+        if !candidate.starts_with('.') && matches(name, candidate) {
             files.push(entry.path());
         }
     }
@@ -300,8 +304,16 @@ fn matches(pattern: &str, name: &str) -> bool {
     tail.len() >= last.len() && tail.ends_with(last)
 }
 
+/// What [`load_tenant_file`] says of a file that is empty or holds only comments.
+pub const EMPTY_TENANT_FILE: &str = "the file is empty or holds only comments, which is taken \
+     as not written yet (its last good tenants are kept); a file that lists no tenant says `[]`";
+
 /// Reads one tenant file: a YAML list of tenant entries, each like an entry of `tenants:`.
 /// Entries without `auth` use `defaults`. Every problem is reported at once, as for the config.
+///
+/// An empty or comment-only file is refused ([`EMPTY_TENANT_FILE`]): it is what a writer that
+/// truncates before writing leaves for a moment, and must not read as "no tenants". An
+/// explicit `[]` is a file that lists none.
 pub fn load_tenant_file(
     path: &Path,
     defaults: Option<&Arc<Auth>>,
@@ -314,17 +326,15 @@ pub fn load_tenant_file(
         file: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    let raw = parsed.value;
+    let Some(raw) = parsed.value else {
+        return Err(ConfigError::Parse {
+            file: path.to_path_buf(),
+            message: EMPTY_TENANT_FILE.to_string(),
+        });
+    };
     let mut problems = super::unknown_keys(parsed.unknown);
     let base = path.parent().unwrap_or(Path::new("."));
-    let tenants = validate_tenants(
-        raw.unwrap_or_default(),
-        "",
-        defaults,
-        base,
-        env,
-        &mut Problems(&mut problems),
-    );
+    let tenants = validate_tenants(raw, "", defaults, base, env, &mut Problems(&mut problems));
     if problems.is_empty() {
         Ok(tenants)
     } else {

@@ -45,24 +45,41 @@ pub async fn list(
     customer_auth: &Arc<Auth>,
 ) -> Result<Vec<TenantConfig>, GraphError> {
     let raw = client.fetch(NAME, &REQUEST).await?;
-    let customers: Vec<Customer> = raw.items(REQUEST.path)?;
+    // Decoded one by one: a customer of an unexpected shape (a number where Graph documents a
+    // string) is skipped, not the whole listing.
+    let customers: Vec<serde_json::Value> = raw.items(REQUEST.path)?;
     Ok(customers_to_tenants(customers, config, customer_auth))
 }
 
 fn customers_to_tenants(
-    customers: Vec<Customer>,
+    customers: Vec<serde_json::Value>,
     config: &DiscoveryConfig,
     customer_auth: &Arc<Auth>,
 ) -> Vec<TenantConfig> {
     let mut out = BTreeMap::new();
-    for c in customers {
+    let mut skipped = 0usize;
+    let mut first_problem = None;
+    let mut skip = |problem: String| {
+        skipped += 1;
+        // Bounded: a display name is whatever the customer typed.
+        first_problem.get_or_insert_with(|| problem.chars().take(300).collect::<String>());
+    };
+    for value in customers {
+        let c: Customer = match serde_json::from_value(value) {
+            Ok(c) => c,
+            Err(err) => {
+                skip(format!("a customer of an unexpected shape: {err}"));
+                continue;
+            }
+        };
         let Some(raw_id) = c.tenant_id.or(c.id) else {
+            skip(format!("{:?} has no tenant id", c.display_name));
             continue;
         };
         let tenant_id = match crate::config::tenant_identifier(&raw_id) {
             Ok(id) => id,
             Err(err) => {
-                tracing::warn!(error = %err, display_name = ?c.display_name, "skipping a GDAP customer with an unusable tenant id");
+                skip(format!("{:?}: {err}", c.display_name));
                 continue;
             }
         };
@@ -74,6 +91,14 @@ fn customers_to_tenants(
             labels: BTreeMap::new(),
             auth: Arc::clone(customer_auth),
         });
+    }
+    if skipped > 0 {
+        // One line per listing however many are skipped; the others are read.
+        tracing::warn!(
+            skipped,
+            first = first_problem.as_deref().unwrap_or_default(),
+            "skipping GDAP customers without a usable tenant id; reading the others"
+        );
     }
     out.into_values().collect()
 }
@@ -98,13 +123,14 @@ mod tests {
             interval: Duration::from_secs(3600),
             exclude: BTreeSet::from(["00000000-0000-0000-0000-000000000002".to_string()]),
         };
-        let customers: Vec<Customer> = serde_json::from_str(
+        let customers: Vec<serde_json::Value> = serde_json::from_str(
             r#"[
               {"id": "00000000-0000-0000-0000-000000000003", "tenantId": "00000000-0000-0000-0000-000000000003", "displayName": "C"},
               {"id": "00000000-0000-0000-0000-000000000001", "displayName": "A"},
               {"tenantId": "00000000-0000-0000-0000-000000000002", "displayName": "Excluded"},
               {"tenantId": "00000000-0000-0000-0000-00000000000F", "displayName": "The partner itself"},
               {"tenantId": "not a tenant", "displayName": "Broken"},
+              {"tenantId": 12345, "displayName": "A number"},
               {"displayName": "No id"}
             ]"#,
         )

@@ -1,27 +1,77 @@
 //! `tenant_files`: files that each hold a YAML list of tenant entries, re-read when they change,
 //! like Prometheus' `file_sd_configs`.
 //!
-//! The patterns are checked every [`REFRESH`]; a file is read again only when its size or
-//! modification time changed (or it appeared). A file that cannot be read or is invalid keeps
-//! its last good tenants and is logged with every problem; a file that disappears takes its
-//! tenants with it. Checking by polling rather than inotify also sees Kubernetes ConfigMap
-//! updates, which swap a symlink.
+//! The patterns are checked every [`REFRESH`]; a file is read again when it appeared or its
+//! [`Stamp`] changed (size, modification and change times, device and inode: a file replaced by
+//! one of the same size and time is still seen). A file that cannot be read (a dangling link,
+//! a directory or FIFO matching the pattern, no permission), is invalid, or is empty or holds
+//! only comments (a writer that truncates first leaves that for a moment) keeps its last good
+//! tenants; the tenant-files health is 0 while any file is in that state. Each such problem is
+//! logged once, summarised, when it appears or changes, not at every check. A file that
+//! disappears takes its tenants with it; so does a file that says `[]`. Checking by polling
+//! rather than inotify also sees Kubernetes ConfigMap updates, which swap a symlink.
 
 use super::Origin;
-use crate::config::{self, Auth, TenantConfig};
+use crate::config::{self, Auth, ConfigError, TenantConfig};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How often the patterns are checked for new, changed and removed files.
 pub const REFRESH: Duration = Duration::from_secs(5);
 
-/// What a file held when it was last read.
-#[derive(Debug)]
+/// How often a refused file that did not change is read again anyway: what it refers to (a
+/// secret file, an environment variable) may have been fixed instead.
+const RETRY_REFUSED: Duration = Duration::from_secs(60);
+
+/// Most problems of a refused file named in its log line; the count says how many there are.
+const PROBLEMS_SHOWN: usize = 3;
+
+/// Most characters of one problem in a log line.
+const PROBLEM_CHARS: usize = 300;
+
+/// What identifies one version of a file, following symlinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    /// Inode change time (seconds, nanoseconds): a rename over the file or a `chmod` moves it.
+    changed: (i64, i64),
+    device: u64,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let (changed, device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            ((meta.ctime(), meta.ctime_nsec()), meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (changed, device, inode) = ((0, 0), 0, 0);
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            changed,
+            device,
+            inode,
+        }
+    }
+}
+
+/// What is known of one matching file.
+#[derive(Debug, Default)]
 struct FileState {
-    stamp: (u64, Option<SystemTime>),
+    /// The stamp of the last read, good or refused; `None` when it could not be inspected.
+    stamp: Option<Stamp>,
+    /// When it was last read.
+    read_at: Option<Instant>,
+    /// The last good tenants (none before a first good read).
     tenants: Vec<TenantConfig>,
+    /// Why the last read failed, as logged; `None` when it succeeded.
+    problem: Option<String>,
 }
 
 /// The state of the tenant files between two checks.
@@ -30,7 +80,8 @@ pub struct TenantFiles {
     patterns: Vec<PathBuf>,
     defaults: Option<Arc<Auth>>,
     files: BTreeMap<PathBuf, FileState>,
-    healthy: bool,
+    /// Patterns whose folder cannot be listed, with the problem as logged.
+    unlisted: BTreeMap<PathBuf, String>,
 }
 
 impl TenantFiles {
@@ -40,7 +91,7 @@ impl TenantFiles {
             patterns,
             defaults,
             files: BTreeMap::new(),
-            healthy: true,
+            unlisted: BTreeMap::new(),
         }
     }
 
@@ -54,62 +105,52 @@ impl TenantFiles {
     /// first) and logged.
     pub fn refresh(&mut self) -> Option<Vec<TenantConfig>> {
         let mut changed = false;
-        let mut healthy = true;
         let mut seen = BTreeMap::new();
         for pattern in &self.patterns {
             match config::expand_pattern(pattern) {
                 Ok(paths) => {
+                    if self.unlisted.remove(pattern).is_some() {
+                        tracing::info!(pattern = %pattern.display(), "tenant files can be listed again");
+                    }
                     for path in paths {
                         seen.insert(path, ());
                     }
                 }
                 Err(err) => {
-                    healthy = false;
-                    tracing::warn!(pattern = %pattern.display(), error = %err, "cannot list tenant files");
-                }
-            }
-        }
-        let before = self.files.len();
-        self.files.retain(|path, _| seen.contains_key(path));
-        if self.files.len() != before {
-            changed = true;
-        }
-        for path in seen.into_keys() {
-            let stamp = match std::fs::metadata(&path) {
-                Ok(m) => (m.len(), m.modified().ok()),
-                Err(err) => {
-                    healthy = false;
-                    tracing::warn!(file = %path.display(), error = %err, "cannot read tenant file");
-                    continue;
-                }
-            };
-            if self.files.get(&path).is_some_and(|f| f.stamp == stamp) {
-                continue;
-            }
-            match config::load_tenant_file(&path, self.defaults.as_ref(), &config::process_env) {
-                Ok(tenants) => {
-                    tracing::info!(file = %path.display(), tenants = tenants.len(), "read tenant file");
-                    self.files.insert(path, FileState { stamp, tenants });
-                    changed = true;
-                }
-                Err(err) => {
-                    healthy = false;
-                    // Keep the file's last good tenants; a half-written file must not drop a
-                    // customer's alerts. Retry on the next check even if the stamp is the same.
-                    tracing::warn!(error = %err, "tenant file refused; keeping its last good tenants");
-                    if let Some(f) = self.files.get_mut(&path) {
-                        f.stamp = (u64::MAX, None);
+                    // The files it named before are kept: a folder that cannot be listed for
+                    // a moment must not drop their tenants.
+                    for path in self.files.keys().filter(|p| p.parent() == pattern.parent()) {
+                        seen.insert(path.clone(), ());
+                    }
+                    let problem = err.to_string();
+                    if self.unlisted.get(pattern) != Some(&problem) {
+                        tracing::warn!(pattern = %pattern.display(), error = %problem, "cannot list tenant files; keeping the last good tenants of its files");
+                        self.unlisted.insert(pattern.clone(), problem);
                     }
                 }
             }
         }
-        self.healthy = healthy;
+        let before = self.files.len();
+        self.files.retain(|path, file| {
+            let keep = seen.contains_key(path);
+            if !keep {
+                tracing::info!(file = %path.display(), tenants = file.tenants.len(), "tenant file removed; its tenants go with it");
+            }
+            keep
+        });
+        if self.files.len() != before {
+            changed = true;
+        }
+        for path in seen.into_keys() {
+            let file = self.files.entry(path.clone()).or_default();
+            changed |= check(&path, file, self.defaults.as_ref());
+        }
         changed.then(|| self.tenants())
     }
 
-    /// Whether the last check read every file without error.
+    /// Whether every file was read without error at its last read, and every folder listed.
     pub fn healthy(&self) -> bool {
-        self.healthy
+        self.unlisted.is_empty() && self.files.values().all(|f| f.problem.is_none())
     }
 
     fn tenants(&self) -> Vec<TenantConfig> {
@@ -132,6 +173,91 @@ impl TenantFiles {
         }
         out
     }
+}
+
+/// Reads `path` again if it changed (or was refused a while ago); says whether its tenants
+/// changed. Problems are logged when they appear or change, not at every check.
+fn check(path: &std::path::Path, file: &mut FileState, defaults: Option<&Arc<Auth>>) -> bool {
+    let stamp = match std::fs::metadata(path) {
+        Ok(meta) => Stamp::of(&meta),
+        Err(err) => {
+            // A dangling link, or a folder without search permission: unreadable like any
+            // other file, so its last good tenants stay.
+            file.stamp = None;
+            refuse(path, file, format!("cannot read {}: {err}", path.display()));
+            return false;
+        }
+    };
+    let unchanged = file.stamp == Some(stamp);
+    let retry =
+        file.problem.is_some() && file.read_at.is_none_or(|at| at.elapsed() >= RETRY_REFUSED);
+    if unchanged && !retry {
+        return false;
+    }
+    file.stamp = Some(stamp);
+    file.read_at = Some(Instant::now());
+    match config::load_tenant_file(path, defaults, &config::process_env) {
+        Ok(tenants) => {
+            tracing::info!(file = %path.display(), tenants = tenants.len(), "read tenant file");
+            file.problem = None;
+            file.tenants = tenants;
+            true
+        }
+        Err(err) => {
+            refuse(path, file, summary(&err));
+            false
+        }
+    }
+}
+
+/// Records why `file` was refused, logging it if it is news.
+fn refuse(path: &std::path::Path, file: &mut FileState, problem: String) {
+    if file.problem.as_ref() == Some(&problem) {
+        return;
+    }
+    // A half-written file must not drop a customer's alerts: its last good tenants stay.
+    tracing::warn!(
+        file = %path.display(),
+        kept_tenants = file.tenants.len(),
+        error = %problem,
+        "tenant file refused; keeping its last good tenants"
+    );
+    file.problem = Some(problem);
+}
+
+/// One bounded line for a refused file: how many problems, and the first few.
+fn summary(err: &ConfigError) -> String {
+    match err {
+        ConfigError::Invalid { file, problems } => {
+            let shown: Vec<String> = problems
+                .iter()
+                .take(PROBLEMS_SHOWN)
+                .map(|p| shorten(&p.to_string()))
+                .collect();
+            let more = problems.len().saturating_sub(PROBLEMS_SHOWN);
+            let tail = if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{}: {} problem(s): {}{tail}",
+                file.display(),
+                problems.len(),
+                shown.join("; ")
+            )
+        }
+        other => shorten(&other.to_string()),
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() <= PROBLEM_CHARS {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(PROBLEM_CHARS).collect();
+    format!("{cut}...")
 }
 
 /// The `origin` these tenants get.

@@ -160,11 +160,48 @@ fn sent_credentials(request: &Request) -> Vec<String> {
     let mut out = Vec::new();
     for (key, value) in url::form_urlencoded::parse(body) {
         if CREDENTIAL_FIELDS.contains(&key.as_ref()) && !value.is_empty() {
-            out.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
-            out.push(value.into_owned());
+            out.extend(echoed_forms(&value));
         }
     }
     out
+}
+
+/// The ways an answer may echo `value`: as is, form- or percent-encoded, and JSON-escaped
+/// (with `/` escaped as `\/` too, as some JSON writers do). Longest first, so that a longer
+/// form is redacted whole before a shorter one inside it.
+fn echoed_forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_string();
+    let mut forms = vec![
+        value.to_string(),
+        url::form_urlencoded::byte_serialize(value.as_bytes()).collect(),
+        percent_encode(value),
+        json.replace('/', "\\/"),
+        json,
+    ];
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms.retain(|f| !f.is_empty());
+    forms
+}
+
+/// `value` with every byte outside the URL-unreserved set as `%XX` (a space as `%20`, where
+/// form encoding writes `+`).
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Removes credentials from a text built from an answer: every `known` value, and whatever
@@ -680,6 +717,15 @@ mod tests {
             r#"{"client_assertion": "***", "client_secret":"***", "x": 1} client_secret=*** client_secret_file"#
         );
         assert_eq!(redact("echo s3cr+t", &known), "echo ***");
+        // JSON-escaped, with or without `\/`, and percent-encoded, without a field name.
+        let forms = echoed_forms("a/b\"c d");
+        assert_eq!(
+            redact(
+                r#"{"m":"bad a\/b\"c d"} a/b\"c d a%2Fb%22c+d a%2Fb%22c%20d"#,
+                &forms
+            ),
+            r#"{"m":"bad ***"} *** *** ***"#
+        );
         // A secret where the description cuts the body is redacted before the cut.
         let body = format!("{}s3cr+t", "x".repeat(297));
         let described = describe_error(502, redact(&body, &known).as_bytes());

@@ -24,10 +24,13 @@
 //!
 //! The whole batch answer is read within `max_response_bytes`; one larger (an item above the
 //! limit makes it so) fails the batch, and the single GETs then apply the limit to each item.
+//! The pages of one collection together (their size as JSON) are bounded by the same limit.
 //!
 //! A batch that fails as a whole (no answer, a status other than 2xx, 401 or 429, a body that is
 //! not a batch answer) falls back to single GETs ([`GraphClient::fetch`]) for its items, and so
-//! does an item missing from an otherwise good answer; each failed batch logs one debug line.
+//! does an item missing from an otherwise good answer or answered twice (neither copy is taken;
+//! logged as a warning); an answer with an id that was not asked for is not this batch's and
+//! fails the batch. Each failed batch logs one debug line.
 //! A 401 or 429 for the whole batch is taken as that answer for each of its items. Each item
 //! passes the tenant's limiter (Graph counts batch items against its limits); a batch holds one
 //! permit of the process-wide request cap. Metrics count and time each item by its source; an
@@ -37,7 +40,9 @@
 //! requests behave, and never sends anything outside the configured Graph root.
 
 use super::body::{read_limited, replace_lone_surrogates};
-use super::client::{not_found, retry_after, retryable, status_error, GraphClient};
+use super::client::{
+    collection_too_large, not_found, retry_after, retryable, status_error, GraphClient,
+};
 use super::error::{chain, GraphError};
 use super::odata::{decode, Page, Raw, Request, Shape};
 use chrono::Utc;
@@ -72,8 +77,10 @@ struct Item {
     refreshed: bool,
     /// Not to be sent before then (a `Retry-After` or a backoff).
     not_before: Option<Instant>,
-    /// Pages read, and their items.
+    /// Pages read, their size as JSON (bounded by `max_response_bytes` together), and their
+    /// items.
     pages: usize,
+    bytes: usize,
     /// The URLs of the pages requested so far (version and relative URL): a nextLink back to
     /// one of them would page forever.
     seen: HashSet<(&'static str, String)>,
@@ -101,6 +108,7 @@ impl Item {
             refreshed: false,
             not_before: None,
             pages: 0,
+            bytes: 0,
             seen: HashSet::new(),
             collected: Vec::new(),
             state: State::Pending,
@@ -421,7 +429,32 @@ async fn send(
         return Outcome::Failed(format!("HTTP {status}"));
     }
     match parse(&body) {
-        Ok(answers) => {
+        Ok(Parsed {
+            mut answers,
+            repeated,
+        }) => {
+            // An id answered twice cannot say which copy is the item's: neither is taken, and
+            // the item goes singly like one missing from the answer.
+            if !repeated.is_empty() {
+                tracing::warn!(
+                    version,
+                    items = repeated.len(),
+                    "the JSON batch answer repeats item ids; sending those requests one by one"
+                );
+                for id in &repeated {
+                    answers.remove(id);
+                }
+            }
+            // An id that was not asked for means the answer is not this batch's: none of it is
+            // taken.
+            let asked: HashSet<String> = ix.iter().map(|i| i.to_string()).collect();
+            if let Some(unknown) = answers.keys().find(|id| !asked.contains(*id)) {
+                count_all(status.as_str());
+                return Outcome::Failed(format!(
+                    "the answer has an item id that was not asked for: {:?}",
+                    unknown.chars().take(40).collect::<String>()
+                ));
+            }
             for &i in ix {
                 let code = answers
                     .get(&i.to_string())
@@ -438,8 +471,16 @@ async fn send(
     }
 }
 
+/// A batch answer by item id.
+struct Parsed {
+    /// The answer of each id that came once.
+    answers: HashMap<String, ItemAnswer>,
+    /// The ids that came more than once (not in `answers`).
+    repeated: HashSet<String>,
+}
+
 /// Reads a batch answer: `{"responses": [{"id", "status", "headers", "body"}]}`.
-fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
+fn parse(body: &[u8]) -> Result<Parsed, String> {
     #[derive(Deserialize)]
     struct Answer {
         responses: Vec<RawItem>,
@@ -457,7 +498,11 @@ fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
         serde_json::from_slice(body).map_err(|e| format!("not a batch answer: {e}"))?;
     let now = Utc::now();
     let mut out = HashMap::with_capacity(answer.responses.len());
+    let mut repeated = HashSet::new();
     for item in answer.responses {
+        if repeated.contains(&item.id) {
+            continue;
+        }
         let status = StatusCode::from_u16(item.status)
             .map_err(|_| format!("item {} has status {}", item.id, item.status))?;
         // Graph writes `Retry-After`, `retry-after` or any other case; HeaderName lowers it.
@@ -470,17 +515,22 @@ fn parse(body: &[u8]) -> Result<HashMap<String, ItemAnswer>, String> {
                 headers.insert(name, value);
             }
         }
-        out.insert(
-            item.id,
-            ItemAnswer {
-                status,
-                retry_after: retry_after(&headers, now),
-                headers,
-                body: item.body,
-            },
-        );
+        let id = item.id;
+        let answer = ItemAnswer {
+            status,
+            retry_after: retry_after(&headers, now),
+            headers,
+            body: item.body,
+        };
+        if out.insert(id.clone(), answer).is_some() {
+            out.remove(&id);
+            repeated.insert(id);
+        }
     }
-    Ok(out)
+    Ok(Parsed {
+        answers: out,
+        repeated,
+    })
 }
 
 /// Applies one item's answer. Returns whether the item met a 401 that calls for a new token.
@@ -556,6 +606,14 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
         item.finish(Raw::from_body(Shape::Entity, path, body));
         return;
     }
+    // The batch answer carrying each page was bounded; the pages together are too, as for
+    // single requests.
+    let limit = client.retry().max_response_bytes;
+    item.bytes = item.bytes.saturating_add(json_len(&body));
+    if item.bytes > limit {
+        item.collected = Vec::new();
+        return item.finish(Err(collection_too_large(path, limit)));
+    }
     let page: Page = match decode(path, body) {
         Ok(page) => page,
         Err(err) => return item.finish(Err(err)),
@@ -595,6 +653,24 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
             link,
         })),
     }
+}
+
+/// The size of `value` written as compact JSON, counted without writing it anywhere.
+fn json_len(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a Value to a sink that never fails cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 #[cfg(test)]
@@ -657,7 +733,8 @@ mod tests {
             {"id":"2","status":503,"headers":{"retry-after":"7"}},
             {"id":"3","status":204}
         ]}"#;
-        let answers = parse(body).unwrap();
+        let Parsed { answers, repeated } = parse(body).unwrap();
+        assert!(repeated.is_empty());
         assert_eq!(answers.len(), 4);
         assert_eq!(answers["1"].status, StatusCode::OK);
         assert_eq!(answers["1"].body, json!({"id": "a"}));
@@ -666,6 +743,19 @@ mod tests {
         assert_eq!(answers["0"].retry_after, Some(Duration::from_millis(2500)));
         assert_eq!(answers["2"].retry_after, Some(Duration::from_secs(7)));
         assert_eq!(answers["3"].body, Value::Null);
+    }
+
+    #[test]
+    fn an_id_answered_twice_is_taken_from_neither_copy() {
+        let body = br#"{"responses":[
+            {"id":"1","status":200,"body":{"value":[1]}},
+            {"id":"0","status":200,"body":{}},
+            {"id":"1","status":200,"body":{"value":[]}},
+            {"id":"1","status":500}
+        ]}"#;
+        let Parsed { answers, repeated } = parse(body).unwrap();
+        assert_eq!(answers.keys().collect::<Vec<_>>(), ["0"]);
+        assert_eq!(repeated, HashSet::from(["1".to_string()]));
     }
 
     #[test]

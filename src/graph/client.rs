@@ -80,7 +80,8 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
     /// Most pages followed through `@odata.nextLink` before giving up (`graph.max_pages`).
     pub max_pages: usize,
-    /// Largest body read from one answer, after decompression (`graph.max_response_bytes`).
+    /// Largest body read from one answer, and from every page of one collection together,
+    /// after decompression (`graph.max_response_bytes`).
     pub max_response_bytes: usize,
 }
 
@@ -113,7 +114,8 @@ pub struct GraphClient {
 }
 
 enum Fetched {
-    Found(serde_json::Value),
+    /// The decoded body, and its size in bytes as read.
+    Found(serde_json::Value, usize),
     NotFound,
 }
 
@@ -186,19 +188,31 @@ impl GraphClient {
         filter: Option<&str>,
     ) -> Result<Raw, GraphError> {
         let path = request.path;
+        let limit = self.retry.max_response_bytes;
         let mut url = self.url(path, request.select, filter)?;
         match request.shape {
-            Shape::Entity => match self.get_json(source, path, url).await? {
+            Shape::Entity => match self.get_json(source, path, url, limit).await? {
                 Fetched::NotFound => Ok(Raw::Entity(None)),
-                Fetched::Found(v) => Ok(Raw::from_body(Shape::Entity, path, v)?),
+                Fetched::Found(v, _) => Ok(Raw::from_body(Shape::Entity, path, v)?),
             },
             Shape::Collection => {
                 let mut items = Vec::new();
                 let mut seen = HashSet::from([url.clone()]);
+                // The limit bounds the whole collection, every page together: pages each
+                // under it must not add up to gigabytes.
+                let mut read = 0usize;
                 for _ in 0..self.retry.max_pages {
-                    let body = match self.get_json(source, path, url).await? {
-                        Fetched::Found(v) => v,
-                        Fetched::NotFound => return Err(not_found(path)),
+                    let fetched = self.get_json(source, path, url, limit - read).await;
+                    let body = match fetched {
+                        Ok(Fetched::Found(v, len)) => {
+                            read += len;
+                            v
+                        }
+                        Ok(Fetched::NotFound) => return Err(not_found(path)),
+                        Err(GraphError::TooLarge { .. }) if read > 0 => {
+                            return Err(collection_too_large(path, limit))
+                        }
+                        Err(err) => return Err(err),
                     };
                     let page: Page = decode(path, body)?;
                     items.extend(page.value);
@@ -261,7 +275,14 @@ impl GraphClient {
         Ok(url)
     }
 
-    async fn get_json(&self, source: &str, path: &str, url: Url) -> Result<Fetched, GraphError> {
+    /// GETs `url` with retries and reads at most `limit` bytes of its answer.
+    async fn get_json(
+        &self,
+        source: &str,
+        path: &str,
+        url: Url,
+        limit: usize,
+    ) -> Result<Fetched, GraphError> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -304,12 +325,13 @@ impl GraphClient {
             }
             let retry_after = retry_after(response.headers(), Utc::now());
             let answer = Answer::of(status, response.headers());
-            let body = read_limited(response, path, self.retry.max_response_bytes).await;
+            let body = read_limited(response, path, limit).await;
             drop(permit);
             self.observe(source, started);
             let body = body?;
             if status.is_success() {
-                return decode_json(path, body).map(Fetched::Found);
+                let len = body.len();
+                return decode_json(path, body).map(|v| Fetched::Found(v, len));
             }
             let error = answer.error(path, &body, retry_after);
             if status == StatusCode::UNAUTHORIZED && !refreshed {
@@ -439,6 +461,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 pub(super) fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// The pages of a collection add up to more than `graph.max_response_bytes`.
+pub(super) fn collection_too_large(path: &str, limit: usize) -> GraphError {
+    GraphError::CollectionTooLarge {
+        path: path.to_string(),
+        limit,
+    }
 }
 
 pub(super) fn not_found(path: &str) -> GraphError {

@@ -42,7 +42,7 @@ pub enum GraphError {
         message: String,
     },
     /// A collection had more pages than the configured bound.
-    #[error("GET {path}: more than {max_pages} pages; not following @odata.nextLink further")]
+    #[error("GET {path}: more than {max_pages} pages (graph.max_pages); not following @odata.nextLink further")]
     TooManyPages {
         /// The request path.
         path: String,
@@ -53,6 +53,15 @@ pub enum GraphError {
     /// decompression); it was not read further.
     #[error("GET {path}: the response is larger than {limit} bytes (graph.max_response_bytes); not reading further")]
     TooLarge {
+        /// The request path.
+        path: String,
+        /// The bound that was reached.
+        limit: usize,
+    },
+    /// The pages of one collection together were larger than `graph.max_response_bytes`
+    /// (counted after decompression); no further page was read.
+    #[error("GET {path}: the pages of this collection together are larger than {limit} bytes (graph.max_response_bytes); not reading further")]
+    CollectionTooLarge {
         /// The request path.
         path: String,
         /// The bound that was reached.

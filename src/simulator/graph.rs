@@ -228,7 +228,7 @@ fn hostile_response(fault: FaultOutcome, ids: &Ids) -> HttpResponse {
             reply::set_header(&mut response, "location", &location);
             response
         }
-        FaultOutcome::Body(text) => reply::json(200, GRAPH_JSON, text),
+        FaultOutcome::Body { status, text } => reply::json(status, GRAPH_JSON, text),
         FaultOutcome::Oversized(size) => reply::json(200, GRAPH_JSON, reply::padded_json(size)),
         FaultOutcome::GzipBomb(size) => {
             let mut response = reply::json(200, GRAPH_JSON, reply::gzip_bomb(size));

@@ -42,7 +42,7 @@
 //!           # Hostile answers, to test that a client bounds what it reads and follows:
 //!           - {headers: {Retry-After: "1e20"}}   # normal answer with extra headers
 //!           - {redirect: "https://other/x"}      # 307 to that URL (status: 301-308 to choose)
-//!           - {body: '{"value":["\ud800"]}'}     # 200 with exactly this body
+//!           - {body: '{"value":["\ud800"]}'}     # 200 (or status) with exactly this body
 //!           - {oversized: 2MiB}                  # 200, valid JSON padded to this size
 //!           - {gzip_bomb: 1GiB}                  # 200, Content-Encoding gzip inflating to this
 //!           - {next_link: self}                  # normal page whose @odata.nextLink is its own
@@ -421,8 +421,8 @@ pub(crate) enum FaultOutcome {
     Headers(Vec<(String, String)>),
     /// A redirect (`status` 301-308) to `location`.
     Redirect { status: u16, location: String },
-    /// 200 with exactly this body.
-    Body(String),
+    /// `status` (200 unless given) with exactly this body.
+    Body { status: u16, text: String },
     /// 200 with a valid JSON document of exactly this many bytes.
     Oversized(u64),
     /// 200 with `Content-Encoding: gzip`, inflating to a JSON document of this many bytes.
@@ -834,6 +834,7 @@ impl RawFault {
         let status_range = match kind {
             "redirect" => 300..=399,
             "echo" => 400..=599,
+            "body" => 200..=599,
             _ => 0..=0,
         };
         if let Some(status) = self.status {
@@ -870,7 +871,10 @@ impl RawFault {
                 status: self.status.unwrap_or(307),
                 location: self.redirect.take().unwrap_or_default(),
             },
-            "body" => FaultOutcome::Body(self.body.take().unwrap_or_default()),
+            "body" => FaultOutcome::Body {
+                status: self.status.unwrap_or(200),
+                text: self.body.take().unwrap_or_default(),
+            },
             "oversized" => FaultOutcome::Oversized(size(
                 self.oversized.as_ref().unwrap_or(&Value::Null),
                 "oversized",
@@ -1116,7 +1120,10 @@ mod tests {
                     status: 308,
                     location: "https://127.0.0.1:1/x".into()
                 },
-                FaultOutcome::Body(r#"{"value":["\ud800"]}"#.into()),
+                FaultOutcome::Body {
+                    status: 200,
+                    text: r#"{"value":["\ud800"]}"#.into()
+                },
                 FaultOutcome::Oversized(2 << 20),
                 FaultOutcome::GzipBomb(1024),
                 FaultOutcome::NextLink("self".into()),
@@ -1138,7 +1145,7 @@ mod tests {
         );
         for (fault, expected) in [
             ("{redirect: x, status: 500}", "tenants[0].faults[0].sequence[0].status: 500 does not suit redirect (300-399)"),
-            ("{body: x, status: 500}", "tenants[0].faults[0].sequence[0].status: does not combine with body, which answers 200"),
+            ("{body: x, status: 600}", "tenants[0].faults[0].sequence[0].status: 600 does not suit body (200-599)"),
             ("{body: x, malformed: true}", "tenants[0].faults[0].sequence[0]: choose one of malformed, headers, redirect, body, oversized, gzip_bomb, next_link, echo, not malformed and body"),
             ("{oversized: 2MB}", "tenants[0].faults[0].sequence[0].oversized: expected a size in bytes, such as 1048576 or 1MiB, got \"2MB\""),
             ("{next_link: self, retry_after: 1}", "tenants[0].faults[0].sequence[0].retry_after: does not combine with next_link; use headers for a Retry-After on it"),

@@ -287,6 +287,7 @@ async fn answer(
                 .unwrap_or_default();
             return Ok(reply::json(status, reply::TEXT, body));
         }
+        FaultOutcome::Body { status, text } => return Ok(reply::json(status, ENTRA_JSON, text)),
         FaultOutcome::Oversized(size) => {
             return Ok(reply::json(200, ENTRA_JSON, reply::padded_json(size)))
         }
