@@ -18,6 +18,10 @@
     local tenantDashboard = dashboardURL(c.dashboardUIDs.tenantStatus),
     local exporterDashboard(withTenant=true) = dashboardURL(c.dashboardUIDs.exporter, withTenant),
 
+    // Appended to a per-source alert: not for a tenant that cannot sign in, whose every
+    // source fails with it (IntuneExporterSignInFailing says so once).
+    local unlessSignInFails = '  unless on (%s) (intune_exporter_sign_in_up{%s} == 0)\n' % [std.join(', ', c.exporterLabels + ['tenant_id']), sel],
+
     local alert(name, expr, hold, severity, summary, description, dashboard, labels={}) = {
       alert: name,
       expr: expr,
@@ -198,11 +202,22 @@
             'No target matching %s has existed for 15 minutes. No Intune alert can fire\nwithout it.' % sel,
             exporterDashboard(false),
           ),
+          // One alert per tenant that cannot sign in, instead of one per source: a refused
+          // sign-in fails all 22 of them with the same error. 30 minutes as for a source.
+          alert(
+            'IntuneExporterSignInFailing',
+            'intune_exporter_sign_in_up{%s} == 0\n' % sel,
+            c.holds.sourceFailing,
+            'warning',
+            'intune-exporter cannot sign in to a tenant.',
+            'Signing in to tenant ' + tenant + ' has failed for 30 minutes: none of its sources can be read,\nso none of its alerts can fire. The AADSTS code on the exporter\'s status page (/tenants/{{ $labels.tenant_id }}) and in its log says why.',
+            exporterDashboard(),
+          ),
           // 30 minutes is 6 polls at the default 5m interval, 2 at 15m: one Graph hiccup
-          // does not open a ticket.
+          // does not open a ticket. A tenant that cannot sign in has its own alert above.
           alert(
             'IntuneExporterSourceFailing',
-            'intune_exporter_source_up{%s} == 0\n' % sel,
+            'intune_exporter_source_up{%s} == 0\n%s' % [sel, unlessSignInFails],
             c.holds.sourceFailing,
             'warning',
             'intune-exporter cannot read a Microsoft Graph source.',
@@ -213,7 +228,7 @@
           // Also catches a stuck poller, which leaves source_up at 1.
           alert(
             'IntuneExporterDataStale',
-            'time() - intune_exporter_source_last_success_timestamp_seconds{%s} > %d\n' % [sel, step.seconds],
+            'time() - intune_exporter_source_last_success_timestamp_seconds{%s} > %d\n%s' % [sel, step.seconds, unlessSignInFails],
             c.holds.dataStale,
             step.severity,
             'intune-exporter data is more than %s old.' % step.words,
