@@ -1,5 +1,5 @@
-//! The latest result of every (tenant, source), written by the tenant pollers and read by the
-//! HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
+//! The latest result of every (tenant, source), and how each tenant's last sign-in went,
+//! written by the tenant pollers and read by the HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
 //!
 //! Tenants come and go at run time (tenant files, discovery, reload), so the state is a map of
 //! tenants, each with a map of sources. Nothing here schedules or fetches.
