@@ -79,6 +79,7 @@ fn inputs(tenants: usize, data: &[(Source, SourceData)]) -> Vec<Arc<TenantInput>
             Arc::new(TenantInput {
                 tenant_id: format!("00000000-0000-0000-0000-{i:012}"),
                 labels: Vec::new(),
+                sign_in: Some(true),
                 sources: sources.clone(),
                 thresholds: Thresholds::default(),
                 options: Arc::clone(&options),

@@ -27,6 +27,10 @@ local promql = import 'lib/promql.libsonnet';
     local tenantDashboard = dashboardURL(c.dashboardUIDs.tenantStatus),
     local exporterDashboard(withTenant=true) = dashboardURL(c.dashboardUIDs.exporter, withTenant),
 
+    // Appended to a per-source alert: not for a tenant that cannot sign in, whose every
+    // source fails with it (IntuneExporterSignInFailing says so once).
+    local unlessSignInFails = '  unless on (%s) (%s == 0)\n' % [std.join(', ', c.exporterLabels + ['tenant_id']), m('intune_exporter_sign_in_up')],
+
     local alert(name, expr, hold, severity, summary, description, dashboard, labels={}) = {
       alert: name,
       expr: expr,
@@ -209,11 +213,22 @@ local promql = import 'lib/promql.libsonnet';
             'Prometheus has scraped no intune-exporter%s for 15 minutes. No Intune alert can fire\nwithout it.' % (if c.selector == '' then '' else ' matching ' + c.selector),
             exporterDashboard(false),
           ),
+          // One alert per tenant that cannot sign in, instead of one per source: a refused
+          // sign-in fails all 22 of them with the same error. 30 minutes as for a source.
+          alert(
+            'IntuneExporterSignInFailing',
+            '%s == 0\n' % m('intune_exporter_sign_in_up'),
+            c.holds.sourceFailing,
+            'warning',
+            'intune-exporter cannot sign in to a tenant.',
+            'Signing in to tenant ' + tenant + ' has failed for 30 minutes: none of its sources can be read,\nso none of its alerts can fire. The AADSTS code on the exporter\'s status page (/tenants/{{ $labels.tenant_id }}) and in its log says why.',
+            exporterDashboard(),
+          ),
           // 30 minutes is 6 polls at the default 5m interval, 2 at 15m: one Graph hiccup
-          // does not open a ticket.
+          // does not open a ticket. A tenant that cannot sign in has its own alert above.
           alert(
             'IntuneExporterSourceFailing',
-            '%s == 0\n' % m('intune_exporter_source_up'),
+            '%s == 0\n%s' % [m('intune_exporter_source_up'), unlessSignInFails],
             c.holds.sourceFailing,
             'warning',
             'intune-exporter cannot read a Microsoft Graph source.',
@@ -224,7 +239,7 @@ local promql = import 'lib/promql.libsonnet';
           // Also catches a stuck poller, which leaves source_up at 1.
           alert(
             'IntuneExporterDataStale',
-            'time() - %s > %d\n' % [m('intune_exporter_source_last_success_timestamp_seconds'), step.seconds],
+            'time() - %s > %d\n%s' % [m('intune_exporter_source_last_success_timestamp_seconds'), step.seconds, unlessSignInFails],
             c.holds.dataStale,
             step.severity,
             'intune-exporter data is more than %s old.' % step.words,

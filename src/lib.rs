@@ -15,7 +15,8 @@
 //! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding.
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
-//! - [`state`]: the latest snapshot per (tenant, source), swapped atomically.
+//! - [`state`]: the latest snapshot per (tenant, source) and each tenant's last sign-in,
+//!   swapped atomically.
 //! - [`status`]: the status page (`/`, `/tenants/{id}`) and its JSON (`/api/v1/tenants`),
 //!   rendered from views of the state, health evaluated like the metrics.
 //! - [`http`]: `/metrics`, `/`, `/-/healthy`, `/-/ready`, `/-/reload`: read and encode, nothing

@@ -13,8 +13,8 @@
 use crate::config::SourceSettings;
 use crate::graph::{GraphClient, GraphError};
 use crate::sources::Source;
-use crate::state::{PollError, SourceState, State, TenantState};
-use chrono::Utc;
+use crate::state::{PollError, SignIn, SourceState, State, TenantState};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -165,7 +165,8 @@ pub fn backoff(base: Duration, failures: u32, interval: Duration) -> Duration {
         .min(interval)
 }
 
-/// Polls `due` sources of one tenant once, publishes each result, and says which succeeded.
+/// Polls `due` sources of one tenant once, publishes each result and the outcome of its
+/// sign-in ([`TenantState::sign_in`]), and says which sources succeeded.
 pub async fn poll_once(
     tenant: &TenantState,
     client: &GraphClient,
@@ -177,20 +178,26 @@ pub async fn poll_once(
         due.iter().map(|s| (s.name(), s.request())).collect();
     // One sign-in per batch round: a refused sign-in fails every source with one token request.
     let fetch = client.fetch_all(&requests);
-    let results: Vec<Result<_, GraphError>> = match tokio::time::timeout(timeout, fetch).await {
-        Ok(r) => r,
-        Err(_) => due
-            .iter()
+    let timed_out = || {
+        due.iter()
             .map(|s| {
                 Err(GraphError::Transport {
                     path: s.request().path.to_string(),
                     message: format!("poll timed out after {}", crate::duration::format(timeout)),
                 })
             })
-            .collect(),
+            .collect()
     };
+    let (results, answered): (Vec<Result<_, GraphError>>, bool) =
+        match tokio::time::timeout(timeout, fetch).await {
+            Ok(r) => (r, true),
+            Err(_) => (timed_out(), false),
+        };
     let duration = started.elapsed();
     let finished = Utc::now();
+    if answered {
+        record_sign_in(tenant, &results, finished);
+    }
     let mut outcomes = Vec::with_capacity(due.len());
     // A refused sign-in or an unreachable Graph fails every source the same way: each such
     // cause is logged once per tenant poll, not once per source.
@@ -236,7 +243,7 @@ pub async fn poll_once(
                     duration: Some(duration),
                     completed_polls: previous.completed_polls + 1,
                     consecutive_failures: previous.consecutive_failures.saturating_add(1),
-                    last_error: Some(Arc::new(poll_error(*source, &err, finished))),
+                    last_error: Some(Arc::new(poll_error(Some(*source), &err, finished))),
                 }
             }
         };
@@ -254,8 +261,31 @@ pub async fn poll_once(
     outcomes
 }
 
-/// What the status page shows of a failure.
-fn poll_error(source: Source, err: &GraphError, at: chrono::DateTime<Utc>) -> PollError {
+/// Records how the poll's sign-in went. Every request of a poll needs a token first (one per
+/// batch round, [`crate::graph::GraphClient::fetch_all`]), and only a refused one yields
+/// [`GraphError::Token`], which that round hands to each of its items: so the poll signed in
+/// unless some result is that error (a token renewed for a later round can be refused too).
+/// A poll cut short by its timeout says nothing about the sign-in, and records nothing.
+fn record_sign_in<T>(tenant: &TenantState, results: &[Result<T, GraphError>], at: DateTime<Utc>) {
+    let refused = results.iter().find_map(|r| match r {
+        Err(err @ GraphError::Token(_)) => Some(poll_error(None, err, at)),
+        _ => None,
+    });
+    // Like a source's, the last failure stays after a success, for the status page.
+    let last_error = refused.clone().or_else(|| {
+        tenant
+            .sign_in()
+            .and_then(|previous| previous.last_error.clone())
+    });
+    tenant.set_sign_in(SignIn {
+        up: refused.is_none(),
+        at,
+        last_error,
+    });
+}
+
+/// What the status page shows of a failure; `source` is `None` for the sign-in itself.
+fn poll_error(source: Option<Source>, err: &GraphError, at: DateTime<Utc>) -> PollError {
     let (status, code, request_id) = match err {
         GraphError::Status {
             status,
@@ -276,7 +306,10 @@ fn poll_error(source: Source, err: &GraphError, at: chrono::DateTime<Utc>) -> Po
         code,
         message: err.to_string(),
         request_id,
-        permission: (status == Some(403)).then(|| source.permission()),
+        permission: source
+            .filter(|_| status == Some(403))
+            .map(Source::permission),
+        sign_in: matches!(err, GraphError::Token(_)),
     }
 }
 

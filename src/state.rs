@@ -1,5 +1,5 @@
-//! The latest result of every (tenant, source), written by the tenant pollers and read by the
-//! HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
+//! The latest result of every (tenant, source), and how each tenant's last sign-in went,
+//! written by the tenant pollers and read by the HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
 //!
 //! Tenants come and go at run time (tenant files, discovery, reload), so the state is a map of
 //! tenants, each with a map of sources. Nothing here schedules or fetches.
@@ -33,6 +33,21 @@ pub struct PollError {
     pub request_id: Option<String>,
     /// The application permission to grant (with admin consent) when Graph refused access.
     pub permission: Option<&'static str>,
+    /// True when signing in to the tenant failed, not the request of this source: every
+    /// source of that poll failed with this same error (see [`SignIn`]).
+    pub sign_in: bool,
+}
+
+/// How the tenant's last sign-in went. Every poll signs in first (the token is cached between
+/// polls, so this is a token request only when the cached one is due for renewal).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SignIn {
+    /// Whether the last sign-in succeeded.
+    pub up: bool,
+    /// When it was last tried.
+    pub at: DateTime<Utc>,
+    /// Why the last failed sign-in failed; kept after a later success, like a source's.
+    pub last_error: Option<PollError>,
 }
 
 /// What the last polls of one (tenant, source) left behind. Immutable once published.
@@ -92,6 +107,7 @@ pub struct TenantState {
     origin: RwLock<Origin>,
     labels: RwLock<Arc<BTreeMap<String, String>>>,
     slots: RwLock<BTreeMap<Source, Arc<Slot>>>,
+    sign_in: RwLock<Option<Arc<SignIn>>>,
 }
 
 impl TenantState {
@@ -103,6 +119,16 @@ impl TenantState {
     /// The operator's labels for `intune_tenant_info`.
     pub fn labels(&self) -> Arc<BTreeMap<String, String>> {
         Arc::clone(&read(&self.labels))
+    }
+
+    /// How the last sign-in went; `None` until a poll tried one.
+    pub fn sign_in(&self) -> Option<Arc<SignIn>> {
+        read(&self.sign_in).clone()
+    }
+
+    /// Records the outcome of a sign-in.
+    pub fn set_sign_in(&self, sign_in: SignIn) {
+        *write(&self.sign_in) = Some(Arc::new(sign_in));
     }
 
     /// The tenant's sources, in [`Source::ALL`] order.
@@ -208,6 +234,7 @@ impl State {
                 .iter()
                 .map(|s| (s.source, s.load()))
                 .collect(),
+            sign_in: tenant.sign_in().map(|s| s.up),
             thresholds: settings.thresholds,
             options: Arc::clone(&settings.options),
         };
@@ -241,6 +268,7 @@ impl State {
                     origin: RwLock::new(origin),
                     labels: RwLock::default(),
                     slots: RwLock::default(),
+                    sign_in: RwLock::default(),
                 })
             }))
         };

@@ -744,3 +744,113 @@ async fn one_incident_in_three_tenants_is_one_notification() {
         "{n}"
     );
 }
+
+/// Four tenants: three sign in (t-a with one source failing), t-d does not, so it has no
+/// `intune_tenant_info` and all its sources are down.
+const ONE_TENANT_CANNOT_SIGN_IN: &str = "\
+# TYPE intune_exporter_sign_in_up gauge
+intune_exporter_sign_in_up{tenant_id=\"t-a\"} 1
+intune_exporter_sign_in_up{tenant_id=\"t-b\"} 1
+intune_exporter_sign_in_up{tenant_id=\"t-c\"} 1
+intune_exporter_sign_in_up{tenant_id=\"t-d\"} 0
+# TYPE intune_exporter_source_up gauge
+intune_exporter_source_up{tenant_id=\"t-a\",source=\"apns\"} 0
+intune_exporter_source_up{tenant_id=\"t-a\",source=\"organization\"} 1
+intune_exporter_source_up{tenant_id=\"t-b\",source=\"organization\"} 1
+intune_exporter_source_up{tenant_id=\"t-c\",source=\"organization\"} 1
+intune_exporter_source_up{tenant_id=\"t-d\",source=\"apns\"} 0
+intune_exporter_source_up{tenant_id=\"t-d\",source=\"organization\"} 0
+# TYPE intune_tenant_info gauge
+intune_tenant_info{tenant_id=\"t-a\",tenant_name=\"A\",country_code=\"NL\",mdm_authority=\"intune\"} 1
+intune_tenant_info{tenant_id=\"t-b\",tenant_name=\"B\",country_code=\"NL\",mdm_authority=\"intune\"} 1
+intune_tenant_info{tenant_id=\"t-c\",tenant_name=\"C\",country_code=\"NL\",mdm_authority=\"intune\"} 1
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_cannot_sign_in_is_counted_and_alerted_once() {
+    let dir = TempDir::new("monitoring-sign-in");
+    let target = serve_exposition(ONE_TENANT_CANNOT_SIGN_IN);
+    let stack = Stack::start(
+        &dir,
+        &common::root().join("deploy/alertmanager/alertmanager.yml"),
+        &target,
+    )
+    .await;
+    let client = reqwest::Client::new();
+
+    // The fleet dashboard's tenant count, with every tenant selected: 3 readable, 1 not.
+    let fleet: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("dashboards/intune-fleet.json")).unwrap(),
+    )
+    .unwrap();
+    let tenants = fleet["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Tenants")
+        .expect("a Tenants panel");
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let (mut counts, mut firing);
+    loop {
+        counts = Vec::new();
+        for t in tenants["targets"].as_array().unwrap() {
+            let expr = t["expr"]
+                .as_str()
+                .unwrap()
+                .replace("$job", "intune-exporter")
+                .replace("$instance", ".*")
+                .replace("$tenant", ".*");
+            let v = query(&client, &stack.prom, &expr).await;
+            let value = v["data"]["result"][0]["value"][1]
+                .as_str()
+                .unwrap_or("none")
+                .to_string();
+            counts.push((
+                t["legendFormat"]
+                    .as_str()
+                    .unwrap_or("(no legend)")
+                    .to_string(),
+                value,
+            ));
+        }
+        // And one alert for t-d's sign-in; t-d's sources alert no more, t-a's still does.
+        let alerts = query(&client, &stack.prom, "ALERTS{alertstate=\"firing\"}").await;
+        firing = alerts["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let l = &a["metric"];
+                format!(
+                    "{} {} {}",
+                    l["alertname"].as_str().unwrap(),
+                    l["tenant_id"].as_str().unwrap_or(""),
+                    l["source"].as_str().unwrap_or("")
+                )
+            })
+            .filter(|a| a.starts_with("IntuneExporter"))
+            .collect::<BTreeSet<_>>();
+        let expected: BTreeSet<String> = [
+            "IntuneExporterSignInFailing t-d ",
+            "IntuneExporterSourceFailing t-a apns",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        if counts
+            == [
+                ("readable".to_string(), "3".to_string()),
+                ("not readable".to_string(), "1".to_string()),
+            ]
+            && firing == expected
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counts {counts:?}, firing {firing:?}\n{}",
+            Stack::logs(&dir)
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -81,6 +81,7 @@ fn tenant_a() -> Arc<TenantInput> {
             ("customer".to_string(), "acme".to_string()),
             ("psa_id".to_string(), "1234".to_string()),
         ],
+        sign_in: Some(true),
         sources: vec![
             (Source::Organization, polled(organization("Contoso"))),
             (Source::Apns, polled(apns)),
@@ -110,6 +111,7 @@ fn tenant_b() -> Arc<TenantInput> {
     Arc::new(TenantInput {
         tenant_id: B.to_string(),
         labels: Vec::new(),
+        sign_in: Some(true),
         sources: vec![
             (Source::Organization, polled(organization("Fabrikam"))),
             (Source::VppTokens, polled(vpp)),
@@ -147,7 +149,7 @@ fn built_at_once(
     globals: &[MetricFamily],
     at: DateTime<Utc>,
 ) -> String {
-    use intune_exporter::metrics::catalog::{SOURCE_LAST_SUCCESS, SOURCE_UP};
+    use intune_exporter::metrics::catalog::{SIGN_IN_UP, SOURCE_LAST_SUCCESS, SOURCE_UP};
     let mut all = MetricSet::new();
     for t in inputs {
         let horizon = Horizon::new();
@@ -159,6 +161,9 @@ fn built_at_once(
             horizon: &horizon,
         };
         let mut set = MetricSet::new();
+        if let Some(up) = t.sign_in {
+            set.gauge(&SIGN_IN_UP, &[&t.tenant_id], if up { 1.0 } else { 0.0 });
+        }
         for (source, s) in t.sources.iter().filter(|(_, s)| s.completed_polls > 0) {
             let labels = [t.tenant_id.as_str(), source.name()];
             set.gauge(&SOURCE_UP, &labels, if s.up { 1.0 } else { 0.0 });
@@ -214,6 +219,7 @@ fn two_tenants_render_and_assemble_exactly() {
             ("intune_connector_health", 3),
             ("intune_connector_info", 1),
             ("intune_connector_type_health", 4),
+            ("intune_exporter_sign_in_up", 1),
             ("intune_exporter_source_last_success_timestamp_seconds", 3),
             ("intune_exporter_source_up", 3),
             ("intune_message_center_action_required_timestamp_seconds", 1),
@@ -354,6 +360,7 @@ async fn demo_tenant() -> Arc<TenantInput> {
     Arc::new(TenantInput {
         tenant_id: client.tenant_id().to_string(),
         labels: vec![("customer".to_string(), "demo".to_string())],
+        sign_in: Some(true),
         sources,
         thresholds: config.health,
         options: Arc::new(config.options.clone()),

@@ -238,8 +238,28 @@ async fn demo_pages_in_chromium() {
     screenshot(&browser, &page_url, "tenant-demo.png");
 }
 
+/// The connector collections of a simulated tenant that has none of those kinds, and no
+/// service issue.
+macro_rules! no_other_connectors {
+    () => {
+        r#"      beta/deviceManagement/depOnboardingSettings: []
+      v1.0/deviceManagement/exchangeConnectors: []
+      beta/deviceManagement/ndesConnectors: []
+      beta/deviceManagement/certificateConnectorDetails: []
+      beta/deviceManagement/mobileThreatDefenseConnectors: []
+      v1.0/deviceManagement/deviceManagementPartners: []
+      v1.0/deviceManagement/complianceManagementPartners: []
+      beta/deviceManagement/domainJoinConnectors: []
+      v1.0/deviceManagement/remoteAssistancePartners: []
+      beta/deviceManagement/chromeOSOnboardingSettings: []
+      v1.0/admin/serviceAnnouncement/issues: []
+"#
+    };
+}
+
 /// A tenant whose licence source is refused (403) and whose names carry markup.
-const SCENARIO: &str = r#"
+const SCENARIO: &str = concat!(
+    r#"
 tenants:
   - tenant_id: 0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20
     client_id: 6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72
@@ -258,18 +278,9 @@ tenants:
           expirationDateTime: {in: 100d}
           lastSyncDateTime: {ago: 1h}
           state: valid
-      beta/deviceManagement/depOnboardingSettings: []
-      v1.0/deviceManagement/exchangeConnectors: []
-      beta/deviceManagement/ndesConnectors: []
-      beta/deviceManagement/certificateConnectorDetails: []
-      beta/deviceManagement/mobileThreatDefenseConnectors: []
-      v1.0/deviceManagement/deviceManagementPartners: []
-      v1.0/deviceManagement/complianceManagementPartners: []
-      beta/deviceManagement/domainJoinConnectors: []
-      v1.0/deviceManagement/remoteAssistancePartners: []
-      beta/deviceManagement/chromeOSOnboardingSettings: []
-      v1.0/admin/serviceAnnouncement/issues: []
-      v1.0/admin/serviceAnnouncement/healthOverviews:
+"#,
+    no_other_connectors!(),
+    r#"      v1.0/admin/serviceAnnouncement/healthOverviews:
         - {id: Intune, service: Microsoft Intune, status: serviceOperational}
       v1.0/admin/serviceAnnouncement/messages:
         - id: MC700001
@@ -281,7 +292,8 @@ tenants:
     faults:
       - path: v1.0/subscribedSkus
         sequence: [{status: 403}, {status: 403}, {status: 403}, {status: 403}]
-"#;
+"#
+);
 
 /// `intune-exporter simulate` on a free port, killed when dropped.
 struct Simulate {
@@ -291,8 +303,12 @@ struct Simulate {
 
 impl Simulate {
     fn start(dir: &TempDir) -> Simulate {
+        Simulate::start_with(dir, SCENARIO)
+    }
+
+    fn start_with(dir: &TempDir, scenario_text: &str) -> Simulate {
         let scenario = dir.0.join("scenario.yaml");
-        std::fs::write(&scenario, SCENARIO).unwrap();
+        std::fs::write(&scenario, scenario_text).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_intune-exporter"))
             .args([
                 "--log.format",
@@ -568,4 +584,206 @@ async fn api_agrees_with_metrics() {
         missing.text().await.unwrap(),
         "{\n  \"error\": \"no tenant nope is configured\"\n}\n"
     );
+}
+
+const NORTHWIND: &str = "1b2c3d4e-5f60-4a71-8b92-a3b4c5d6e7f8";
+const FABRIKAM: &str = "2c3d4e5f-6071-4b82-9ca3-b4c5d6e7f809";
+/// The app's secret is wrong for this one: it never signs in.
+const WOODGROVE: &str = "3d4e5f60-7182-4c93-8db4-c5d6e7f8091a";
+const CLIENT: &str = "6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72";
+
+/// A tenant of the simulator with every source answered; `vpp_tokens` is its VPP tokens.
+fn tenant_block(id: &str, name: &str, vpp_tokens: &str) -> String {
+    format!(
+        concat!(
+            r#"  - tenant_id: {id}
+    client_id: {CLIENT}
+    client_secret: status-test-secret
+    resources:
+      v1.0/organization:
+        - {{id: {id}, displayName: {name}, countryLetterCode: DE, mobileDeviceManagementAuthority: intune}}
+      v1.0/deviceManagement: {{subscriptionState: active}}
+      v1.0/subscribedSkus: []
+      v1.0/deviceAppManagement/vppTokens: {vpp_tokens}
+"#,
+            no_other_connectors!(),
+            r#"      v1.0/admin/serviceAnnouncement/healthOverviews: []
+      v1.0/admin/serviceAnnouncement/messages: []
+"#
+        ),
+        id = id,
+        name = name,
+        vpp_tokens = vpp_tokens,
+        CLIENT = CLIENT
+    )
+}
+
+/// Three tenants: Northwind with two expired VPP tokens (unhealthy), Fabrikam with one valid
+/// token (healthy), and Woodgrove, which the exporter cannot sign in to (its secret is wrong).
+fn sign_in_scenario() -> String {
+    let expired = |id: &str, org: &str| {
+        format!("{{id: {id}, organizationName: {org}, state: expired, expirationDateTime: {{ago: 2d}}, lastSyncDateTime: {{ago: 3d}}}}")
+    };
+    let valid = "{id: 44444444-2222-4333-8444-555555555555, organizationName: Fabrikam, state: valid, expirationDateTime: {in: 100d}, lastSyncDateTime: {ago: 1h}}";
+    format!(
+        "tenants:\n{}{}{}",
+        tenant_block(
+            NORTHWIND,
+            "Northwind",
+            &format!(
+                "[{}, {}]",
+                expired("11111111-2222-4333-8444-555555555555", "Northwind East"),
+                expired("22222222-2222-4333-8444-555555555555", "Northwind West")
+            )
+        ),
+        tenant_block(FABRIKAM, "Fabrikam", &format!("[{valid}]")),
+        tenant_block(WOODGROVE, "Woodgrove", "[]"),
+    )
+}
+
+/// The rows of the fleet table: (tenant id, the row's opening tag).
+fn fleet_rows(html: &str) -> Vec<(String, String)> {
+    tags_with(table(html, "fleet"), "data-tenant-id")
+        .into_iter()
+        .map(|(id, tag)| (id, tag.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
+    let dir = TempDir::new("status-sign-in");
+    let sim = Simulate::start_with(&dir, &sign_in_scenario());
+    std::fs::write(dir.0.join("secret.txt"), "status-test-secret\n").unwrap();
+    std::fs::write(dir.0.join("wrong.txt"), "not-the-secret\n").unwrap();
+    let tenant = |id: &str, secret: &str| {
+        format!("  - tenant_id: {id}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: {secret}\n")
+    };
+    let config = format!(
+        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\ntenants:\n{}{}{}",
+        tenant(NORTHWIND, "secret.txt"),
+        tenant(FABRIKAM, "secret.txt"),
+        tenant(WOODGROVE, "wrong.txt"),
+        url = sim.url
+    );
+    let path = dir.0.join("config.yaml");
+    std::fs::write(&path, config).unwrap();
+    let exporter = Exporter::start(&["--config.file", path.to_str().unwrap()]);
+    exporter.wait_ready().await;
+    let get = |path: String| {
+        let url = exporter.url(&path);
+        async move {
+            let html = reqwest::get(&url).await.unwrap().text().await.unwrap();
+            check_markup(&url, &html);
+            html
+        }
+    };
+
+    // The sign-in outcome is a series of its own: one per tenant.
+    let metrics = exporter.scrape_linted().await;
+    let sign_ins: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("intune_exporter_sign_in_up"))
+        .collect();
+    assert_eq!(
+        sign_ins,
+        [
+            format!("intune_exporter_sign_in_up{{tenant_id=\"{NORTHWIND}\"}} 1"),
+            format!("intune_exporter_sign_in_up{{tenant_id=\"{FABRIKAM}\"}} 1"),
+            format!("intune_exporter_sign_in_up{{tenant_id=\"{WOODGROVE}\"}} 0"),
+        ]
+    );
+
+    // Worst first: the tenant that cannot sign in, then the unhealthy one, then the healthy.
+    let fleet = get("/".to_string()).await;
+    let rows = fleet_rows(&fleet);
+    let ids: Vec<&str> = rows.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, [WOODGROVE, NORTHWIND, FABRIKAM], "{fleet}");
+    assert_eq!(attr(&rows[0].1, "data-sign-in"), Some("sign_in_failed"));
+    assert_eq!(attr(&rows[1].1, "data-sign-in"), None);
+    assert!(fleet.contains("<span class=\"pill unhealthy\">Cannot sign in</span>"));
+    // The fleet's badges count connector kinds, and say so.
+    assert!(
+        fleet.contains("<th>Connector kinds per status</th>"),
+        "{fleet}"
+    );
+    assert!(
+        fleet.contains("<span class=\"pill unhealthy\" title=\"1 connector kinds: unhealthy\">1 unhealthy</span>"),
+        "{fleet}"
+    );
+    let filtered = get("/?q=sign_in_failed".to_string()).await;
+    let ids: Vec<String> = fleet_rows(&filtered)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, [WOODGROVE]);
+
+    // Its page says why once, and each of its 22 sources points there.
+    let page = get(format!("/tenants/{WOODGROVE}")).await;
+    assert_eq!(
+        page.matches("Invalid client secret provided.").count(),
+        1,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("AADSTS7000215").count(),
+        2,
+        "the code and the message: {page}"
+    );
+    assert_eq!(
+        page.matches("Signing in failed: see <a href=\"#sign-in\">Sign-in</a>.")
+            .count(),
+        22
+    );
+    assert!(page.contains(
+        "<section id=\"sign-in\" class=\"signin\"><h2>Cannot sign in to this tenant</h2>"
+    ));
+    assert!(page.contains("22 of 22 down"));
+
+    // Northwind's page: the picker names the other tenants (the id where no name is known),
+    // and the badges count the connector table's rows.
+    let page = get(format!("/tenants/{NORTHWIND}")).await;
+    let picker = &page[page
+        .find("<details id=\"tenant-picker\"")
+        .expect("a picker")..];
+    let picker = &picker[..picker.find("</details>").unwrap()];
+    let links: Vec<(String, String)> = picker
+        .split("<li>")
+        .skip(1)
+        .map(|li| {
+            let href = attr(li, "href").unwrap().to_string();
+            let text = &li[li.find('>').unwrap() + 1..li.find("</a>").unwrap()];
+            (href, text.to_string())
+        })
+        .collect();
+    assert_eq!(
+        links,
+        [
+            (WOODGROVE.to_string(), WOODGROVE.to_string()),
+            (FABRIKAM.to_string(), "Fabrikam".to_string()),
+        ]
+    );
+    let mut per_status: std::collections::BTreeMap<String, usize> = Default::default();
+    for id in ["connectors-top", "connectors-rest"] {
+        for (_, tag) in tags_with(table(&page, id), "data-connector") {
+            *per_status
+                .entry(attr(tag, "data-status").unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(per_status["unhealthy"], 2, "two expired VPP tokens");
+    let section = &page[page.find("<section id=\"connectors\">").unwrap()..];
+    let badges = &section[..section.find("</p>").unwrap()];
+    let shown: std::collections::BTreeMap<String, usize> = tags_with(badges, "title")
+        .into_iter()
+        .map(|(title, tag)| {
+            let status = attr(tag, "class")
+                .unwrap()
+                .trim_start_matches("pill ")
+                .to_string();
+            assert!(title.contains(" connectors: "), "{title}");
+            (status, title.split(' ').next().unwrap().parse().unwrap())
+        })
+        .collect();
+    assert_eq!(shown, per_status, "{badges}");
+    drop(sim);
 }

@@ -23,8 +23,15 @@ local common = import '../lib/common.libsonnet';
       common.variables(c, [g.queryVariable('tenant', 'Tenant', 'label_values(intune_tenant_info{job=~"$job", instance=~"$instance"}, tenant_id)', multi=true, includeAll=true)]),
       [
         g.row('Overview', [
-          g.stat('Tenants', 'Tenants read by the selected exporters (intune_tenant_info).',
-                 [g.instant('count(max by (tenant_id) (intune_tenant_info{%s}))' % s)], size=[4, 4], thresholds=[[null, 'blue']]),
+          // Counted from the sign-in, which every polled tenant has: a tenant that cannot sign
+          // in has no intune_tenant_info, and would not be counted at all.
+          g.stat('Tenants', 'Tenants of the selected exporters: readable, and not readable because signing in to them fails (intune_exporter_sign_in_up; IntuneExporterSignInFailing).',
+                 [
+                   g.instant('count(max by (tenant_id) (intune_exporter_sign_in_up{%s}) == 1) or vector(0)' % s, 'A', 'readable'),
+                   g.instant('count(max by (tenant_id) (intune_exporter_sign_in_up{%s}) == 0) or vector(0)' % s, 'B', 'not readable'),
+                 ],
+                 size=[4, 4], thresholds=[[null, 'blue']],
+                 extra={ fieldConfig+: { overrides: [g.column('not readable', { thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'red', value: 1 }] } })] } }),
           g.stat('Tenants with an unhealthy connector', 'Tenants whose worst connector kind is unhealthy.',
                  [g.instant('count(max by (tenant_id) (intune:tenant_connector_health:severity{%s}) == 3) or vector(0)' % s)], size=[4, 4], thresholds=[[null, 'green'], [1, 'red']]),
           g.stat('Tenants with a connector in warning', 'Tenants whose worst connector kind is in warning.',

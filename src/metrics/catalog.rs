@@ -199,6 +199,9 @@ family!(
     ["tenant_id", "source"],
     "When this Graph source was last polled successfully, as a Unix timestamp."
 );
+family!(SIGN_IN_UP, "intune_exporter_sign_in_up", Gauge, Snapshot,
+    ["tenant_id"],
+    "1 if the last sign-in to this tenant (the token request that starts a poll, or its cached token) succeeded, 0 if it failed: then every source of the tenant is down with it.");
 family!(GRAPH_REQUESTS, "intune_exporter_graph_requests_total", Counter, Instrument,
     ["source", "code"],
     "Requests sent to Microsoft Graph, by response status code (\"error\" when no response arrived); each item of a JSON batch counts as one.");
@@ -265,6 +268,7 @@ pub static ALL: &[&FamilyDef] = &[
     &BUILD_INFO,
     &SOURCE_UP,
     &SOURCE_LAST_SUCCESS,
+    &SIGN_IN_UP,
     &GRAPH_REQUESTS,
     &GRAPH_THROTTLED,
     &GRAPH_REQUEST_DURATION,

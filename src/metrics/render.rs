@@ -6,7 +6,7 @@
 //! a Message center post ending); the scrape path renders the tenant again once that instant has
 //! passed, from the input kept in the render. Nothing here is shared or locked.
 
-use super::catalog::{FamilyDef, SOURCE_LAST_SUCCESS, SOURCE_UP, TENANT_INFO};
+use super::catalog::{FamilyDef, SIGN_IN_UP, SOURCE_LAST_SUCCESS, SOURCE_UP, TENANT_INFO};
 use super::encode;
 use super::gzip::{Deflater, Segment};
 use super::MetricSet;
@@ -27,6 +27,8 @@ pub struct TenantInput {
     pub labels: Vec<(String, String)>,
     /// The latest state of each of its sources, in polling order.
     pub sources: Vec<(Source, Arc<SourceState>)>,
+    /// Whether the last sign-in succeeded; `None` before the first one.
+    pub sign_in: Option<bool>,
     /// The Tenant status page's health thresholds.
     pub thresholds: Thresholds,
     /// Watched services and list lengths.
@@ -104,8 +106,8 @@ impl TenantRender {
     }
 }
 
-/// Renders a tenant's series at `now`: each source's `up` and last success (once it has been
-/// polled), and the families of each source's last good data.
+/// Renders a tenant's series at `now`: whether it signs in and each source's `up` and last
+/// success (once tried), and the families of each source's last good data.
 pub fn render_tenant(input: Arc<TenantInput>, now: DateTime<Utc>) -> TenantRender {
     let horizon = Horizon::new();
     let ctx = Context {
@@ -116,6 +118,13 @@ pub fn render_tenant(input: Arc<TenantInput>, now: DateTime<Utc>) -> TenantRende
         horizon: &horizon,
     };
     let mut set = MetricSet::new();
+    if let Some(up) = input.sign_in {
+        set.gauge(
+            &SIGN_IN_UP,
+            &[input.tenant_id.as_str()],
+            if up { 1.0 } else { 0.0 },
+        );
+    }
     for (source, state) in &input.sources {
         if state.completed_polls == 0 {
             // Nothing is known yet; `up` 0 would claim a failure that has not happened.

@@ -6,8 +6,11 @@
 //! configuration goes through [`esc`]. Links are relative, so the pages work under any path
 //! prefix a reverse proxy adds.
 
-use super::view::{ConnectorView, FleetView, SourceView, Status, TenantSummary, TenantView};
-use crate::state::PollError;
+use super::view::{
+    ConnectorView, FleetView, SourceView, Status, StatusCounts, TenantLink, TenantSummary,
+    TenantView, SIGN_IN_FAILED,
+};
+use crate::state::{PollError, SignIn};
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
@@ -60,6 +63,8 @@ summary{cursor:pointer;color:var(--accent);font-weight:600;padding:4px 0}
 .err .code{font-weight:600;color:#a4262c}
 .old .code{color:var(--muted)}
 .grant{margin-top:4px}
+.signin{border-color:#f1b7bb;background:#fff8f8}
+.picker ul{columns:3 16em;margin:6px 0 0;padding-left:18px}
 .label{display:inline-block;background:#eef3fb;color:#1f3b66;border-radius:3px;padding:0 6px;margin:0 4px 2px 0;font-size:12px}
 ";
 
@@ -129,12 +134,15 @@ fn when(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     )
 }
 
-/// "in 5 days", "3 hours ago".
+/// "in 5 days", "3 hours ago", "in 40 s": within the last minute is "just now", but a time
+/// ahead (the next poll) counts its seconds, so it never reads as past.
 pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (t - now).num_seconds();
     let a = secs.unsigned_abs();
-    let amount = if a < 60 {
+    let amount = if a < 60 && secs <= 0 {
         return "just now".to_string();
+    } else if a < 60 {
+        format!("{a} s")
     } else if a < 3600 {
         format!("{} min", a / 60)
     } else if a < 2 * 86_400 {
@@ -174,22 +182,36 @@ fn labels(t: &TenantSummary) -> String {
     out
 }
 
-fn counts(t: &TenantSummary) -> String {
+/// One badge per status with its count of `what` ("connector kinds", "connectors").
+fn counts(c: &StatusCounts, what: &str) -> String {
     let mut out = String::from("<span class=\"counts\">");
     for s in Status::ALL {
-        let n = t.connectors.get(s);
+        let n = c.get(s);
         if n > 0 {
             let _ = write!(
                 out,
-                "<span class=\"pill {}\" title=\"{}\">{n} {}</span>",
+                "<span class=\"pill {}\" title=\"{n} {what}: {}\">{n} {}</span>",
                 s.as_str(),
-                s.label(),
+                s.label().to_lowercase(),
                 s.label().to_lowercase()
             );
         }
     }
     out.push_str("</span>");
     out
+}
+
+/// The fleet table's status cell: "Cannot sign in" before the connectors' worst status, which
+/// then only tells what the last data said.
+fn status_cell(t: &TenantSummary) -> String {
+    if t.cannot_sign_in() {
+        format!(
+            "<span class=\"pill unhealthy\">Cannot sign in</span> {}",
+            pill(t.worst_status)
+        )
+    } else {
+        pill(t.worst_status)
+    }
 }
 
 /// The fleet table: every tenant of `view` (already filtered by `query`), worst first.
@@ -216,7 +238,7 @@ pub fn fleet(view: &FleetView, total: usize, query: &str, telemetry_path: &str) 
     );
     b.push_str(
         "<table id=\"fleet\" class=\"fleet\">\n<thead><tr><th>Tenant</th><th>Tenant ID</th><th>Labels</th>\
-         <th>Worst status</th><th>Connectors per status</th><th class=\"num\">Sources down</th>\
+         <th>Worst status</th><th>Connector kinds per status</th><th class=\"num\">Sources down</th>\
          <th>Last successful poll</th></tr></thead>\n<tbody>\n",
     );
     for t in &view.tenants {
@@ -233,16 +255,21 @@ pub fn fleet(view: &FleetView, total: usize, query: &str, telemetry_path: &str) 
         };
         let _ = writeln!(
             b,
-            "<tr data-tenant-id=\"{id}\" data-status=\"{st}\"><td><a href=\"tenants/{link}\">{name}</a></td>\
+            "<tr data-tenant-id=\"{id}\" data-status=\"{st}\"{signin}><td><a href=\"tenants/{link}\">{name}</a></td>\
              <td><code>{id}</code></td><td>{labels}</td><td>{pill}</td><td>{counts}</td>\
              <td class=\"num\">{down}</td><td>{last}</td></tr>",
             id = esc(&t.tenant_id),
             st = t.worst_status.as_str(),
+            signin = if t.cannot_sign_in() {
+                format!(" data-sign-in=\"{SIGN_IN_FAILED}\"")
+            } else {
+                String::new()
+            },
             link = seg(&t.tenant_id),
             name = esc(name),
             labels = labels(t),
-            pill = pill(t.worst_status),
-            counts = counts(t),
+            pill = status_cell(t),
+            counts = counts(&t.connectors, "connector kinds"),
             last = when(t.last_success, now),
         );
     }
@@ -328,6 +355,16 @@ fn error_cell(e: &PollError, up: Option<bool>, now: DateTime<Utc>) -> String {
 }
 
 fn source_row(b: &mut String, s: &SourceView, now: DateTime<Utc>) {
+    // A refused sign-in fails every source with the same error; the page shows it once, in
+    // its own section, and each source only points there.
+    let error = match &s.last_error {
+        None => String::new(),
+        Some(e) if e.sign_in => format!(
+            "<div class=\"err{}\">Signing in failed: see <a href=\"#sign-in\">Sign-in</a>.</div>",
+            if s.up == Some(true) { " old" } else { "" }
+        ),
+        Some(e) => error_cell(e, s.up, now),
+    };
     let status = match s.up {
         None => "<span class=\"pill unknown\">Not polled yet</span>",
         Some(true) => "<span class=\"pill up\">Up</span>",
@@ -336,10 +373,6 @@ fn source_row(b: &mut String, s: &SourceView, now: DateTime<Utc>) {
     let duration = s
         .duration_seconds
         .map_or_else(String::new, |d| format!("{d:.2} s"));
-    let error = s
-        .last_error
-        .as_ref()
-        .map_or_else(String::new, |e| error_cell(e, s.up, now));
     let _ = writeln!(
         b,
         "<tr data-source=\"{src}\"><td><code>{src}</code></td><td>{status}</td><td>{}</td>\
@@ -363,11 +396,15 @@ pub fn tenant(v: &TenantView, telemetry_path: &str) -> String {
          <h1>{name} {}</h1>\n<p class=\"sub\">Tenant ID <code>{id}</code> · health evaluated {} · \
          <a href=\"{}\">Tenant status in the Intune admin center</a> · \
          <a href=\"../api/v1/tenants/{}\">JSON</a></p>\n",
-        pill(t.worst_status),
+        status_cell(t),
         when(Some(now), now),
         esc(&v.admin_center_url),
         seg(&t.tenant_id),
     );
+    picker(&mut b, &v.tenants, &t.tenant_id);
+    if let Some(s) = &t.sign_in {
+        sign_in(&mut b, s, now);
+    }
 
     // 1. Tenant details and licences.
     let d = &v.details;
@@ -416,12 +453,17 @@ pub fn tenant(v: &TenantView, telemetry_path: &str) -> String {
     }
     b.push_str("</section>\n");
 
-    // 2. Connector status: the top five, then the rest behind "Show all".
+    // 2. Connector status: the top five, then the rest behind "Show all". The badges count
+    // the table's rows, so each number can be checked against it.
+    let mut rows = StatusCounts::default();
+    for c in &v.connectors {
+        rows.add(c.status);
+    }
     let _ = write!(
         b,
         "<section id=\"connectors\"><h2>Connector status</h2>\n<p class=\"sub\">{}</p>\n\
          <table id=\"connectors-top\">\n",
-        counts(t)
+        counts(&rows, "connectors")
     );
     let top = v.connectors.len().min(TOP_CONNECTORS);
     connector_rows(&mut b, &v.connectors[..top], now);
@@ -543,6 +585,53 @@ pub fn tenant(v: &TenantView, telemetry_path: &str) -> String {
     )
 }
 
+/// Every tenant by name, each a link to its page; the current one is not a link.
+fn picker(b: &mut String, tenants: &[TenantLink], current: &str) {
+    if tenants.len() < 2 {
+        return;
+    }
+    let _ = write!(
+        b,
+        "<details id=\"tenant-picker\" class=\"picker\"><summary>Other tenants ({})</summary>\n<ul>\n",
+        tenants.len() - 1
+    );
+    for t in tenants.iter().filter(|t| t.tenant_id != current) {
+        let name = t.name.as_deref().unwrap_or(&t.tenant_id);
+        let _ = writeln!(
+            b,
+            "<li><a href=\"{}\" title=\"{}\">{}</a></li>",
+            seg(&t.tenant_id),
+            esc(&t.tenant_id),
+            esc(name)
+        );
+    }
+    b.push_str("</ul>\n</details>\n");
+}
+
+/// The tenant's sign-in: its error once, for every source it failed.
+fn sign_in(b: &mut String, s: &SignIn, now: DateTime<Utc>) {
+    let Some(e) = &s.last_error else { return };
+    let head = if s.up {
+        "Last failed sign-in"
+    } else {
+        "Cannot sign in to this tenant"
+    };
+    let _ = writeln!(
+        b,
+        "<section id=\"sign-in\" class=\"{}\"><h2>{head}</h2>\n<p class=\"sub\">{}</p>\n{}</section>",
+        if s.up { "" } else { "signin" },
+        if s.up {
+            format!("Signing in works again (last at {}).", when(Some(s.at), now))
+        } else {
+            "Every source of this tenant fails until signing in works: the AADSTS code says why \
+             (a wrong or expired secret or certificate, or an app registration not consented in \
+             this tenant)."
+                .to_string()
+        },
+        error_cell(e, Some(s.up), now)
+    );
+}
+
 /// The page for a tenant that does not exist.
 pub fn not_found(tenant_id: &str, telemetry_path: &str) -> String {
     page(
@@ -576,7 +665,9 @@ mod tests {
     fn relative_times_and_words() {
         let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
         let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
-        assert_eq!(relative(at(30), now), "just now");
+        assert_eq!(relative(at(-30), now), "just now");
+        assert_eq!(relative(at(30), now), "in 30 s");
+        assert_eq!(relative(at(0), now), "just now");
         assert_eq!(relative(at(-90), now), "1 min ago");
         assert_eq!(relative(at(3600), now), "in 1 hour");
         assert_eq!(relative(at(-30 * 3600), now), "30 hours ago");

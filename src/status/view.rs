@@ -9,7 +9,7 @@ use crate::graph::Cloud;
 use crate::health::{Facts, Health, TypeHealth};
 use crate::sources::connector::{ConnectorKind, KindHealth};
 use crate::sources::{messages, service_health, service_issues, Context, Horizon, SourceData};
-use crate::state::{PollError, Slot, SourceState, State, TenantState};
+use crate::state::{PollError, SignIn, Slot, SourceState, State, TenantState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -84,7 +84,8 @@ impl From<TypeHealth> for Status {
     }
 }
 
-/// How many connector kinds are in each status.
+/// How many connectors (kinds in the fleet table, rows of the connector table on a tenant's
+/// page) are in each status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StatusCounts {
     /// Unhealthy kinds.
@@ -100,7 +101,8 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
-    fn add(&mut self, s: Status) {
+    /// Counts one more in `s`.
+    pub fn add(&mut self, s: Status) {
         *self.get_mut(s) += 1;
     }
 
@@ -165,9 +167,32 @@ pub struct TenantSummary {
     pub sources_total: usize,
     /// The most recent successful poll of any of its sources.
     pub last_success: Option<DateTime<Utc>>,
+    /// How the last sign-in went; `None` before the first poll.
+    pub sign_in: Option<SignIn>,
 }
 
 impl TenantSummary {
+    /// Whether the last sign-in failed: then no source can be read, whatever the connectors
+    /// last showed.
+    pub fn cannot_sign_in(&self) -> bool {
+        self.sign_in.as_ref().is_some_and(|s| !s.up)
+    }
+
+    /// The order of the fleet table: a tenant that cannot sign in first (nothing of it can be
+    /// read, which is at least as bad as unhealthy), then by worst status, sources down, and
+    /// the most unhealthy and warning connector kinds; by name and id within that.
+    pub fn worst_first(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .cannot_sign_in()
+            .cmp(&self.cannot_sign_in())
+            .then(self.worst_status.cmp(&other.worst_status))
+            .then(other.sources_down.len().cmp(&self.sources_down.len()))
+            .then(other.connectors.unhealthy.cmp(&self.connectors.unhealthy))
+            .then(other.connectors.warning.cmp(&self.connectors.warning))
+            .then_with(|| self.name.cmp(&other.name))
+            .then_with(|| self.tenant_id.cmp(&other.tenant_id))
+    }
+
     /// Whether a lower-case `query` occurs in the name, the id, a label (`key=value`), the worst
     /// status or a source that is down.
     pub fn matches(&self, q: &str) -> bool {
@@ -176,8 +201,22 @@ impl TenantSummary {
             || has(&self.tenant_id)
             || self.labels.iter().any(|(k, v)| has(&format!("{k}={v}")))
             || has(self.worst_status.as_str())
+            || (self.cannot_sign_in() && has(SIGN_IN_FAILED))
             || self.sources_down.iter().any(|s| has(s))
     }
+}
+
+/// What the fleet table's filter matches, and the row's `data-sign-in`, for a tenant that
+/// cannot sign in.
+pub const SIGN_IN_FAILED: &str = "sign_in_failed";
+
+/// A tenant and its name, for the tenant picker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantLink {
+    /// The directory (tenant) ID.
+    pub tenant_id: String,
+    /// The tenant's name from Graph, once `organization` has been polled.
+    pub name: Option<String>,
 }
 
 /// A tenant's page: the four areas of Intune's Tenant status page and the exporter's sources.
@@ -204,6 +243,9 @@ pub struct TenantView {
     pub messages: Vec<MessageView>,
     /// Every source polled for this tenant, those that are down first.
     pub sources: Vec<SourceView>,
+    /// Every tenant, by name (the id where the name is not known), for the tenant picker.
+    #[serde(skip)]
+    pub tenants: Vec<TenantLink>,
 }
 
 /// Tenant details.
@@ -394,15 +436,7 @@ pub fn fleet(state: &State, now: DateTime<Utc>) -> FleetView {
         .iter()
         .map(|t| read_tenant(state, t, now, false).summary)
         .collect();
-    tenants.sort_by(|a, b| {
-        a.worst_status
-            .cmp(&b.worst_status)
-            .then(b.sources_down.len().cmp(&a.sources_down.len()))
-            .then(b.connectors.unhealthy.cmp(&a.connectors.unhealthy))
-            .then(b.connectors.warning.cmp(&a.connectors.warning))
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.tenant_id.cmp(&b.tenant_id))
-    });
+    tenants.sort_by(TenantSummary::worst_first);
     FleetView {
         generated_at: now,
         tenants,
@@ -414,7 +448,47 @@ pub fn tenant(state: &State, tenant_id: &str, now: DateTime<Utc>) -> Option<Tena
     let tenant = state
         .tenant(tenant_id)
         .or_else(|| state.tenant(&tenant_id.to_ascii_lowercase()))?;
-    Some(read_tenant(state, &tenant, now, true))
+    let mut view = read_tenant(state, &tenant, now, true);
+    view.tenants = state
+        .tenants()
+        .iter()
+        .map(|t| TenantLink {
+            tenant_id: t.tenant_id.clone(),
+            name: tenant_name(t),
+        })
+        .collect();
+    view.tenants.sort_by_cached_key(|t| {
+        (
+            t.name.as_deref().unwrap_or(&t.tenant_id).to_lowercase(),
+            t.tenant_id.clone(),
+        )
+    });
+    Some(view)
+}
+
+/// The tenant's name from its last good `organization` data.
+fn tenant_name(tenant: &TenantState) -> Option<String> {
+    let data = tenant
+        .slot(crate::sources::Source::Organization)?
+        .load()
+        .data
+        .clone()?;
+    match data.as_ref() {
+        SourceData::Organization(orgs) => {
+            organization(orgs, &tenant.tenant_id).and_then(|o| o.display_name.clone())
+        }
+        _ => None,
+    }
+}
+
+/// The tenant's own entry of `/organization` (the first one if none has its id).
+fn organization<'a>(
+    orgs: &'a [crate::sources::organization::Organization],
+    tenant_id: &str,
+) -> Option<&'a crate::sources::organization::Organization> {
+    orgs.iter()
+        .find(|o| o.id.eq_ignore_ascii_case(tenant_id))
+        .or(orgs.first())
 }
 
 /// Reads one tenant. `full` also reads what only its page shows (licences, news, ...).
@@ -442,6 +516,7 @@ fn read_tenant(state: &State, tenant: &TenantState, now: DateTime<Utc>, full: bo
             sources_down: Vec::new(),
             sources_total: slots.len(),
             last_success: None,
+            sign_in: tenant.sign_in().as_deref().cloned(),
         },
         details: TenantDetails::default(),
         licences: Vec::new(),
@@ -451,6 +526,7 @@ fn read_tenant(state: &State, tenant: &TenantState, now: DateTime<Utc>, full: bo
         issues: Vec::new(),
         messages: Vec::new(),
         sources: Vec::new(),
+        tenants: Vec::new(),
     };
     let mut kinds: Vec<KindHealth> = Vec::new();
     for slot in &slots {
@@ -471,11 +547,7 @@ fn read_tenant(state: &State, tenant: &TenantState, now: DateTime<Utc>, full: bo
         kinds.extend(data.connectors(&ctx));
         match data.as_ref() {
             SourceData::Organization(orgs) => {
-                let org = orgs
-                    .iter()
-                    .find(|o| o.id.eq_ignore_ascii_case(tenant_id))
-                    .or(orgs.first());
-                if let Some(org) = org {
+                if let Some(org) = organization(orgs, tenant_id) {
                     view.summary.name = org.display_name.clone();
                     view.details.name = org.display_name.clone();
                     view.details.country_code = org.country_letter_code.clone();
@@ -627,6 +699,7 @@ mod tests {
             sources_down: vec!["vpp_tokens"],
             sources_total: 22,
             last_success: None,
+            sign_in: None,
         }
     }
 
