@@ -19,9 +19,11 @@ use crate::state::State;
 use bytes::Bytes;
 use chrono::Utc;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{
+    HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, RETRY_AFTER,
+};
 use hyper::{Response, StatusCode};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 const HTML: &str = "text/html; charset=utf-8";
 const JSON: &str = "application/json";
@@ -191,7 +193,46 @@ fn answer(status: StatusCode, content_type: &'static str, body: String) -> Respo
     h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Health is evaluated per request: a cached page would show yesterday's verdict.
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The web config's `http_server_config.headers` are set after this, so an operator's
+    // policy replaces this one.
+    h.insert(CONTENT_SECURITY_POLICY, content_security_policy().clone());
     r
+}
+
+/// The default policy: nothing may load or run but the page's own stylesheet (named by its
+/// hash, as it is inline), and the filter form may only submit to the exporter. The page has
+/// no script, image, font or frame, and may not be framed.
+pub fn content_security_policy() -> &'static HeaderValue {
+    static POLICY: OnceLock<HeaderValue> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        // Hash whatever style elements the page template has, so that the policy follows
+        // any change to the stylesheet.
+        let page = html::not_found("", "/metrics");
+        let hashes: String = inline_styles(&page)
+            .into_iter()
+            .map(|css| {
+                use base64::Engine;
+                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, css.as_bytes());
+                format!(
+                    " 'sha256-{}'",
+                    base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+                )
+            })
+            .collect();
+        let policy = format!(
+            "default-src 'none'; style-src{hashes}; form-action 'self'; base-uri 'none'; \
+             frame-ancestors 'none'"
+        );
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
+    })
+}
+
+/// The text of every `<style>` element of a page.
+fn inline_styles(page: &str) -> Vec<&str> {
+    page.split("<style>")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</style>").map(|(css, _)| css))
+        .collect()
 }
 
 #[cfg(test)]
@@ -223,5 +264,22 @@ mod tests {
             Some(Route::TenantJson("a/b".into()))
         );
         assert_eq!(Route::parse("/-/healthy", None), None);
+    }
+
+    #[test]
+    fn the_policy_names_the_page_stylesheet_by_its_hash() {
+        let page = html::not_found("t", "/metrics");
+        let styles = inline_styles(&page);
+        assert_eq!(styles.len(), 1);
+        let policy = content_security_policy().to_str().unwrap();
+        assert!(
+            policy.starts_with("default-src 'none'; style-src 'sha256-"),
+            "{policy}"
+        );
+        assert!(policy.ends_with("'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"));
+        assert_eq!(
+            inline_styles("<style>a</style><style>b</style>"),
+            ["a", "b"]
+        );
     }
 }
