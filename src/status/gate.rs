@@ -54,14 +54,11 @@ impl Gate {
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-                    self.waiting.fetch_sub(1, Ordering::AcqRel);
-                    return Err(Busy);
-                }
+                // Counted out on drop: a client that hangs up while waiting leaves the queue.
+                let _queued = Queued::join(&self.waiting, self.max_waiting).ok_or(Busy)?;
                 let waited =
                     tokio::time::timeout(self.max_wait, Arc::clone(&self.permits).acquire_owned())
                         .await;
-                self.waiting.fetch_sub(1, Ordering::AcqRel);
                 match waited {
                     Ok(Ok(permit)) => permit,
                     // Timed out (or the semaphore closed, which never happens).
@@ -78,6 +75,24 @@ impl Gate {
             tracing::error!(error = %err, "building a status page failed");
             Busy
         })
+    }
+}
+
+/// A place in the queue, given back when dropped.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl<'a> Queued<'a> {
+    /// A place, or `None` when `max` requests already wait.
+    fn join(waiting: &'a AtomicUsize, max: usize) -> Option<Queued<'a>> {
+        let place = Queued(waiting);
+        // When the queue was full, dropping `place` gives the count back.
+        (waiting.fetch_add(1, Ordering::AcqRel) < max).then_some(place)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -106,8 +121,16 @@ mod tests {
         }
         // The queue holds one: a third is refused at once.
         assert_eq!(gate.run(|| 3).await, Err(Busy));
+        // A waiter that gives up (its client hung up) leaves the queue.
+        second.abort();
+        assert!(second.await.unwrap_err().is_cancelled());
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        let third = tokio::spawn({
+            let gate = Arc::clone(&gate);
+            async move { gate.run(|| 3).await }
+        });
         release.send(()).unwrap();
         assert_eq!(first.await.unwrap(), Ok(true));
-        assert_eq!(second.await.unwrap(), Ok(2));
+        assert_eq!(third.await.unwrap(), Ok(3));
     }
 }
