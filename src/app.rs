@@ -247,6 +247,7 @@ impl App {
             state: Arc::clone(&state),
             telemetry_path: telemetry_path.to_string(),
             lifecycle: std::sync::OnceLock::new(),
+            status: Default::default(),
         });
         let config = Arc::new(config.clone());
         let (config_tx, configs) = watch::channel(Arc::clone(&config));

@@ -5,11 +5,13 @@
 //!
 //! Handlers read the latest snapshots and renders; they never call Graph, parse config or
 //! hold a lock across an await. Assembling `/metrics` is CPU work that grows with the tenants:
-//! it runs on tokio's blocking pool, so that `/-/healthy` never waits behind a scrape.
+//! it runs on tokio's blocking pool, so that `/-/healthy` never waits behind a scrape. Status
+//! pages are built there too, a few at a time (see [`crate::status::gate`]).
 
 use crate::metrics::{encode, RenderCache};
 use crate::reload::ReloadHandle;
 use crate::state::State;
+use crate::status::{Route, StatusPages};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, VARY};
@@ -30,6 +32,8 @@ pub struct Endpoints {
     pub telemetry_path: String,
     /// Set with `--web.enable-lifecycle`: where `POST /-/reload` sends its request.
     pub lifecycle: OnceLock<ReloadHandle>,
+    /// The status page and its API: rows kept between requests, built a few at a time.
+    pub status: StatusPages,
 }
 
 impl Endpoints {
@@ -83,14 +87,11 @@ impl Endpoints {
         if path == self.telemetry_path {
             return self.metrics(req).await;
         }
-        if let Some(page) = crate::status::respond(
-            &self.state,
-            &self.telemetry_path,
-            path,
-            req.uri().query(),
-            chrono::Utc::now(),
-        ) {
-            return page;
+        if let Some(route) = Route::parse(path, req.uri().query()) {
+            return self
+                .status
+                .respond(&self.state, &self.telemetry_path, route)
+                .await;
         }
         match path {
             "/-/healthy" => text(StatusCode::OK, "Healthy.\n"),

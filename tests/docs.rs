@@ -233,4 +233,3 @@ fn readme_shows_the_checked_kubernetes_overlay() {
             .unwrap();
     assert_eq!(shown, file);
 }
-

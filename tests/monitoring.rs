@@ -773,6 +773,7 @@ async fn a_tenant_that_cannot_sign_in_is_counted_and_alerted_once() {
     let stack = Stack::start(
         &dir,
         &common::root().join("deploy/alertmanager/alertmanager.yml"),
+        "intune-exporter",
         &target,
     )
     .await;

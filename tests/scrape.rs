@@ -415,6 +415,7 @@ async fn healthy_answers_while_several_clients_scrape_a_large_fleet() {
         state: Arc::new(State::new(Settings::default())),
         telemetry_path: "/metrics".to_string(),
         lifecycle: std::sync::OnceLock::new(),
+        status: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

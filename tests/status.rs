@@ -787,3 +787,377 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
     assert_eq!(shown, per_status, "{badges}");
     drop(sim);
 }
+
+// ---- cost: status pages never delay /metrics or /-/healthy --------------------------------
+
+const FLEET_PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
+const DEMO_CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+const DEMO_SECRET: &str = "demo-secret-not-for-production";
+
+/// The exporter reading the demo tenant and `count` tenants generated from it (connector
+/// states spread over the four statuses), discovered through a partner tenant, as a service
+/// provider runs it.
+async fn fleet_exporter(
+    count: usize,
+    dir: &TempDir,
+) -> (intune_exporter::simulator::Simulator, Exporter) {
+    let demo = std::fs::read_to_string(common::root().join("deploy/demo/scenario.yaml")).unwrap();
+    let scenario = format!(
+        "{demo}
+  - tenant_id: {FLEET_PARTNER}
+    client_id: {DEMO_CLIENT}
+    client_secret: {DEMO_SECRET}
+    page_size: 300
+fleets:
+  - count: {count}
+    template: {DEMO_TENANT}
+    seed: 3
+    partner: {FLEET_PARTNER}
+    variants:
+      - {{}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{in: 20d}}}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{ago: 1d}}}}
+      - v1.0/deviceManagement/applePushNotificationCertificate: ~
+"
+    );
+    let sim = intune_exporter::simulator::Simulator::start(
+        intune_exporter::simulator::Scenario::from_yaml(&scenario).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
+    std::fs::write(dir.0.join("secret"), format!("{DEMO_SECRET}\n")).unwrap();
+    let config = dir.0.join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n\
+             poll:\n  interval: 1h\n  startup_spread: 1s\n\
+             defaults:\n  auth: {{client_id: {DEMO_CLIENT}, client_secret_file: secret}}\n\
+             discovery:\n  delegated_admin_customers:\n    partner_tenant_id: {FLEET_PARTNER}\n",
+            url = sim.base_url()
+        ),
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--config.file", config.to_str().unwrap()]);
+    exporter.wait_ready().await;
+    (sim, exporter)
+}
+
+/// Sends `GET path` on a new connection and returns the whole answer (status line, headers and
+/// body; the connection is closed after it). A hang guard, not a measure: it fails only if no
+/// answer comes in two minutes.
+async fn raw_get(addr: &str, path: &str, extra: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    tokio::time::timeout(Duration::from_secs(120), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {path}"))
+}
+
+/// The number of `intune_connector_type_health` series of each tenant with `status` at 1.
+fn kinds_in(metrics: &str, status: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in metrics.lines() {
+        let Some(labels) = line.strip_prefix("intune_connector_type_health{") else {
+            continue;
+        };
+        if !line.ends_with("} 1") || !labels.contains(&format!("status=\"{status}\"")) {
+            continue;
+        }
+        let tenant = labels
+            .split("tenant_id=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        *counts.entry(tenant.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+async fn fleet_json(client: &reqwest::Client, exporter: &Exporter) -> serde_json::Value {
+    let r = client
+        .get(exporter.url("/api/v1/tenants"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn status_page_load_never_delays_health_or_metrics() {
+    const TENANTS: usize = 300;
+    let dir = TempDir::new("status-load");
+    let (sim, exporter) = fleet_exporter(TENANTS, &dir).await;
+    let addr = exporter.addr.clone();
+
+    // Eight fleet pages at once, while nothing has been read yet (every row is built), each with
+    // a filter that matches nothing; then the health check. It is answered while the pages are
+    // still being built: they run on the blocking pool, a few at a time, and never occupy the
+    // threads that answer /-/healthy. (Before, each page held one of those threads until done,
+    // and the health check waited for one of them.)
+    let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut pages = Vec::new();
+    for i in 0..8 {
+        let (addr, done) = (addr.clone(), std::sync::Arc::clone(&done));
+        pages.push(tokio::spawn(async move {
+            let path = if i % 2 == 0 {
+                "/?q=matches-nothing"
+            } else {
+                "/api/v1/tenants?q=matches-nothing"
+            };
+            let answer = raw_get(&addr, path, "").await;
+            assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+            done.lock().unwrap().push(format!("page {i}"));
+        }));
+    }
+    // The pages' requests are on their way (the first is being built) before health asks.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let healthy = raw_get(&addr, "/-/healthy", "").await;
+    done.lock().unwrap().push("health".to_string());
+    assert!(healthy.starts_with("HTTP/1.1 200 OK\r\n"), "{healthy}");
+    assert!(healthy.ends_with("\r\n\r\nHealthy.\n"), "{healthy}");
+    for p in pages {
+        p.await.unwrap();
+    }
+    let order = done.lock().unwrap().clone();
+    assert_eq!(order[0], "health", "{order:?}");
+
+    // Then eight clients looping on the status page and API (a bounded number of times each),
+    // while /metrics (gzip, as Prometheus asks) and /-/healthy are read in a loop: every answer
+    // comes and is whole.
+    let client = reqwest::Client::new();
+    let reference = fleet_json(&client, &exporter).await;
+    let mut loops = Vec::new();
+    for i in 0..8 {
+        let (client, base) = (client.clone(), exporter.url(""));
+        loops.push(tokio::spawn(async move {
+            let paths = [
+                "/",
+                "/api/v1/tenants",
+                "/?q=unhealthy",
+                "/api/v1/tenants?q=nothing",
+            ];
+            let mut busy = 0;
+            for n in 0..15 {
+                let r = client
+                    .get(format!("{base}{}", paths[(i + n) % 4]))
+                    .send()
+                    .await
+                    .unwrap();
+                match r.status().as_u16() {
+                    200 => {}
+                    503 => {
+                        assert_eq!(r.headers()["retry-after"], "1");
+                        busy += 1;
+                    }
+                    other => panic!("status page answered {other}"),
+                }
+            }
+            busy
+        }));
+    }
+    let gzip_client = reqwest::Client::builder().gzip(true).build().unwrap();
+    for _ in 0..5 {
+        let r = gzip_client
+            .get(exporter.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let metrics = r.text().await.unwrap();
+        // Every tenant's series are there.
+        assert_eq!(
+            metrics
+                .lines()
+                .filter(|l| l.starts_with("intune_tenant_info{"))
+                .count(),
+            TENANTS
+        );
+        let healthy = client.get(exporter.url("/-/healthy")).send().await.unwrap();
+        assert_eq!(healthy.status(), 200);
+        assert_eq!(healthy.text().await.unwrap(), "Healthy.\n");
+    }
+    let mut refused = 0;
+    for l in loops {
+        refused += l.await.unwrap();
+    }
+    eprintln!("status requests answered 503 under load: {refused} of 120");
+
+    // The table is the same after the load, and says what /metrics says about every tenant.
+    let mut after = fleet_json(&client, &exporter).await;
+    after["generated_at"] = reference["generated_at"].clone();
+    assert_eq!(after, reference);
+    let tenants = reference["tenants"].as_array().unwrap();
+    assert_eq!(tenants.len(), TENANTS);
+    let metrics = exporter.scrape_linted().await;
+    for status in ["unhealthy", "warning", "healthy", "not_configured"] {
+        let from_metrics = kinds_in(&metrics, status);
+        for t in tenants {
+            let id = t["tenant_id"].as_str().unwrap();
+            assert_eq!(
+                t["connectors"][status].as_u64().unwrap(),
+                from_metrics.get(id).copied().unwrap_or(0),
+                "{id} {status}"
+            );
+        }
+    }
+    // Worst first: the generated variants put tenants in three statuses.
+    let worst: Vec<&str> = tenants
+        .iter()
+        .map(|t| t["worst_status"].as_str().unwrap())
+        .collect();
+    let mut sorted = worst.clone();
+    sorted.sort_by_key(|s| {
+        [
+            "unhealthy",
+            "warning",
+            "unknown",
+            "healthy",
+            "not_configured",
+        ]
+        .iter()
+        .position(|o| o == s)
+    });
+    assert_eq!(worst, sorted);
+    drop(exporter);
+    sim.shutdown().await;
+}
+
+// ---- the default Content-Security-Policy ---------------------------------------------------
+
+/// The `sha256-...` source of the page's one inline stylesheet.
+fn style_hash(page: &str) -> String {
+    use base64::Engine;
+    let css = page
+        .split("<style>")
+        .nth(1)
+        .unwrap()
+        .split("</style>")
+        .next()
+        .unwrap();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, css.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
+
+/// What chromium says on its console (CSP violations among it) while loading `url`.
+fn chromium_console(browser: &Path, url: &str) -> String {
+    let profile = TempDir::new("chromium-console");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.0.display()))
+        .arg(url)
+        .output()
+        .expect("start chromium");
+    assert!(out.status.success(), "chromium {url}: {}", out.status);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_pages_carry_a_strict_csp_that_the_web_config_overrides() {
+    let exporter = Exporter::start(&["--demo"]);
+    exporter.wait_ready().await;
+    let client = reqwest::Client::new();
+    let page = client.get(exporter.url("/")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = page.text().await.unwrap();
+    assert_eq!(
+        policy,
+        format!(
+            "default-src 'none'; style-src {}; form-action 'self'; base-uri 'none'; \
+             frame-ancestors 'none'",
+            style_hash(&html)
+        )
+    );
+    for path in [
+        format!("/tenants/{DEMO_TENANT}"),
+        "/tenants/nope".to_string(),
+        "/api/v1/tenants".to_string(),
+        format!("/api/v1/tenants/{DEMO_TENANT}"),
+    ] {
+        let r = client.get(exporter.url(&path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()["content-security-policy"],
+            policy.as_str(),
+            "{path}"
+        );
+    }
+    // The page works under it: chromium applies the stylesheet and refuses nothing.
+    if let Some(browser) = chromium() {
+        for path in ["/", &format!("/tenants/{DEMO_TENANT}")] {
+            let console = chromium_console(&browser, &exporter.url(path));
+            assert!(
+                !console.contains("Content Security Policy"),
+                "{path}: {console}"
+            );
+        }
+    }
+    drop(exporter);
+
+    // An operator's policy from the web config replaces it, on every status page.
+    let dir = TempDir::new("status-csp");
+    let web = dir.0.join("web.yml");
+    std::fs::write(
+        &web,
+        "http_server_config:\n  headers:\n    Content-Security-Policy: \"default-src 'none'; style-src 'none'\"\n",
+    )
+    .unwrap();
+    let exporter = Exporter::start(&["--demo", "--web.config.file", web.to_str().unwrap()]);
+    exporter.wait_ready().await;
+    for path in ["/", "/api/v1/tenants"] {
+        let r = client.get(exporter.url(path)).send().await.unwrap();
+        assert_eq!(
+            r.headers()
+                .get_all("content-security-policy")
+                .iter()
+                .collect::<Vec<_>>(),
+            ["default-src 'none'; style-src 'none'"],
+            "{path}"
+        );
+    }
+    // And chromium enforces that one: the inline stylesheet is refused (which also shows the
+    // console check above can see a refusal).
+    if let Some(browser) = chromium() {
+        let console = chromium_console(&browser, &exporter.url("/"));
+        assert!(
+            console.contains(
+                "Applying inline style violates the following Content Security Policy directive \
+                 'style-src 'none''"
+            ),
+            "{console}"
+        );
+    }
+}

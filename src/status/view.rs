@@ -431,11 +431,16 @@ pub fn admin_center_url(cloud: Cloud, tenant_id: &str, blade: &str) -> String {
 
 /// Every tenant of `state` at `now`, worst first.
 pub fn fleet(state: &State, now: DateTime<Utc>) -> FleetView {
-    let mut tenants: Vec<TenantSummary> = state
+    let tenants = state
         .tenants()
         .iter()
-        .map(|t| read_tenant(state, t, now, false).summary)
+        .map(|t| summary(state, t, now).0)
         .collect();
+    fleet_of(tenants, now)
+}
+
+/// The fleet table of these rows, worst first.
+pub fn fleet_of(mut tenants: Vec<TenantSummary>, now: DateTime<Utc>) -> FleetView {
     tenants.sort_by(TenantSummary::worst_first);
     FleetView {
         generated_at: now,
@@ -448,7 +453,7 @@ pub fn tenant(state: &State, tenant_id: &str, now: DateTime<Utc>) -> Option<Tena
     let tenant = state
         .tenant(tenant_id)
         .or_else(|| state.tenant(&tenant_id.to_ascii_lowercase()))?;
-    let mut view = read_tenant(state, &tenant, now, true);
+    let mut view = read_tenant(state, &tenant, now, true, &Horizon::new());
     view.tenants = state
         .tenants()
         .iter()
@@ -491,19 +496,36 @@ fn organization<'a>(
         .or(orgs.first())
 }
 
-/// Reads one tenant. `full` also reads what only its page shows (licences, news, ...).
-fn read_tenant(state: &State, tenant: &TenantState, now: DateTime<Utc>, full: bool) -> TenantView {
+/// The fleet table's row of `tenant` at `now`, and the first instant at which it would read
+/// differently (`None`: not before its state changes).
+pub fn summary(
+    state: &State,
+    tenant: &TenantState,
+    now: DateTime<Utc>,
+) -> (TenantSummary, Option<DateTime<Utc>>) {
+    let horizon = Horizon::new();
+    let view = read_tenant(state, tenant, now, false, &horizon);
+    (view.summary, horizon.get())
+}
+
+/// Reads one tenant. `full` also reads what only its page shows (licences, news, ...);
+/// `horizon` learns when what was read stops describing the present.
+fn read_tenant(
+    state: &State,
+    tenant: &TenantState,
+    now: DateTime<Utc>,
+    full: bool,
+    horizon: &Horizon,
+) -> TenantView {
     let settings = state.settings();
     let tenant_id = tenant.tenant_id.as_str();
     let slots = tenant.slots();
-    // The page is built at request time; when its health would change again does not matter.
-    let horizon = Horizon::new();
     let ctx = Context {
         tenant_id,
         now,
         thresholds: &settings.thresholds,
         options: &settings.options,
-        horizon: &horizon,
+        horizon,
     };
     let mut view = TenantView {
         generated_at: now,
