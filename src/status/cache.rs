@@ -12,7 +12,7 @@
 
 use super::view::{self, FleetView, TenantSummary};
 use crate::sources::Source;
-use crate::state::{Settings, SourceState, State, TenantState};
+use crate::state::{Settings, SignIn, SourceState, State, TenantState};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -47,6 +47,9 @@ struct Stamp {
     tenant: Weak<TenantState>,
     settings: Weak<Settings>,
     labels: Weak<BTreeMap<String, String>>,
+    /// The sign-in outcome is recorded after the poll's sources are published, so it is part
+    /// of what a row was built from on its own.
+    sign_in: Option<Weak<SignIn>>,
     sources: Vec<(Source, Weak<SourceState>)>,
 }
 
@@ -56,6 +59,7 @@ impl Stamp {
             tenant: Arc::downgrade(tenant),
             settings: Arc::downgrade(settings),
             labels: Arc::downgrade(&tenant.labels()),
+            sign_in: tenant.sign_in().as_ref().map(Arc::downgrade),
             sources: tenant
                 .slots()
                 .iter()
@@ -70,6 +74,11 @@ impl Stamp {
         same(&self.tenant, tenant)
             && same(&self.settings, settings)
             && same(&self.labels, &tenant.labels())
+            && match (&self.sign_in, tenant.sign_in()) {
+                (None, None) => true,
+                (Some(read), Some(now)) => same(read, &now),
+                _ => false,
+            }
             && self.sources.len() == slots.len()
             && self
                 .sources
@@ -189,6 +198,13 @@ mod tests {
         let labels = BTreeMap::from([("customer".to_string(), "acme".to_string())]);
         state.upsert_tenant("t1", Origin::Config, labels.clone(), [Source::Apns]);
         assert_eq!(check(now).tenants[1].labels, labels);
+        // A refused sign-in, recorded after the poll's sources were published.
+        t1.set_sign_in(SignIn {
+            up: false,
+            at: now,
+            last_error: None,
+        });
+        assert_eq!(check(now).tenants[0].tenant_id, "t1");
         assert!(state.remove_tenant("t2"));
         assert_eq!(check(now).tenants.len(), 1);
         assert_eq!(cache.inner.lock().unwrap().rows.len(), 1);
