@@ -748,6 +748,8 @@ async fn one_incident_in_three_tenants_is_one_notification() {
 /// Four tenants: three sign in (t-a with one source failing), t-d does not, so it has no
 /// `intune_tenant_info` and all its sources are down.
 const ONE_TENANT_CANNOT_SIGN_IN: &str = "\
+# TYPE intune_exporter_build_info gauge
+intune_exporter_build_info{version=\"0.1.0\",revision=\"test\",rustc_version=\"1.85.0\"} 1
 # TYPE intune_exporter_sign_in_up gauge
 intune_exporter_sign_in_up{tenant_id=\"t-a\"} 1
 intune_exporter_sign_in_up{tenant_id=\"t-b\"} 1
