@@ -909,8 +909,8 @@ async fn status_page_load_never_delays_health_or_metrics() {
 
     // Eight fleet pages at once, while nothing has been read yet (every row is built), each with
     // a filter that matches nothing; then the health check. It is answered while the pages are
-    // still being built: they run on the blocking pool, a few at a time, and never occupy the
-    // threads that answer /-/healthy. (Before, each page held one of those threads until done,
+    // still being built, as a rule: they run on the blocking pool, a few at a time, and never
+    // occupy the threads that answer /-/healthy. (Before, each page held one of those threads until done,
     // and the health check waited for one of them.)
     let done = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut pages = Vec::new();
@@ -936,8 +936,9 @@ async fn status_page_load_never_delays_health_or_metrics() {
     for p in pages {
         p.await.unwrap();
     }
-    let order = done.lock().unwrap().clone();
-    assert_eq!(order[0], "health", "{order:?}");
+    // Which answered first is not asserted: when the cold build finishes within the pause above
+    // (a fast machine), pages may rightly come first. What must hold is below, under load.
+    assert_eq!(done.lock().unwrap().len(), 9);
 
     // Then eight clients looping on the status page and API (a bounded number of times each),
     // while /metrics (gzip, as Prometheus asks) and /-/healthy are read in a loop: every answer
