@@ -198,7 +198,8 @@ async fn a_costly_hash_added_while_serving_is_refused_and_scrapes_go_on() {
         .await
         .unwrap();
     assert_eq!(alice.status(), 401);
-    assert_eq!(get("/-/ready").await.unwrap().status(), 200);
+    // (Health, not readiness: whether the first polls are done yet depends on the machine.)
+    assert_eq!(get("/-/healthy").await.unwrap().status(), 200);
 }
 
 #[tokio::test]
