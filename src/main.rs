@@ -158,8 +158,8 @@ impl Listen {
     }
 }
 
-/// `--config.check`: lists the valid files on stdout; a bad config and a bad web config are
-/// reported together, a bad tenant file ends the check.
+/// `--config.check`: lists the valid files on stdout; every problem of every file (config,
+/// its tenant files, web config) is the one failure.
 fn config_check(cli: &Cli) -> Result<(), Fatal> {
     let Some(path) = &cli.config_file else {
         return Err(Fatal::usage("--config.check needs --config.file"));
@@ -173,7 +173,10 @@ fn config_check(cli: &Cli) -> Result<(), Fatal> {
             for pattern in &c.tenant_files {
                 let files = match config::expand_pattern(pattern) {
                     Ok(files) => files,
-                    Err(err) => return Err(Fatal::config(format!("{}: {err}", pattern.display()))),
+                    Err(err) => {
+                        problems.push(format!("{}: {err}", pattern.display()));
+                        continue;
+                    }
                 };
                 for file in files {
                     match config::load_tenant_file(
@@ -184,7 +187,7 @@ fn config_check(cli: &Cli) -> Result<(), Fatal> {
                         Ok(tenants) => {
                             println!("{}: valid ({} tenant(s))", file.display(), tenants.len());
                         }
-                        Err(err) => return Err(Fatal::config(err)),
+                        Err(err) => problems.push(err.to_string()),
                     }
                 }
             }

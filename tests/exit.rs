@@ -39,6 +39,41 @@ fn config_check_without_a_config_file_is_a_usage_error() {
 }
 
 #[test]
+fn config_check_reports_the_web_config_after_a_bad_tenant_file() {
+    // Every problem of every file is printed: a bad tenant file used to end the check before
+    // the web config was read, hiding its problem until the next run.
+    let dir = common::TempDir::new("exit-check-all");
+    let web = dir.0.join("web.yml");
+    std::fs::write(&web, "rate_limit:\n  interval: 1s\n").unwrap();
+    let web = web.to_str().unwrap();
+    let (code, stdout, stderr) = ended(
+        &[
+            "--config.check",
+            "--config.file",
+            "tests/fixtures/config/fleet-bad/config.yaml",
+            "--web.config.file",
+            web,
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stdout,
+        "tests/fixtures/config/fleet-bad/config.yaml: valid (1 tenant(s))\n"
+    );
+    assert_eq!(
+        stderr,
+        format!(
+            "tests/fixtures/config/fleet-bad/tenants.d/eu.yml: 3 problem(s):\n  \
+             [2].lables: unknown key\n  \
+             [0].labels.job: is reserved (intune_tenant_info already has it, or Prometheus sets it); reserved: tenant_id, tenant_name, country_code, mdm_authority, instance, job\n  \
+             [1].tenant_id: \"not-a-tenant\" is not a directory (tenant) id; expected a GUID like 00000000-0000-0000-0000-000000000000 or a domain like contoso.onmicrosoft.com\n\
+             {web}: rate_limit: not supported by intune-exporter (the connection cap, --web.max-connections, bounds the load instead)\n"
+        )
+    );
+}
+
+#[test]
 fn a_malformed_listen_address_is_refused_in_one_line() {
     assert_eq!(
         ended(&["--demo", "--web.listen-address", "10468"], &[]),
