@@ -29,6 +29,8 @@
 //! - [`reload`]: the reload requests (SIGHUP, `POST /-/reload`) and their outcome metrics.
 //! - [`files`]: bounded reads of operator-supplied files; [`yaml`]: strict, bounded YAML.
 //! - [`app`]: wiring from a config to a running exporter.
+//! - [`clients`]: each tenant's Graph client from the config's Graph settings: the shared HTTP
+//!   clients, the tenant's credential, the process-wide caps.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
 //! - [`logging`]: logfmt or JSON logs.
@@ -39,6 +41,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod demo;
 pub mod duration;

@@ -323,3 +323,57 @@ pub fn free_port() -> u16 {
         .expect("its address")
         .port()
 }
+
+/// What a run of the binary to its end left: exit code, stdout, stderr.
+pub struct Ended {
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Everything on stdout.
+    pub stdout: String,
+    /// Everything on stderr.
+    pub stderr: String,
+}
+
+/// Runs the binary with `args` and `env` (no `RUST_LOG`, config or Azure variables from the
+/// test's own environment) from the repository root, and fails the test if it has not ended
+/// within a minute: a command meant to be refused must not start serving instead.
+pub fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> Ended {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_intune-exporter"));
+    for name in [
+        "RUST_LOG",
+        "INTUNE_EXPORTER_CONFIG_FILE",
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "LISTEN_FDS",
+        "LISTEN_PID",
+    ] {
+        command.env_remove(name);
+    }
+    let child = command
+        .current_dir(root())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start intune-exporter");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(output) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+        panic!("intune-exporter {args:?} did not end");
+    };
+    let output = output.expect("wait for intune-exporter");
+    Ended {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
