@@ -62,7 +62,8 @@ pub struct Attempt {
     /// It asks for an entity, for which 404 means "not configured" (a singleton connector);
     /// for a collection, 404 is an error.
     pub optional: bool,
-    /// It carries the source's `$filter`.
+    /// It carries the source's `$filter`. Only the first page of a collection does: a later
+    /// page's 400 is not a refusal of the filter, which Graph judges on the first.
     pub filtered: bool,
     /// A 401 already got a new token for this page.
     pub refreshed: bool,

@@ -55,7 +55,7 @@ async fn fetch_with(
     let path = request.path;
     let limit = session.retry.max_response_bytes;
     let mut url = session.url(path, request.select, filter)?;
-    let attempt = Attempt {
+    let mut attempt = Attempt {
         optional: request.shape == Shape::Entity,
         filtered: filter.is_some(),
         ..Attempt::default()
@@ -89,6 +89,8 @@ async fn fetch_with(
                 };
                 let page: Page = decode(path, body)?;
                 items.extend(page.value);
+                // Only the first page carries the source's $filter.
+                attempt.filtered = false;
                 match page.next_link {
                     None => return Ok(Some(Raw::Collection(items))),
                     // Graph's nextLink is opaque: follow it as given, but never send the
