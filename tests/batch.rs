@@ -449,6 +449,61 @@ async fn a_refused_filter_is_dropped_and_stays_dropped() {
 }
 
 #[tokio::test]
+async fn a_400_on_a_later_page_fails_the_collection_and_keeps_its_filter() {
+    // Graph judges a $filter on the first page; a 400 to a later one (whose nextLink carries the
+    // filter along) is an error of that page, not a refusal of the filter: both ways of
+    // fetching fail the collection and keep sending the filter.
+    let issues = Source::ServiceIssues;
+    let filtered = [(issues.name(), &FILTERED_ISSUES)];
+    let path = "v1.0/admin/serviceAnnouncement/issues";
+    let sequence = "[{delay: 0s}, {status: 400}, {delay: 0s}, {status: 400}]";
+    let sim = simulator(&format!(
+        "    page_size: 1\n{}",
+        faults(&[(path, sequence)])
+    ))
+    .await;
+    let metrics = GraphMetrics::new().unwrap();
+    let client = client_for(&sim, TENANT, &metrics);
+    let mut results = client.fetch_all(&filtered).await;
+    results.push(client.fetch(issues.name(), &FILTERED_ISSUES).await);
+    // Graph's error, request ids aside (they differ per answer).
+    let refused: Vec<_> = results
+        .into_iter()
+        .map(|result| match result {
+            Err(GraphError::Status {
+                path,
+                status,
+                code,
+                message,
+                ..
+            }) => format!("{path}: {status} {code}: {message}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let refused_page = "v1.0/admin/serviceAnnouncement/issues: 400 BadRequest: Invalid request.";
+    assert_eq!(refused, [refused_page, refused_page]);
+    let page = |status: u16, marks: &str| {
+        format!("GET /v1.0/admin/serviceAnnouncement/issues {status} [filter]{marks}")
+    };
+    let batch = |item: String| vec!["POST /v1.0/$batch 200".to_string(), format!("  {item}")];
+    assert_eq!(
+        round_trips_logged(&sim),
+        [
+            batch(page(200, "")),
+            batch(page(400, " [next page]")),
+            vec![page(200, "")],
+            vec![page(400, " [next page]")],
+        ]
+    );
+    // The next fetch asks with the filter again.
+    let again = client.fetch(issues.name(), &FILTERED_ISSUES).await;
+    assert!(matches!(again, Ok(Raw::Collection(_))), "{again:?}");
+    let trips = round_trips_logged(&sim);
+    assert_eq!(trips[4], [page(200, "")]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_next_link_to_another_origin_is_refused_without_a_request() {
     // A listener that counts whoever connects: nothing may.
     let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
