@@ -11,17 +11,14 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::sim::{self, DEMO_SECRET as SECRET_MARKER};
+use common::{config_text, Exporter, TempDir};
 use intune_exporter::demo;
 use intune_exporter::simulator::Simulator;
 use std::io::Read;
 
-const SECRET_MARKER: &str = "demo-secret-not-for-production";
-
 async fn start_simulator() -> Simulator {
-    Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    sim::start(demo::scenario().unwrap()).await
 }
 
 /// Writes a config for every tenant of the demo scenario, pointing at `sim`.
@@ -32,15 +29,15 @@ fn write_config(dir: &TempDir, sim: &Simulator, extra: &str) -> String {
     for (i, t) in scenario.tenants().iter().enumerate() {
         let secret = format!("secret-{i}.txt");
         std::fs::write(dir.0.join(&secret), format!("{}\n", t.client_secret())).unwrap();
-        tenants.push_str(&format!(
-            "  - tenant_id: {}\n    auth:\n      client_id: {}\n      client_secret_file: {secret}\n",
+        tenants.push_str(&config_text::secret_tenant(
             t.tenant_id(),
-            t.client_id()
+            t.client_id(),
+            &secret,
         ));
     }
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{extra}tenants:\n{tenants}",
-        url = sim.base_url()
+        "{}{extra}tenants:\n{tenants}",
+        config_text::graph(sim.base_url())
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -220,17 +217,8 @@ async fn demo_tenant_metrics_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_ready_until_every_source_polled_once() {
-    let mut scenario_text = demo::SCENARIO.to_string();
     // Slow every Graph answer down so the first poll is still running when we look.
-    scenario_text = scenario_text.replacen(
-        "    client_secret: demo-secret-not-for-production\n",
-        "    client_secret: demo-secret-not-for-production\n    latency: 2s\n",
-        1,
-    );
-    let scenario = intune_exporter::simulator::Scenario::from_yaml(&scenario_text).unwrap();
-    let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sim::start_yaml(&sim::demo_with("    latency: 2s\n")).await;
     let dir = TempDir::new("ready");
     let config = write_config(&dir, &sim, "");
     let exporter = Exporter::start(&["--config.file", &config]);
@@ -243,12 +231,7 @@ async fn not_ready_until_every_source_polled_once() {
             intune_exporter::sources::Source::ALL.len()
         )
     );
-    let metrics = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = exporter.scrape().await;
     assert!(
         !metrics.contains("intune_exporter_source_up"),
         "no up before a poll:\n{metrics}"

@@ -16,8 +16,8 @@
 //! A second test serves a small exposition of three tenants sharing one Microsoft incident on
 //! loopback and checks that Alertmanager sends one notification for it, not three.
 //!
-//! Queries that use a family announced but not yet in the exporter's catalog (the "Planned"
-//! section of deploy/tools/metric-api.txt) may return nothing; every other query must not.
+//! Queries that use a family the demo cannot have (GDAP and tenant-file discovery: its one
+//! tenant is in its config) may return nothing; every other query must not.
 //!
 //! One deliberate change to the bundled rules: every `for:` hold is set to 0 in the copy that
 //! Prometheus loads, so alerts fire within seconds instead of 15 minutes. The hold durations
