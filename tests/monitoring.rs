@@ -784,8 +784,9 @@ async fn one_incident_in_three_tenants_is_one_notification() {
     );
 }
 
-/// A Message center post (MC100, act by in 20 days) in three tenants, one tenant's own post
-/// MC200 (act by in 25 days), and a customer-origin incident (IT900) in two tenants.
+/// A Message center post (MC100, act by in 20 days) in three tenants, a post MC200 (act by in
+/// 25 days) in one, a post MC300 due in 5 days (its page inhibits its ticket, and no other
+/// post's), and a customer-origin incident (IT900) in two tenants.
 fn posts_and_customer_incident(now: i64) -> String {
     let mut body =
         String::from("# TYPE intune_message_center_action_required_timestamp_seconds gauge\n");
@@ -794,6 +795,7 @@ fn posts_and_customer_incident(now: i64) -> String {
         ("t-b", "MC100", 20),
         ("t-c", "MC100", 20),
         ("t-a", "MC200", 25),
+        ("t-b", "MC300", 5),
     ] {
         body.push_str(&format!(
             "intune_message_center_action_required_timestamp_seconds{{tenant_id=\"{tenant}\",message_id=\"{post}\"}} {}\n",
@@ -820,7 +822,7 @@ async fn a_post_in_three_tenants_is_one_notification_a_customer_incident_one_per
     notified(&dir, || {
         let posts = notifications_of(&received, "IntuneMessageCenterActionRequired");
         let incidents = notifications_of(&received, "IntuneServiceIncidentActive");
-        if posts.len() >= 2 && incidents.len() >= 2 {
+        if posts.len() >= 3 && incidents.len() >= 2 {
             Ok(())
         } else {
             Err(format!("posts: {posts:#?}\nincidents: {incidents:#?}"))
@@ -828,8 +830,8 @@ async fn a_post_in_three_tenants_is_one_notification_a_customer_incident_one_per
     })
     .await;
 
-    // One notification per post, to the ticket receiver (due within 30 days), MC100's with
-    // its three tenants.
+    // One notification per post, MC100's with its three tenants: tickets for the posts due
+    // within 30 days, a page for MC300 (due within 7), whose ticket is inhibited.
     let mut posts: Vec<(String, String, usize, String)> =
         notifications_of(&received, "IntuneMessageCenterActionRequired")
             .iter()
@@ -861,6 +863,7 @@ async fn a_post_in_three_tenants_is_one_notification_a_customer_incident_one_per
         [
             ("MC100".to_string(), "ticket".to_string(), 1, tail(3)),
             ("MC200".to_string(), "ticket".to_string(), 1, tail(1)),
+            ("MC300".to_string(), "page".to_string(), 1, tail(1)),
         ]
     );
 
