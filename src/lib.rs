@@ -27,7 +27,8 @@
 //! - [`files`]: bounded reads of operator-supplied files; [`yaml`]: strict, bounded YAML.
 //! - [`app`]: wiring from a config to a running exporter.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
-//! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
+//! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios; a
+//!   re-export of the `intune-duration` crate (`crates/duration`), which the simulator shares.
 //! - [`logging`]: logfmt or JSON logs.
 //! - [`simulator`]: a Microsoft Graph + Entra token endpoint simulator over HTTPS, for `--demo`,
 //!   `simulate` and the integration tests. Not used by the exporter itself.
@@ -38,7 +39,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod duration;
 pub mod files;
 pub mod fleet;
 pub mod graph;
@@ -55,3 +55,6 @@ pub mod status;
 pub mod supervisor;
 pub mod web;
 pub mod yaml;
+
+/// Prometheus-style durations, from their own crate (shared with the simulator's scenarios).
+pub use intune_duration as duration;
