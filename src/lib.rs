@@ -30,8 +30,11 @@
 //! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios; a
 //!   re-export of the `intune-duration` crate (`crates/duration`), which the simulator shares.
 //! - [`logging`]: logfmt or JSON logs.
-//! - [`simulator`]: a Microsoft Graph + Entra token endpoint simulator over HTTPS, for `--demo`,
-//!   `simulate` and the integration tests. Not used by the exporter itself.
+//!
+//! The Graph simulator (a Microsoft Graph + Entra token endpoint over HTTPS, for `--demo`,
+//! `simulate` and the integration tests) is the `intune-graph-simulator` crate
+//! (`crates/graph-simulator`). It does not depend on this crate, so the compiler keeps it from
+//! knowing any exporter type; here only [`demo`] and `main` use it.
 
 #![forbid(unsafe_code)]
 
@@ -48,7 +51,6 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod reload;
-pub mod simulator;
 pub mod sources;
 pub mod state;
 pub mod status;

@@ -12,8 +12,8 @@ use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::{Raw, Request};
 use intune_exporter::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
-use intune_exporter::simulator::{RecordedRequest, Scenario, Simulator};
 use intune_exporter::sources::Source;
+use intune_graph_simulator::{RecordedRequest, Scenario, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -16,7 +16,7 @@ mod common;
 use common::{Exporter, TempDir};
 use intune_exporter::demo;
 use intune_exporter::graph::certificate::ClientCertificate;
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 
 const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
 const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";

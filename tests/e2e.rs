@@ -13,7 +13,7 @@ mod common;
 
 use common::{Exporter, TempDir};
 use intune_exporter::demo;
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use std::io::Read;
 
 const SECRET_MARKER: &str = "demo-secret-not-for-production";
@@ -226,7 +226,7 @@ async fn not_ready_until_every_source_polled_once() {
         "    client_secret: demo-secret-not-for-production\n    latency: 2s\n",
         1,
     );
-    let scenario = intune_exporter::simulator::Scenario::from_yaml(&scenario_text).unwrap();
+    let scenario = intune_graph_simulator::Scenario::from_yaml(&scenario_text).unwrap();
     let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -9,7 +9,7 @@ mod common;
 
 use common::{Exporter, TempDir};
 use intune_exporter::demo;
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

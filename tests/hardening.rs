@@ -21,8 +21,8 @@ mod common;
 
 use common::{Exporter, TempDir};
 use intune_exporter::demo;
-use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::sources::Source;
+use intune_graph_simulator::{Scenario, Simulator};
 use std::sync::{Arc, Mutex};
 
 const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";

@@ -800,7 +800,7 @@ const DEMO_SECRET: &str = "demo-secret-not-for-production";
 async fn fleet_exporter(
     count: usize,
     dir: &TempDir,
-) -> (intune_exporter::simulator::Simulator, Exporter) {
+) -> (intune_graph_simulator::Simulator, Exporter) {
     let demo = std::fs::read_to_string(common::root().join("deploy/demo/scenario.yaml")).unwrap();
     let scenario = format!(
         "{demo}
@@ -820,8 +820,8 @@ fleets:
       - v1.0/deviceManagement/applePushNotificationCertificate: ~
 "
     );
-    let sim = intune_exporter::simulator::Simulator::start(
-        intune_exporter::simulator::Scenario::from_yaml(&scenario).unwrap(),
+    let sim = intune_graph_simulator::Simulator::start(
+        intune_graph_simulator::Scenario::from_yaml(&scenario).unwrap(),
         "127.0.0.1:0".parse().unwrap(),
     )
     .await

@@ -464,7 +464,7 @@ const PARTNER: &str = "f0000000-0000-4000-8000-000000000000";
 
 #[tokio::test]
 async fn sigterm_lets_a_slow_reader_finish_a_large_scrape_and_exits_0() {
-    use intune_exporter::simulator::{Scenario, Simulator};
+    use intune_graph_simulator::{Scenario, Simulator};
     // The demo tenant and 120 tenants generated from it, found through the partner's GDAP
     // customers: a /metrics body of several megabytes, more than the kernel buffers hold.
     let scenario = format!(

@@ -3,7 +3,9 @@
 //! tests: production code has no test hooks, so everything a test needs comes from here.
 //!
 //! It owns serving a [`Scenario`]; it must not know any exporter type or any particular Graph
-//! resource (resources are raw JSON in the scenario).
+//! resource (resources are raw JSON in the scenario). The first is enforced by the build: this
+//! crate does not depend on `intune-exporter` (the exporter depends on it), and shares only
+//! `intune-duration` with it.
 //!
 //! # Layout
 //!

@@ -67,7 +67,7 @@
 //! - Property names and values are Graph's own (camelCase), copied into responses unchanged. The
 //!   simulator has no per-resource code: any Graph resource can be simulated.
 //! - A relative time is a mapping with exactly one key, `in` or `ago`, whose value is a duration
-//!   ([`crate::duration::parse`]), anywhere in the object tree. It becomes an RFC 3339 UTC string
+//!   ([`intune_duration::parse`]), anywhere in the object tree. It becomes an RFC 3339 UTC string
 //!   `YYYY-MM-DDTHH:MM:SSZ` relative to the simulator's anchor (its start time, whole seconds). A
 //!   plain string is passed through unchanged, so absolute times are written as strings.
 //! - Collection elements are mappings. A collection `v1.0/organization` also answers
@@ -113,7 +113,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::duration;
+use intune_duration as duration;
 
 mod fleet;
 
