@@ -6,6 +6,9 @@
 //
 // The files checked in under deploy/ and dashboards/ are rendered with these defaults
 // (mixin/render.jsonnet); a test fails when they drift.
+local adminCentres = import 'generated/admin-centres.json';
+local connectors = import 'generated/connectors.json';
+
 {
   _config+:: {
     // Narrows the exporter's series in every rule and alert (the monitoring-mixins
@@ -68,28 +71,22 @@
       exporter: 'intune-exporter',
     },
     // The Intune admin centre per Microsoft cloud, as the exporter's `graph.cloud` names
-    // them. Links put the tenant in the path (https://HOST/TENANT_ID/#view/...), so they open
-    // the customer's tenant rather than the viewer's home tenant.
-    adminCentreHosts: {
-      public: 'intune.microsoft.com',
-      usgov: 'intune.microsoft.us',
-      usgov_dod: 'intune.microsoft.us',
-      china: 'intune.microsoftonline.cn',
-    },
+    // them (generated from the exporter: generated/admin-centres.json). Links put the tenant in
+    // the path (https://HOST/TENANT_ID/#view/...), so they open the customer's tenant rather
+    // than the viewer's home tenant.
+    adminCentreHosts: adminCentres.hosts,
     // The cloud the dashboards' `cloud` variable starts on.
     defaultCloud: 'public',
-    // The admin centre blade of each connector kind's page; kinds not listed open the
-    // Connectors and tokens overview. Keys must be connector kinds of the exporter
-    // (mixin/generated/connectors.json); rendering fails otherwise.
+    // The admin centre blade of each connector kind's page, as the exporter's status page
+    // links them (generated/connectors.json); kinds not listed open the Connectors and tokens
+    // overview. Keys must be connector kinds of the exporter; rendering fails otherwise.
     connectorBlades: {
-      apns: 'Microsoft_Intune_Enrollment/AppleMdmPushCertificateBlade',
-      vpp_token: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp',
-      certificate_connector: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors',
-      ndes_connector: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors',
-      defender_for_endpoint: 'Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/windowsDefenderATP',
+      [k.connector]: k.blade
+      for k in connectors
+      if k.blade != adminCentres.connectorOverviewBlade
     },
-    connectorOverviewBlade: 'Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/connectorsAndTokens',
-    tenantStatusBlade: 'Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/tenantStatus',
+    connectorOverviewBlade: adminCentres.connectorOverviewBlade,
+    tenantStatusBlade: adminCentres.tenantStatusBlade,
     // How many connector kinds the tenant page shows before "show all", as Intune does.
     connectorTopN: 5,
   },

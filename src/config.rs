@@ -538,13 +538,13 @@ fn validate(
     }
     for source in Source::ALL {
         let spec = source.spec();
-        let settings = raw.sources.get(spec.name);
+        let settings = raw.sources.get(source.name());
         if settings.and_then(|s| s.enabled) == Some(false) {
             continue;
         }
         let interval = match settings.and_then(|s| s.interval.as_deref()) {
             Some(text) => p.duration_at_least(
-                &format!("sources.{}.interval", spec.name),
+                &format!("sources.{}.interval", source.name()),
                 Some(text),
                 "",
                 floors::INTERVAL,

@@ -7,14 +7,17 @@
 //! - [`graph`]: the only code that talks to Microsoft: Graph client, JSON batches, paging,
 //!   retries, the per-tenant rate limiter, process-wide caps on requests and sign-ins, sign-in
 //!   (secret, certificate, workload and managed identity), clouds, errors.
-//! - [`sources`]: one module per Graph data source: a request, a decoder and a pure
-//!   `(data, now) -> families` function.
+//! - [`sources`]: one module per Graph data source, named after it and listed once in its
+//!   registry: a request, a decoded type, its connector kinds' instances and its other
+//!   families, all pure. Health is evaluated once from the instances, for the metrics and the
+//!   status page alike (`docs/adding-a-source.md`).
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
 //! - [`metrics`]: the catalog of every family, each tenant's render (made when its data is
 //!   polled), the cache that assembles `/metrics` from renders by copying bytes, the encoder.
 //! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding.
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
+//! - [`snapshot`]: what one (tenant, source)'s polls left behind, immutable.
 //! - [`state`]: the latest snapshot per (tenant, source) and each tenant's last sign-in,
 //!   swapped atomically.
 //! - [`status`]: the status page (`/`, `/tenants/{id}`) and its JSON (`/api/v1/tenants`),
@@ -51,6 +54,7 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod reload;
+pub mod snapshot;
 pub mod sources;
 pub mod state;
 pub mod status;

@@ -1,5 +1,6 @@
 //! The latest result of every (tenant, source), and how each tenant's last sign-in went,
-//! written by the tenant pollers and read by the HTTP handlers. Readers never wait for a poll: they clone an `Arc` and go.
+//! written by the tenant pollers and read by the HTTP handlers (a (tenant, source)'s own
+//! snapshot is [`SourceState`], in [`crate::snapshot`]). Readers never wait for a poll: they clone an `Arc` and go.
 //!
 //! Tenants come and go at run time (tenant files, discovery, reload), so the state is a map of
 //! tenants, each with a map of sources. Nothing here schedules or fetches.
@@ -9,34 +10,12 @@ use crate::fleet::Origin;
 use crate::graph::Cloud;
 use crate::health::Thresholds;
 use crate::metrics::{render_tenant, RenderCache, TenantInput};
-use crate::sources::{Options, Source, SourceData};
+pub use crate::snapshot::{PollError, SourceState};
+use crate::sources::{Options, Source};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
-
-/// Why a poll failed, in the words an operator acts on. Never holds a secret or a token: it is
-/// built from a [`crate::graph::GraphError`], which carries neither.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PollError {
-    /// When the poll failed.
-    pub at: DateTime<Utc>,
-    /// The HTTP status Graph answered with, when it answered.
-    pub http_status: Option<u16>,
-    /// Graph's `error.code` (`Authorization_RequestDenied`), or Entra's `AADSTS` code for a
-    /// refused sign-in.
-    pub code: Option<String>,
-    /// What went wrong.
-    pub message: String,
-    /// Graph's `request-id`, which Microsoft support asks for.
-    pub request_id: Option<String>,
-    /// The application permission to grant (with admin consent) when Graph refused access.
-    pub permission: Option<&'static str>,
-    /// True when signing in to the tenant failed, not the request of this source: every
-    /// source of that poll failed with this same error (see [`SignIn`]).
-    pub sign_in: bool,
-}
 
 /// How the tenant's last sign-in went. Every poll signs in first (the token is cached between
 /// polls, so this is a token request only when the cached one is due for renewal).
@@ -48,28 +27,6 @@ pub struct SignIn {
     pub at: DateTime<Utc>,
     /// Why the last failed sign-in failed; kept after a later success, like a source's.
     pub last_error: Option<PollError>,
-}
-
-/// What the last polls of one (tenant, source) left behind. Immutable once published.
-#[derive(Debug, Clone, Default)]
-pub struct SourceState {
-    /// The data of the last successful poll; kept when a later poll fails.
-    pub data: Option<Arc<SourceData>>,
-    /// Whether the last poll succeeded.
-    pub up: bool,
-    /// When a poll last succeeded.
-    pub last_success: Option<DateTime<Utc>>,
-    /// When the last poll finished, successful or not.
-    pub last_poll: Option<DateTime<Utc>>,
-    /// How long the last poll took.
-    pub duration: Option<Duration>,
-    /// Polls finished so far, successful or not.
-    pub completed_polls: u64,
-    /// Failed polls since the last success (drives the retry backoff).
-    pub consecutive_failures: u32,
-    /// Why the last failed poll failed; kept after a later success so the page can say what
-    /// happened last, with its time.
-    pub last_error: Option<Arc<PollError>>,
 }
 
 /// One source of one tenant and its latest state.

@@ -118,19 +118,43 @@ fn the_bundle_checker_reads_the_catalog() {
 }
 
 /// The connector kinds the mixin knows (mixin/generated/connectors.json) are the exporter's:
-/// their `connector` label values, descriptions and order come from `ConnectorKind::ALL`, so
-/// renaming or adding a kind changes the rules and dashboards (or fails rendering) instead of
-/// silently breaking them. `UPDATE_GOLDEN=1` rewrites the file.
+/// their `connector` label values, descriptions, admin centre blades and order come from the
+/// registry of sources, so renaming or adding a kind changes the rules and dashboards (or fails
+/// rendering) instead of silently breaking them. `UPDATE_GOLDEN=1` rewrites the file.
 #[test]
 fn mixin_connector_list_is_generated_from_the_exporter() {
-    use intune_exporter::sources::connector::ConnectorKind;
-    let kinds: Vec<serde_json::Value> = ConnectorKind::ALL
+    let kinds: Vec<serde_json::Value> = intune_exporter::sources::connector_kinds()
         .iter()
-        .map(|k| serde_json::json!({"connector": k.label(), "description": k.description()}))
+        .map(|k| {
+            serde_json::json!({"connector": k.label, "description": k.description, "blade": k.blade})
+        })
         .collect();
     let mut text = serde_json::to_string_pretty(&kinds).unwrap();
     text.push('\n');
     common::assert_golden("mixin/generated/connectors.json", &text);
+}
+
+/// The admin centre hosts and blades the dashboards link to (mixin/generated/admin-centres.json)
+/// are the status page's, so the two cannot point to different places.
+#[test]
+fn mixin_admin_centres_are_generated_from_the_exporter() {
+    use intune_exporter::graph::Cloud;
+    use intune_exporter::status::view;
+    let hosts: serde_json::Map<String, serde_json::Value> = Cloud::ALL
+        .iter()
+        .map(|(cloud, name)| {
+            let host = view::admin_center_host(*cloud).trim_start_matches("https://");
+            (name.to_string(), serde_json::Value::from(host))
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "hosts": hosts,
+        "tenantStatusBlade": view::TENANT_STATUS_BLADE,
+        "connectorOverviewBlade": intune_exporter::sources::connector::CONNECTORS_AND_TOKENS,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap();
+    text.push('\n');
+    common::assert_golden("mixin/generated/admin-centres.json", &text);
 }
 
 /// Renders the mixin with `config` (a jsonnet object merged into `_config`) into `dir`, as

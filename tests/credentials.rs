@@ -153,7 +153,11 @@ tenants:
         .lines()
         .filter(|l| l.starts_with("intune_exporter_source_up{"))
         .collect();
-    assert_eq!(up.len(), 5 * 22, "{text}");
+    assert_eq!(
+        up.len(),
+        5 * intune_exporter::sources::Source::ALL.len(),
+        "{text}"
+    );
     let down: Vec<&&str> = up.iter().filter(|l| l.ends_with(" 0")).collect();
     assert_eq!(
         down,

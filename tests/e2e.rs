@@ -179,7 +179,8 @@ async fn demo_tenant_metrics_end_to_end() {
         "{items:#?}"
     );
     let paths: std::collections::BTreeSet<_> = items.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!((items.len(), paths.len()), (22, 22), "{items:#?}");
+    let n = intune_exporter::sources::Source::ALL.len();
+    assert_eq!((items.len(), paths.len()), (n, n), "{items:#?}");
     assert!(items.iter().all(|r| r
         .query
         .as_deref()
@@ -237,7 +238,10 @@ async fn not_ready_until_every_source_polled_once() {
     assert_eq!(ready.status(), 503);
     assert_eq!(
         ready.text().await.unwrap(),
-        "Not ready: 22 source(s) have not finished a first poll.\n"
+        format!(
+            "Not ready: {} source(s) have not finished a first poll.\n",
+            intune_exporter::sources::Source::ALL.len()
+        )
     );
     let metrics = reqwest::get(exporter.url("/metrics"))
         .await

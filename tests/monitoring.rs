@@ -571,10 +571,7 @@ async fn dashboards_alerts_and_routing(job: &str) {
         }
     };
     let all = ranked("All connector kinds").await;
-    assert_eq!(
-        all.len(),
-        intune_exporter::sources::connector::ConnectorKind::ALL.len()
-    );
+    assert_eq!(all.len(), intune_exporter::sources::connector_kinds().len());
     assert_eq!(ranked("Connector status").await, all[..5]);
     let dash: Value = serde_json::from_str(
         &std::fs::read_to_string(common::root().join("dashboards/intune-tenant-status.json"))

@@ -599,29 +599,16 @@ async fn demo_scenario_covers_the_tenant_status_page() {
         .count();
     assert_eq!((intune, messages.len()), (13, 15));
 
-    // Every path the exporter calls answers; Chromebook is not configured.
-    for path in [
-        "v1.0/deviceManagement",
-        "beta/deviceManagement",
-        "v1.0/subscribedSkus",
-        "v1.0/deviceManagement/applePushNotificationCertificate",
-        "v1.0/deviceAppManagement/vppTokens",
-        "beta/deviceManagement/depOnboardingSettings",
-        "beta/deviceManagement/windowsAutopilotSettings",
-        "v1.0/deviceAppManagement",
-        "beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings",
-        "v1.0/deviceManagement/exchangeConnectors",
-        "beta/deviceManagement/ndesConnectors",
-        "beta/deviceManagement/certificateConnectorDetails",
-        "beta/deviceManagement/mobileThreatDefenseConnectors",
-        "v1.0/deviceManagement/deviceManagementPartners",
-        "v1.0/deviceManagement/complianceManagementPartners",
-        "beta/deviceManagement/domainJoinConnectors",
-        "v1.0/deviceManagement/remoteAssistancePartners",
-        "v1.0/admin/serviceAnnouncement/healthOverviews",
-        "v1.0/admin/serviceAnnouncement/issues",
-    ] {
-        assert_eq!(get(path).await.0, StatusCode::OK, "{path}");
+    // Every path the exporter calls (every registered source's) answers; Chromebook is not
+    // configured.
+    for source in intune_exporter::sources::Source::ALL {
+        let path = source.request().path;
+        assert_eq!(
+            get(path).await.0,
+            StatusCode::OK,
+            "{}: {path}",
+            source.name()
+        );
     }
     // Chromebook onboarding is a collection: an empty one when never onboarded.
     let (status, body) = get("beta/deviceManagement/chromeOSOnboardingSettings").await;

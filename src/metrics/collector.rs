@@ -3,7 +3,7 @@
 //! elsewhere (see [`super::render`]).
 
 use super::catalog::BUILD_INFO;
-use super::MetricSet;
+use super::set::MetricSet;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 use prometheus::Registry;

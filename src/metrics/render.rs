@@ -9,10 +9,10 @@
 use super::catalog::{FamilyDef, SIGN_IN_UP, SOURCE_LAST_SUCCESS, SOURCE_UP, TENANT_INFO};
 use super::encode;
 use super::gzip::{Deflater, Segment};
-use super::MetricSet;
+use super::set::MetricSet;
 use crate::health::Thresholds;
+use crate::snapshot::SourceState;
 use crate::sources::{Context, Horizon, Options, Source};
-use crate::state::SourceState;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;

@@ -5,7 +5,6 @@
 //! registry does (families by name, series by label values), so golden files are stable.
 
 use super::catalog::{FamilyDef, Kind};
-use crate::sources::connector::KindHealth;
 use prometheus::proto;
 use std::collections::BTreeMap;
 
@@ -13,9 +12,6 @@ use std::collections::BTreeMap;
 #[derive(Debug, Default, Clone)]
 pub struct MetricSet {
     families: BTreeMap<&'static str, (&'static FamilyDef, Vec<proto::Metric>)>,
-    // The connector evaluations the connector families were built from: the status page reads
-    // these, so it shows exactly what `/metrics` says. Never encoded.
-    connectors: Vec<KindHealth>,
 }
 
 impl MetricSet {
@@ -53,24 +49,13 @@ impl MetricSet {
         }
     }
 
-    /// Moves every series (and connector evaluation) of `other` into this set.
+    /// Moves every series of `other` into this set.
     pub fn extend(&mut self, other: MetricSet) {
         for (_, (def, metrics)) in other.families {
             for m in metrics {
                 self.push(def, m);
             }
         }
-        self.connectors.extend(other.connectors);
-    }
-
-    /// Keeps the evaluation a connector kind's families were built from.
-    pub fn record_connectors(&mut self, evaluated: KindHealth) {
-        self.connectors.push(evaluated);
-    }
-
-    /// The connector evaluations behind this set's connector families, in the order built.
-    pub fn connectors(self) -> Vec<KindHealth> {
-        self.connectors
     }
 
     /// Appends `extra` label pairs, in order, to every series of `def` (the labels an operator

@@ -3,11 +3,10 @@
 //! A singleton; Graph answers 404 when no certificate was ever uploaded, which is "not
 //! configured". Health comes from `expirationDateTime` alone: it has no sync.
 
-use super::connector::{self, ConnectorKind, Instance};
-use super::Context;
+use super::connector::{ConnectorKind, Instance};
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_DEVICES};
 use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -23,6 +22,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Entity,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "apns",
+    description: "Apple MDM push certificate",
+    states: &[],
+    blade: "Microsoft_Intune_Enrollment/AppleMdmPushCertificateBlade",
 };
 
 /// Graph's `applePushNotificationCertificate`, the properties used.
@@ -43,8 +50,8 @@ pub struct Certificate {
     pub expiration_date_time: Option<DateTime<Utc>>,
 }
 
-/// The connector families for the certificate, or `not_configured` when there is none.
-pub fn families(cert: Option<&Certificate>, ctx: &Context<'_>) -> MetricSet {
+/// The connector instances of the certificate, or `not_configured` when there is none.
+fn instances(cert: Option<&Certificate>) -> Vec<Instance> {
     let instances: Vec<Instance> = cert
         .map(|c| Instance {
             id: c
@@ -61,5 +68,25 @@ pub fn families(cert: Option<&Certificate>, ctx: &Context<'_>) -> MetricSet {
         })
         .into_iter()
         .collect();
-    connector::families(ConnectorKind::Apns, &instances, ctx)
+    instances
+}
+
+/// The `apns` source.
+pub struct Source;
+
+impl Definition for Source {
+    // The map's least is DeviceManagementServiceConfig.ReadWrite.All, a write permission; of
+    // the read-only ones it lists, this is the one other sources need.
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[DM_DEVICES],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Option<Certificate>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data.as_ref()))]
+    }
 }

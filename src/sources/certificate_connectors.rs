@@ -4,10 +4,9 @@
 //! Graph gives no state for these connectors: health comes from `lastCheckinDateTime` alone.
 
 use super::connector::{self, first_name, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -17,6 +16,14 @@ pub const REQUEST: Request = Request {
     select: &["id", "connectorName", "machineName", "lastCheckinDateTime"],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "certificate_connector",
+    description: "Certificate Connector for Microsoft Intune",
+    states: &[],
+    blade: connector::CERTIFICATE_CONNECTORS_BLADE,
 };
 
 /// Graph's `certificateConnectorDetails`, the properties used.
@@ -37,10 +44,9 @@ pub struct CertificateConnector {
     pub last_checkin_date_time: Option<DateTime<Utc>>,
 }
 
-/// The connector families for every certificate connector.
-pub fn families(connectors: &[CertificateConnector], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::CertificateConnector,
+/// The connector instances of every certificate connector.
+fn instances(connectors: &[CertificateConnector]) -> Vec<Instance> {
+    connector::instances_of(
         connectors,
         |c| {
             Some(Instance {
@@ -54,6 +60,23 @@ pub fn families(connectors: &[CertificateConnector], ctx: &Context<'_>) -> Metri
                 state: None,
             })
         },
-        ctx,
     )
+}
+
+/// The `certificate_connectors` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<CertificateConnector>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

@@ -5,150 +5,38 @@
 //! that moved between two requests), the first one is kept, since Prometheus would drop one of
 //! two identical series anyway and the kind's health must not count an object twice.
 
-use super::{first_of_each, Context};
+use super::context::{first_of_each, Context};
 use crate::graph::odata::snake_case;
 use crate::health::{Facts, Health, TypeHealth};
 use crate::metrics::catalog::{
     CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_TYPE_HEALTH,
 };
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 
-/// A kind of connector on the Tenant status page; its label value is the `connector` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectorKind {
-    /// Apple MDM push certificate.
-    Apns,
-    /// Apple VPP (Apps and Books) token.
-    VppToken,
-    /// Apple Automated Device Enrollment (DEP) token.
-    DepToken,
-    /// Windows Autopilot device sync.
-    WindowsAutopilot,
-    /// Microsoft Store for Business sync (a retired product).
-    MicrosoftStoreForBusiness,
-    /// Managed Google Play.
-    ManagedGooglePlay,
-    /// Exchange connector.
-    ExchangeConnector,
-    /// Legacy NDES connector.
-    NdesConnector,
-    /// Certificate Connector for Microsoft Intune.
-    CertificateConnector,
-    /// Mobile threat defense partner connector.
-    MobileThreatDefense,
-    /// Microsoft Defender for Endpoint, among the mobile threat defense connectors.
-    DefenderForEndpoint,
-    /// Device management partner (Jamf and others).
-    DeviceManagementPartner,
-    /// Partner compliance management.
-    CompliancePartner,
-    /// Intune Connector for Active Directory (hybrid join).
-    AdConnector,
-    /// Remote assistance partner (TeamViewer).
-    RemoteAssistancePartner,
-    /// Chromebook (ChromeOS) tenant onboarding.
-    Chromebook,
-}
-
-impl ConnectorKind {
-    /// Every kind, in the order of the README.
-    pub const ALL: [ConnectorKind; 16] = [
-        ConnectorKind::Apns,
-        ConnectorKind::VppToken,
-        ConnectorKind::DepToken,
-        ConnectorKind::WindowsAutopilot,
-        ConnectorKind::MicrosoftStoreForBusiness,
-        ConnectorKind::ManagedGooglePlay,
-        ConnectorKind::ExchangeConnector,
-        ConnectorKind::NdesConnector,
-        ConnectorKind::CertificateConnector,
-        ConnectorKind::MobileThreatDefense,
-        ConnectorKind::DefenderForEndpoint,
-        ConnectorKind::DeviceManagementPartner,
-        ConnectorKind::CompliancePartner,
-        ConnectorKind::AdConnector,
-        ConnectorKind::RemoteAssistancePartner,
-        ConnectorKind::Chromebook,
-    ];
-
+/// A kind of connector on the Tenant status page, declared by the source module that reports
+/// it (see [`Spec::kinds`](super::Spec::kinds)).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConnectorKind {
     /// The `connector` label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            ConnectorKind::Apns => "apns",
-            ConnectorKind::VppToken => "vpp_token",
-            ConnectorKind::DepToken => "dep_token",
-            ConnectorKind::WindowsAutopilot => "windows_autopilot",
-            ConnectorKind::MicrosoftStoreForBusiness => "microsoft_store_for_business",
-            ConnectorKind::ManagedGooglePlay => "managed_google_play",
-            ConnectorKind::ExchangeConnector => "exchange_connector",
-            ConnectorKind::NdesConnector => "ndes_connector",
-            ConnectorKind::CertificateConnector => "certificate_connector",
-            ConnectorKind::MobileThreatDefense => "mobile_threat_defense",
-            ConnectorKind::DefenderForEndpoint => "defender_for_endpoint",
-            ConnectorKind::DeviceManagementPartner => "device_management_partner",
-            ConnectorKind::CompliancePartner => "compliance_partner",
-            ConnectorKind::AdConnector => "ad_connector",
-            ConnectorKind::RemoteAssistancePartner => "remote_assistance_partner",
-            ConnectorKind::Chromebook => "chromebook",
-        }
-    }
-
-    /// The members of the enum Graph reports this kind's state in, in snake_case, plus
-    /// `unknown`: the values of the `state` label of `intune_connector_info`. Empty for kinds without a state.
-    pub fn states(self) -> &'static [&'static str] {
-        use super::{
-            ad_connectors, chromebook, exchange_connectors, managed_google_play,
-            mobile_threat_defense, ndes_connectors, partners, remote_assistance, vpp_tokens,
-            windows_autopilot,
-        };
-        match self {
-            ConnectorKind::Apns
-            | ConnectorKind::DepToken
-            | ConnectorKind::MicrosoftStoreForBusiness
-            | ConnectorKind::CertificateConnector => &[],
-            ConnectorKind::VppToken => &vpp_tokens::STATES,
-            ConnectorKind::WindowsAutopilot => &windows_autopilot::STATES,
-            ConnectorKind::ManagedGooglePlay => &managed_google_play::STATES,
-            ConnectorKind::ExchangeConnector => &exchange_connectors::STATES,
-            ConnectorKind::NdesConnector => &ndes_connectors::STATES,
-            ConnectorKind::MobileThreatDefense | ConnectorKind::DefenderForEndpoint => {
-                &mobile_threat_defense::STATES
-            }
-            ConnectorKind::DeviceManagementPartner | ConnectorKind::CompliancePartner => {
-                &partners::STATES
-            }
-            ConnectorKind::AdConnector => &ad_connectors::STATES,
-            ConnectorKind::RemoteAssistancePartner => &remote_assistance::STATES,
-            ConnectorKind::Chromebook => &chromebook::STATES,
-        }
-    }
-
-    /// What it is, for the README.
-    pub fn description(self) -> &'static str {
-        match self {
-            ConnectorKind::Apns => "Apple MDM push certificate",
-            ConnectorKind::VppToken => "Apple VPP (Apps and Books) token",
-            ConnectorKind::DepToken => "Apple ADE/DEP token",
-            ConnectorKind::WindowsAutopilot => "Windows Autopilot device sync",
-            ConnectorKind::MicrosoftStoreForBusiness => {
-                "Microsoft Store for Business sync (retired)"
-            }
-            ConnectorKind::ManagedGooglePlay => "Managed Google Play",
-            ConnectorKind::ExchangeConnector => "Exchange connector",
-            ConnectorKind::NdesConnector => "NDES connector (legacy)",
-            ConnectorKind::CertificateConnector => "Certificate Connector for Microsoft Intune",
-            ConnectorKind::MobileThreatDefense => "Other mobile threat defense connectors",
-            ConnectorKind::DefenderForEndpoint => "Microsoft Defender for Endpoint",
-            ConnectorKind::DeviceManagementPartner => {
-                "Device management partners (Jamf and others)"
-            }
-            ConnectorKind::CompliancePartner => "Partner compliance management",
-            ConnectorKind::AdConnector => "Intune Connector for Active Directory",
-            ConnectorKind::RemoteAssistancePartner => "Remote assistance partner (TeamViewer)",
-            ConnectorKind::Chromebook => "Chromebook (ChromeOS) onboarding",
-        }
-    }
+    pub label: &'static str,
+    /// What it is, for the README, the status page and the dashboards.
+    pub description: &'static str,
+    /// The members of the enum Graph reports this kind's state in, in snake_case (with
+    /// `unknown`): the values of the `state` label of `intune_connector_info`. Empty for kinds
+    /// without a state.
+    pub states: &'static [&'static str],
+    /// The admin center blade where it is managed (the part after `#view/`), for the status
+    /// page's and the dashboards' links.
+    pub blade: &'static str,
 }
+
+/// The admin center's "Connectors and tokens" list: the blade of kinds that have no narrower one.
+pub const CONNECTORS_AND_TOKENS: &str =
+    "Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/connectorsAndTokens";
+
+/// The admin center's certificate connectors list (NDES and Certificate Connectors).
+pub const CERTIFICATE_CONNECTORS_BLADE: &str =
+    "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors";
 
 /// One connector, certificate or token, as the health rules see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +64,7 @@ pub struct EvaluatedInstance {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindHealth {
     /// The kind.
-    pub kind: ConnectorKind,
+    pub kind: &'static ConnectorKind,
     /// Its instances, in the order the source listed them.
     pub instances: Vec<EvaluatedInstance>,
     /// The worst instance, or not configured.
@@ -186,7 +74,11 @@ pub struct KindHealth {
 /// Applies the page's rules to every instance of one kind at `ctx.now` (an id listed twice
 /// counts once), noting in `ctx`'s horizon when the answer next changes. The families below are
 /// built from this, and so is the status page, so the two cannot disagree.
-pub fn evaluate_kind(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) -> KindHealth {
+pub fn evaluate_kind(
+    kind: &'static ConnectorKind,
+    instances: &[Instance],
+    ctx: &Context<'_>,
+) -> KindHealth {
     let instances: Vec<EvaluatedInstance> = first_of_each(instances, |i| i.id.as_str())
         .into_iter()
         .map(|inst| EvaluatedInstance {
@@ -201,23 +93,23 @@ pub fn evaluate_kind(kind: ConnectorKind, instances: &[Instance], ctx: &Context<
     }
 }
 
-/// The `intune_connector_*` families for every instance of one kind, and the kind's health.
-/// The evaluation travels with the set (see [`MetricSet::connectors`]).
-pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) -> MetricSet {
+/// The `intune_connector_*` families of one evaluated kind: every instance and the kind's
+/// health. Pure: the health was decided by [`evaluate_kind`].
+pub fn families(evaluated: &KindHealth, ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
     let tenant = ctx.tenant_id;
-    let connector = kind.label();
-    let evaluated = evaluate_kind(kind, instances, ctx);
+    let kind = evaluated.kind;
+    let connector = kind.label;
     for e in &evaluated.instances {
         let inst = &e.instance;
         let id = inst.id.as_str();
         // The reported state is descriptive (its health is the stateset below), so it rides on
         // the info series: a stateset over every kind's enum would cost a demo-like tenant 47
         // series, a sixth of its budget, to say what one label says.
-        let state = if kind.states().is_empty() {
+        let state = if kind.states.is_empty() {
             String::new()
         } else {
-            state_label(inst.state.as_deref(), kind.states())
+            state_label(inst.state.as_deref(), kind.states)
         };
         set.gauge(
             &CONNECTOR_INFO,
@@ -251,20 +143,13 @@ pub fn families(kind: ConnectorKind, instances: &[Instance], ctx: &Context<'_>) 
         &TypeHealth::STATES,
         evaluated.health.as_str(),
     );
-    set.record_connectors(evaluated);
     set
 }
 
-/// The families of one source that lists instances of one kind; `instance` returns `None` for
-/// an item that does not count as configured.
-pub fn families_of<T>(
-    kind: ConnectorKind,
-    items: &[T],
-    instance: impl Fn(&T) -> Option<Instance>,
-    ctx: &Context<'_>,
-) -> MetricSet {
-    let instances: Vec<Instance> = items.iter().filter_map(instance).collect();
-    families(kind, &instances, ctx)
+/// The instances among `items`, in order; `instance` returns `None` for an item that does not
+/// count as configured.
+pub fn instances_of<T>(items: &[T], instance: impl Fn(&T) -> Option<Instance>) -> Vec<Instance> {
+    items.iter().filter_map(instance).collect()
 }
 
 /// A display name: the first non-empty candidate.

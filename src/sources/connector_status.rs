@@ -9,10 +9,10 @@
 //! instance) is exported once, the first.
 
 use super::connector::state_label;
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec, DM_CONFIGURATION, DM_DEVICES};
 use crate::graph::odata::{lenient, lenient_list, snake_case, Request, Shape};
 use crate::metrics::catalog::CONNECTOR_REPORTED_HEALTH;
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use serde::Deserialize;
 
 /// What this source asks Graph for.
@@ -74,4 +74,24 @@ pub fn families(report: Option<&ConnectorStatusReport>, ctx: &Context<'_>) -> Me
         );
     }
     set
+}
+
+/// The `connector_status` source.
+pub struct Source;
+
+impl Definition for Source {
+    // The map's `/devicemanagement` row does not know the beta troubleshooting property; its own
+    // page (intune-troubleshooting-devicemanagement-get) lists these two.
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[DM_DEVICES],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[],
+    };
+    type Data = Option<ConnectorStatusReport>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data.as_ref(), ctx)
+    }
 }

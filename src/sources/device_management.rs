@@ -1,9 +1,9 @@
 //! The Intune subscription: `GET /v1.0/deviceManagement` (`subscriptionState`).
 
-use super::Context;
+use super::definition::{Context, Definition, Spec, DM_APPS, DM_CONFIGURATION, DM_DEVICES, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, snake_case, Request, Shape};
 use crate::metrics::catalog::TENANT_SUBSCRIPTION_STATE;
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use serde::Deserialize;
 
 /// What this source asks Graph for.
@@ -47,4 +47,22 @@ pub fn families(dm: Option<&DeviceManagement>, ctx: &Context<'_>) -> MetricSet {
         );
     }
     set
+}
+
+/// The `device_management` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_APPS,
+        also_accepted: &[DM_SERVICE_CONFIG, DM_CONFIGURATION, DM_DEVICES],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[],
+    };
+    type Data = Option<DeviceManagement>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data.as_ref(), ctx)
+    }
 }

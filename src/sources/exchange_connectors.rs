@@ -7,10 +7,9 @@
 //! unhealthy, `connected` leaves it to the date.
 
 use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::{Facts, Health};
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -26,6 +25,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "exchange_connector",
+    description: "Exchange connector",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `deviceManagementExchangeConnectorStatus` in snake_case, and `unknown`.
@@ -58,10 +65,9 @@ pub struct ExchangeConnector {
     pub status: Option<String>,
 }
 
-/// The connector families for every Exchange connector.
-pub fn families(connectors: &[ExchangeConnector], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::ExchangeConnector,
+/// The connector instances of every Exchange connector.
+fn instances(connectors: &[ExchangeConnector]) -> Vec<Instance> {
+    connector::instances_of(
         connectors,
         |c| {
             let status = c.status.as_deref();
@@ -89,6 +95,23 @@ pub fn families(connectors: &[ExchangeConnector], ctx: &Context<'_>) -> MetricSe
                 state: c.status.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `exchange_connectors` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<ExchangeConnector>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

@@ -8,10 +8,9 @@
 //! connector counts).
 
 use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -28,6 +27,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Entity,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "managed_google_play",
+    description: "Managed Google Play",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `lastAppSyncStatus` members that are not failures.
@@ -68,8 +75,8 @@ pub struct GooglePlaySettings {
     pub owner_user_principal_name: Option<String>,
 }
 
-/// The connector families for Managed Google Play.
-pub fn families(settings: Option<&GooglePlaySettings>, ctx: &Context<'_>) -> MetricSet {
+/// The connector instances of Managed Google Play.
+fn instances(settings: Option<&GooglePlaySettings>) -> Vec<Instance> {
     let instances: Vec<Instance> = settings
         .filter(|s| s.bind_status.is_some() && !member_is(s.bind_status.as_deref(), &["notBound"]))
         .map(|s| Instance {
@@ -94,5 +101,23 @@ pub fn families(settings: Option<&GooglePlaySettings>, ctx: &Context<'_>) -> Met
         })
         .into_iter()
         .collect();
-    connector::families(ConnectorKind::ManagedGooglePlay, &instances, ctx)
+    instances
+}
+
+/// The `managed_google_play` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Option<GooglePlaySettings>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data.as_ref()))]
+    }
 }

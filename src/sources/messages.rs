@@ -9,14 +9,14 @@
 //! post. `services` is nullable in the schema: a post without it is about no watched service. A
 //! post listed twice (same id) counts once.
 
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec};
 use crate::graph::odata::{
     lenient, lenient_list, lenient_or_default, optional_datetime, snake_case, Request, Shape,
 };
 use crate::metrics::catalog::{
     MESSAGE_ACTION_REQUIRED, MESSAGE_CENTER_ACTIVE, MESSAGE_CENTER_INFO, MESSAGE_LAST_MODIFIED,
 };
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -156,4 +156,26 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
         }
     }
     set
+}
+
+// Message center posts are a few pages per poll against the service communications API's 800
+// requests an hour per app and tenant.
+const MESSAGE_CENTER_INTERVAL: &str = "15m";
+
+/// The `messages` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: "ServiceMessage.Read.All",
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: Some(MESSAGE_CENTER_INTERVAL),
+        kinds: &[],
+    };
+    type Data = Vec<Message>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

@@ -5,10 +5,9 @@
 //! this connector") says nothing, so the date decides, as for `active`.
 
 use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -24,6 +23,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "ndes_connector",
+    description: "NDES connector (legacy)",
+    states: &STATES,
+    blade: connector::CERTIFICATE_CONNECTORS_BLADE,
 };
 
 /// `ndesConnectorState` in snake_case, and `unknown`.
@@ -50,10 +57,9 @@ pub struct NdesConnector {
     pub state: Option<String>,
 }
 
-/// The connector families for every NDES connector.
-pub fn families(connectors: &[NdesConnector], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::NdesConnector,
+/// The connector instances of every NDES connector.
+fn instances(connectors: &[NdesConnector]) -> Vec<Instance> {
+    connector::instances_of(
         connectors,
         |c| {
             Some(Instance {
@@ -67,6 +73,23 @@ pub fn families(connectors: &[NdesConnector], ctx: &Context<'_>) -> MetricSet {
                 state: c.state.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `ndes_connectors` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<NdesConnector>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

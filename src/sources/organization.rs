@@ -1,9 +1,9 @@
 //! Tenant details: `GET /v1.0/organization` (name, country, MDM authority).
 
-use super::Context;
+use super::definition::{Context, Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, snake_case, Request, Shape};
 use crate::metrics::catalog::TENANT_INFO;
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use serde::Deserialize;
 
 /// What this source asks Graph for.
@@ -61,4 +61,28 @@ pub fn families(orgs: &[Organization], ctx: &Context<'_>) -> MetricSet {
         );
     }
     set
+}
+
+/// The `organization` source.
+pub struct Source;
+
+impl Definition for Source {
+    // Least: DeviceManagementServiceConfig.Read.All, which other sources need anyway.
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[
+            "Organization.Read.All",
+            "Directory.Read.All",
+            "User.Read.All",
+            DM_CONFIGURATION,
+        ],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[],
+    };
+    type Data = Vec<Organization>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

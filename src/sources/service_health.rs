@@ -2,10 +2,10 @@
 //! chosen in the config (Microsoft Intune by default, matched on the `service` name or the
 //! `id`, without regard to case). A service listed twice is exported once, the first.
 
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec, SERVICE_COMMS_INTERVAL, SERVICE_HEALTH};
 use crate::graph::odata::{lenient, lenient_or_default, snake_case, Request, Shape};
 use crate::metrics::catalog::SERVICE_HEALTH_STATUS;
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use serde::Deserialize;
 
 /// What this source asks Graph for.
@@ -76,4 +76,22 @@ pub fn families(overviews: &[ServiceHealth], ctx: &Context<'_>) -> MetricSet {
         );
     }
     set
+}
+
+/// The `service_health` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: SERVICE_HEALTH,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: Some(SERVICE_COMMS_INTERVAL),
+        kinds: &[],
+    };
+    type Data = Vec<ServiceHealth>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

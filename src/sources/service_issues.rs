@@ -16,7 +16,7 @@
 //! default. The exporter filters by service and resolution itself, so the answer is the same
 //! whatever Graph does with query options. An issue listed twice (same id) counts once.
 
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec, SERVICE_COMMS_INTERVAL, SERVICE_HEALTH};
 use crate::graph::odata::{
     lenient, lenient_or_default, optional_datetime, snake_case, Request, Shape,
 };
@@ -24,7 +24,7 @@ use crate::metrics::catalog::{
     SERVICE_ISSUES_ACTIVE, SERVICE_ISSUES_RECENTLY_RESOLVED, SERVICE_ISSUE_INFO,
     SERVICE_ISSUE_START,
 };
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -190,4 +190,22 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
         }
     }
     set
+}
+
+/// The `service_issues` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: SERVICE_HEALTH,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: Some(SERVICE_COMMS_INTERVAL),
+        kinds: &[],
+    };
+    type Data = Vec<ServiceIssue>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

@@ -10,10 +10,10 @@
 //! out. A SKU without a part number is named by its `skuId`, and one with neither is skipped
 //! (it has no name to carry). A SKU listed twice is exported once, the first.
 
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec};
 use crate::graph::odata::{lenient, lenient_list, lenient_or_default, Request, Shape};
 use crate::metrics::catalog::{LICENSE_CONSUMED_UNITS, LICENSE_PREPAID_UNITS};
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use serde::Deserialize;
 
 /// What this source asks Graph for.
@@ -158,4 +158,23 @@ pub fn families(skus: &[SubscribedSku], ctx: &Context<'_>) -> MetricSet {
         }
     }
     set
+}
+
+/// The `subscribed_skus` source.
+pub struct Source;
+
+impl Definition for Source {
+    // The map's least privileged is LicenseAssignment.Read.All (since mid-2025).
+    const SPEC: Spec = Spec {
+        permission: "LicenseAssignment.Read.All",
+        also_accepted: &["Organization.Read.All", "Directory.Read.All"],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[],
+    };
+    type Data = Vec<SubscribedSku>;
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

@@ -14,10 +14,9 @@
 //! The token itself is never requested.
 
 use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -35,6 +34,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "vpp_token",
+    description: "Apple VPP (Apps and Books) token",
+    states: &STATES,
+    blade: "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp",
 };
 
 /// `state` members that make a token unhealthy.
@@ -79,10 +86,9 @@ pub struct VppToken {
     pub last_sync_status: Option<String>,
 }
 
-/// The connector families for every token.
-pub fn families(tokens: &[VppToken], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::VppToken,
+/// The connector instances of every token.
+fn instances(tokens: &[VppToken]) -> Vec<Instance> {
+    connector::instances_of(
         tokens,
         |t| {
             let failed = member_is(t.state.as_deref(), &FAILED_STATES)
@@ -103,6 +109,23 @@ pub fn families(tokens: &[VppToken], ctx: &Context<'_>) -> MetricSet {
                 state: t.state.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `vpp_tokens` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<VppToken>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

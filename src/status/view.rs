@@ -7,7 +7,7 @@
 
 use crate::graph::Cloud;
 use crate::health::{Facts, Health, TypeHealth};
-use crate::sources::connector::{ConnectorKind, KindHealth};
+use crate::sources::connector::KindHealth;
 use crate::sources::{messages, service_health, service_issues, Context, Horizon, SourceData};
 use crate::state::{PollError, SignIn, Slot, SourceState, State, TenantState};
 use chrono::{DateTime, Utc};
@@ -398,25 +398,9 @@ pub const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROL
     .add(b'|')
     .add(b'}');
 
-const TENANT_STATUS_BLADE: &str = "Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/tenantStatus";
-
-/// The admin center blade where a kind of connector is managed; the "Connectors and tokens"
-/// list where no narrower blade is known.
-pub fn blade(kind: ConnectorKind) -> &'static str {
-    match kind {
-        ConnectorKind::Apns => "Microsoft_Intune_Enrollment/AppleMdmPushCertificateBlade",
-        ConnectorKind::VppToken => {
-            "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp"
-        }
-        ConnectorKind::CertificateConnector | ConnectorKind::NdesConnector => {
-            "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/certConnectors"
-        }
-        ConnectorKind::DefenderForEndpoint => {
-            "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/windowsDefenderATP"
-        }
-        _ => "Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/connectorsAndTokens",
-    }
-}
+/// The admin center blade of the Tenant status page.
+pub const TENANT_STATUS_BLADE: &str =
+    "Microsoft_Intune_DeviceSettings/TenantAdminMenu/~/tenantStatus";
 
 /// `https://{admin center}/{tenant_id}/#view/{blade}`: the tenant in the path makes the admin
 /// center open that directory, which matters to anyone who administers several.
@@ -638,11 +622,11 @@ fn read_tenant(
         }
     }
     let cloud = settings.cloud;
-    for kind in ConnectorKind::ALL {
-        let link = admin_center_url(cloud, tenant_id, blade(kind));
+    for kind in crate::sources::connector_kinds() {
+        let link = admin_center_url(cloud, tenant_id, kind.blade);
         let row = |status, id, name, facts: Option<&Facts>| ConnectorView {
-            connector: kind.label(),
-            kind_name: kind.description(),
+            connector: kind.label,
+            kind_name: kind.description,
             connector_id: id,
             display_name: name,
             status,
@@ -761,7 +745,7 @@ mod tests {
             Status::NotConfigured
         );
         assert_eq!(
-            admin_center_url(Cloud::UsGovDod, "t 1", blade(ConnectorKind::VppToken)),
+            admin_center_url(Cloud::UsGovDod, "t 1", crate::sources::vpp_tokens::KIND.blade),
             "https://intune.microsoft.us/t%201/#view/Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/appleVpp"
         );
         assert_eq!(

@@ -1,41 +1,18 @@
-//! Partner integrations that report a heartbeat and a `deviceManagementPartnerTenantState`:
-//! device management partners (Jamf and others, `GET /v1.0/deviceManagement/deviceManagementPartners`)
-//! and compliance partners (`GET /v1.0/deviceManagement/complianceManagementPartners`).
+//! What the two partner sources share: partner integrations that report a heartbeat and a
+//! `deviceManagementPartnerTenantState`: device management partners (Jamf and others,
+//! [`device_management_partners`](super::device_management_partners)) and compliance partners
+//! ([`compliance_management_partners`](super::compliance_management_partners)).
 //!
 //! Health: `lastHeartbeatDateTime` by the page's rules; a `partnerState` of `unavailable`,
 //! `terminated`, `rejected` or `unresponsive` is unhealthy. `unknown` ("partner state is
 //! unknown", v1.0 schema) says nothing, so the date decides, as for `enabled`. A device
 //! management partner whose `isConfigured` is false is not counted ("not configured").
 
-use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
-use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
+use super::connector::{member_is, unhealthy_if, Instance};
+use crate::graph::odata::{lenient, lenient_or_default, optional_datetime};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-
-/// What the device management partner source asks Graph for.
-pub const DEVICE_MANAGEMENT_REQUEST: Request = Request {
-    path: "v1.0/deviceManagement/deviceManagementPartners",
-    select: &[
-        "id",
-        "displayName",
-        "lastHeartbeatDateTime",
-        "partnerState",
-        "isConfigured",
-    ],
-    shape: Shape::Collection,
-    filter: None,
-};
-
-/// What the compliance partner source asks Graph for.
-pub const COMPLIANCE_REQUEST: Request = Request {
-    path: "v1.0/deviceManagement/complianceManagementPartners",
-    select: &["id", "displayName", "lastHeartbeatDateTime", "partnerState"],
-    shape: Shape::Collection,
-    filter: None,
-};
 
 /// `partnerState` members that make a partner unhealthy.
 pub const FAILED_STATES: [&str; 4] = ["unavailable", "terminated", "rejected", "unresponsive"];
@@ -71,7 +48,8 @@ pub struct Partner {
     pub is_configured: Option<bool>,
 }
 
-fn instance(p: &Partner) -> Option<Instance> {
+/// A partner as a connector instance; `None` when it is not configured.
+pub fn instance(p: &Partner) -> Option<Instance> {
     if p.is_configured == Some(false) {
         return None;
     }
@@ -85,19 +63,4 @@ fn instance(p: &Partner) -> Option<Instance> {
         },
         state: p.partner_state.clone(),
     })
-}
-
-/// The connector families for device management partners.
-pub fn device_management_families(partners: &[Partner], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::DeviceManagementPartner,
-        partners,
-        instance,
-        ctx,
-    )
-}
-
-/// The connector families for compliance partners.
-pub fn compliance_families(partners: &[Partner], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(ConnectorKind::CompliancePartner, partners, instance, ctx)
 }

@@ -5,10 +5,9 @@
 //! drives health by the page's rules.
 
 use super::connector::{self, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_APPS, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -22,6 +21,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Entity,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "microsoft_store_for_business",
+    description: "Microsoft Store for Business sync (retired)",
+    states: &[],
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// Graph's `deviceAppManagement`, the properties used.
@@ -39,8 +46,8 @@ pub struct DeviceAppManagement {
     pub microsoft_store_for_business_last_successful_sync_date_time: Option<DateTime<Utc>>,
 }
 
-/// The connector families for the Store for Business sync.
-pub fn families(app_mgmt: Option<&DeviceAppManagement>, ctx: &Context<'_>) -> MetricSet {
+/// The connector instances of the Store for Business sync.
+fn instances(app_mgmt: Option<&DeviceAppManagement>) -> Vec<Instance> {
     let instances: Vec<Instance> = app_mgmt
         .filter(|a| a.is_enabled_for_microsoft_store_for_business)
         .map(|a| Instance {
@@ -58,5 +65,23 @@ pub fn families(app_mgmt: Option<&DeviceAppManagement>, ctx: &Context<'_>) -> Me
         })
         .into_iter()
         .collect();
-    connector::families(ConnectorKind::MicrosoftStoreForBusiness, &instances, ctx)
+    instances
+}
+
+/// The `device_app_management` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_APPS,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Option<DeviceAppManagement>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data.as_ref()))]
+    }
 }

@@ -13,10 +13,9 @@
 //!   date or not.
 
 use super::connector::{self, member_is, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::{Facts, Health};
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -26,6 +25,14 @@ pub const REQUEST: Request = Request {
     select: &["id", "displayName", "lastConnectionDateTime", "state"],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "ad_connector",
+    description: "Intune Connector for Active Directory",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `deviceManagementDomainJoinConnectorState` in snake_case, and `unknown`.
@@ -60,10 +67,9 @@ fn floor(c: &AdConnector) -> Health {
     }
 }
 
-/// The connector families for every AD connector.
-pub fn families(connectors: &[AdConnector], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::AdConnector,
+/// The connector instances of every AD connector.
+fn instances(connectors: &[AdConnector]) -> Vec<Instance> {
+    connector::instances_of(
         connectors,
         |c| {
             Some(Instance {
@@ -77,6 +83,23 @@ pub fn families(connectors: &[AdConnector], ctx: &Context<'_>) -> MetricSet {
                 state: c.state.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `domain_join_connectors` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<AdConnector>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

@@ -12,11 +12,11 @@
 //!   its own as `intune_apple_enrollment_terms_pending`.
 
 use super::connector::{self, first_name, ConnectorKind, Instance};
-use super::{first_of_each, Context};
+use super::definition::{first_of_each, Context, Definition, Spec, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::{Facts, Health};
 use crate::metrics::catalog::APPLE_ENROLLMENT_TERMS_PENDING;
-use crate::metrics::MetricSet;
+use crate::metrics::set::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -33,6 +33,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "dep_token",
+    description: "Apple ADE/DEP token",
+    states: &[],
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// The `lastSyncErrorCode` Apple reports while new terms wait to be accepted (inferred, see the
@@ -70,29 +78,29 @@ impl DepToken {
     }
 }
 
-/// The connector families for every token, and whether each waits for accepted terms.
-pub fn families(tokens: &[DepToken], ctx: &Context<'_>) -> MetricSet {
-    let mut set = connector::families_of(
-        ConnectorKind::DepToken,
-        tokens,
-        |t| {
-            Some(Instance {
-                id: t.id.clone(),
-                display_name: first_name(&[t.token_name.as_deref(), t.apple_identifier.as_deref()]),
-                facts: Facts {
-                    expiry: t.token_expiration_date_time,
-                    last_sync: t.last_successful_sync_date_time,
-                    floor: if t.last_sync_failed() {
-                        Health::Warning
-                    } else {
-                        Health::Healthy
-                    },
+/// The connector instances of every token.
+fn instances(tokens: &[DepToken]) -> Vec<Instance> {
+    connector::instances_of(tokens, |t| {
+        Some(Instance {
+            id: t.id.clone(),
+            display_name: first_name(&[t.token_name.as_deref(), t.apple_identifier.as_deref()]),
+            facts: Facts {
+                expiry: t.token_expiration_date_time,
+                last_sync: t.last_successful_sync_date_time,
+                floor: if t.last_sync_failed() {
+                    Health::Warning
+                } else {
+                    Health::Healthy
                 },
-                state: None,
-            })
-        },
-        ctx,
-    );
+            },
+            state: None,
+        })
+    })
+}
+
+/// Whether each token waits for accepted terms.
+fn families(tokens: &[DepToken], ctx: &Context<'_>) -> MetricSet {
+    let mut set = MetricSet::new();
     for t in first_of_each(tokens, |t| t.id.as_str()) {
         let pending = t.last_sync_error_code == Some(TERMS_PENDING_ERROR_CODE);
         set.gauge(
@@ -102,4 +110,26 @@ pub fn families(tokens: &[DepToken], ctx: &Context<'_>) -> MetricSet {
         );
     }
     set
+}
+
+/// The `dep_onboarding_settings` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<DepToken>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
+
+    fn families(data: &Self::Data, ctx: &Context<'_>) -> MetricSet {
+        families(data, ctx)
+    }
 }

@@ -10,10 +10,9 @@
 //! `lastDirectorySyncDateTime` by the page's rules.
 
 use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -28,6 +27,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "chromebook",
+    description: "Chromebook (ChromeOS) onboarding",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `onboardingStatus` members in snake_case (`inprogress` is spelled so by Graph).
@@ -57,10 +64,9 @@ pub struct ChromeOsSettings {
     pub onboarding_status: Option<String>,
 }
 
-/// The connector families for Chromebook onboarding.
-pub fn families(settings: &[ChromeOsSettings], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::Chromebook,
+/// The connector instances of Chromebook onboarding.
+fn instances(settings: &[ChromeOsSettings]) -> Vec<Instance> {
+    connector::instances_of(
         settings,
         |s| {
             let status = s.onboarding_status.as_deref();
@@ -81,6 +87,23 @@ pub fn families(settings: &[ChromeOsSettings], ctx: &Context<'_>) -> MetricSet {
                 state: s.onboarding_status.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `chromeos_onboarding_settings` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_CONFIGURATION,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<ChromeOsSettings>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

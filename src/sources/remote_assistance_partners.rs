@@ -4,10 +4,9 @@
 //! Health: `lastConnectionDateTime` by the page's rules.
 
 use super::connector::{self, member_is, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -22,6 +21,14 @@ pub const REQUEST: Request = Request {
     ],
     shape: Shape::Collection,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "remote_assistance_partner",
+    description: "Remote assistance partner (TeamViewer)",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `remoteAssistanceOnboardingStatus` in snake_case, and `unknown`.
@@ -45,10 +52,9 @@ pub struct RemoteAssistancePartner {
     pub onboarding_status: Option<String>,
 }
 
-/// The connector families for every onboarded remote assistance partner.
-pub fn families(partners: &[RemoteAssistancePartner], ctx: &Context<'_>) -> MetricSet {
-    connector::families_of(
-        ConnectorKind::RemoteAssistancePartner,
+/// The connector instances of every onboarded remote assistance partner.
+fn instances(partners: &[RemoteAssistancePartner]) -> Vec<Instance> {
+    connector::instances_of(
         partners,
         |p| {
             if member_is(p.onboarding_status.as_deref(), &["notOnboarded"]) {
@@ -65,6 +71,23 @@ pub fn families(partners: &[RemoteAssistancePartner], ctx: &Context<'_>) -> Metr
                 state: p.onboarding_status.clone(),
             })
         },
-        ctx,
     )
+}
+
+/// The `remote_assistance_partners` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<RemoteAssistancePartner>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data))]
+    }
 }

@@ -16,10 +16,9 @@
 //! that flag set.
 
 use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -99,19 +98,47 @@ fn instance(c: &MtdConnector) -> Option<Instance> {
     })
 }
 
-/// The connector families of both kinds.
-pub fn families(connectors: &[MtdConnector], ctx: &Context<'_>) -> MetricSet {
-    let (defender, others): (Vec<MtdConnector>, Vec<MtdConnector>) = connectors
-        .iter()
-        .cloned()
-        .partition(MtdConnector::is_defender);
-    let mut set =
-        connector::families_of(ConnectorKind::DefenderForEndpoint, &defender, instance, ctx);
-    set.extend(connector::families_of(
-        ConnectorKind::MobileThreatDefense,
-        &others,
-        instance,
-        ctx,
-    ));
-    set
+/// Defender for Endpoint, and the other mobile threat defense connectors.
+pub const DEFENDER_FOR_ENDPOINT: ConnectorKind = ConnectorKind {
+    label: "defender_for_endpoint",
+    description: "Microsoft Defender for Endpoint",
+    states: &STATES,
+    blade: "Microsoft_Intune_DeviceSettings/TenantAdminConnectorsMenu/~/windowsDefenderATP",
+};
+
+/// The mobile threat defense connectors other than Defender for Endpoint.
+pub const MOBILE_THREAT_DEFENSE: ConnectorKind = ConnectorKind {
+    label: "mobile_threat_defense",
+    description: "Other mobile threat defense connectors",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
+};
+
+/// The `mobile_threat_defense_connectors` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&MOBILE_THREAT_DEFENSE, &DEFENDER_FOR_ENDPOINT],
+    };
+    type Data = Vec<MtdConnector>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        let (defender, others): (Vec<&MtdConnector>, Vec<&MtdConnector>) =
+            data.iter().partition(|c| c.is_defender());
+        vec![
+            (
+                &MOBILE_THREAT_DEFENSE,
+                others.into_iter().filter_map(instance).collect(),
+            ),
+            (
+                &DEFENDER_FOR_ENDPOINT,
+                defender.into_iter().filter_map(instance).collect(),
+            ),
+        ]
+    }
 }

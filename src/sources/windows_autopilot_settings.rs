@@ -5,10 +5,9 @@
 //! answering 404, or a sync that never happened, is "not configured".
 
 use super::connector::{self, member_is, unhealthy_if, ConnectorKind, Instance};
-use super::Context;
+use super::definition::{Definition, Spec, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, optional_datetime, Request, Shape};
 use crate::health::Facts;
-use crate::metrics::MetricSet;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -18,6 +17,14 @@ pub const REQUEST: Request = Request {
     select: &["id", "lastSyncDateTime", "syncStatus"],
     shape: Shape::Entity,
     filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "windows_autopilot",
+    description: "Windows Autopilot device sync",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
 };
 
 /// `windowsAutopilotSyncStatus` in snake_case (`unknown` is one of its members).
@@ -38,8 +45,8 @@ pub struct AutopilotSettings {
     pub sync_status: Option<String>,
 }
 
-/// The connector families for the Autopilot sync.
-pub fn families(settings: Option<&AutopilotSettings>, ctx: &Context<'_>) -> MetricSet {
+/// The connector instances of the Autopilot sync.
+fn instances(settings: Option<&AutopilotSettings>) -> Vec<Instance> {
     let instances: Vec<Instance> = settings
         .filter(|s| s.last_sync_date_time.is_some())
         .map(|s| Instance {
@@ -57,5 +64,23 @@ pub fn families(settings: Option<&AutopilotSettings>, ctx: &Context<'_>) -> Metr
         })
         .into_iter()
         .collect();
-    connector::families(ConnectorKind::WindowsAutopilot, &instances, ctx)
+    instances
+}
+
+/// The `windows_autopilot_settings` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Option<AutopilotSettings>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, instances(data.as_ref()))]
+    }
 }

@@ -1,0 +1,48 @@
+//! Device management partners (Jamf and others): `GET /v1.0/deviceManagement/deviceManagementPartners`.
+//!
+//! Health as for every partner (see [`partner`](super::partner)).
+
+use super::connector::{self, ConnectorKind, Instance};
+use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
+use super::partner::{instance, Partner, STATES};
+use crate::graph::odata::{Request, Shape};
+
+/// What this source asks Graph for.
+pub const REQUEST: Request = Request {
+    path: "v1.0/deviceManagement/deviceManagementPartners",
+    select: &[
+        "id",
+        "displayName",
+        "lastHeartbeatDateTime",
+        "partnerState",
+        "isConfigured",
+    ],
+    shape: Shape::Collection,
+    filter: None,
+};
+
+/// The connector kind this source reports.
+pub const KIND: ConnectorKind = ConnectorKind {
+    label: "device_management_partner",
+    description: "Device management partners (Jamf and others)",
+    states: &STATES,
+    blade: connector::CONNECTORS_AND_TOKENS,
+};
+
+/// The `device_management_partners` source.
+pub struct Source;
+
+impl Definition for Source {
+    const SPEC: Spec = Spec {
+        permission: DM_SERVICE_CONFIG,
+        also_accepted: &[DM_CONFIGURATION],
+        request: &REQUEST,
+        default_interval: None,
+        kinds: &[&KIND],
+    };
+    type Data = Vec<Partner>;
+
+    fn connectors(data: &Self::Data) -> Vec<(&'static ConnectorKind, Vec<Instance>)> {
+        vec![(&KIND, connector::instances_of(data, instance))]
+    }
+}
