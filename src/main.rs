@@ -10,7 +10,7 @@ use intune_exporter::cli::{Cli, Command};
 use intune_exporter::config::{self, Config};
 use intune_exporter::fleet::Shard;
 use intune_exporter::reload::{self, ReloadHandle, ReloadMetrics, ReloadRequest};
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 use intune_exporter::web::{self, ListenAddress, ListenError, WebConfigFile};
 use intune_exporter::{demo, logging};
 use std::fmt::Display;

@@ -17,7 +17,7 @@ use common::sim::{self, DEMO_CLIENT as CLIENT, DEMO_TENANT};
 use common::{config_text, Exporter, TempDir};
 use intune_exporter::demo;
 use intune_exporter::graph::certificate::ClientCertificate;
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use intune_exporter::sources::Source;
 const SECRET: &str = "e2e-secret-value-7Q~x";
 const PFX_PASSWORD: &str = "e2e-pfx-password-3k";

@@ -14,7 +14,7 @@ mod common;
 use common::sim::{self, DEMO_SECRET as SECRET_MARKER};
 use common::{config_text, Exporter, TempDir};
 use intune_exporter::demo;
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use std::io::Read;
 
 async fn start_simulator() -> Simulator {

@@ -14,7 +14,7 @@ use common::sim::{
     DEMO_SECRET as SECRET, FLEET_PARTNER, SECRET_LINE,
 };
 use common::{Exporter, TempDir};
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

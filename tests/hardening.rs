@@ -24,7 +24,7 @@ mod common;
 
 use common::sim::{self, faults, tenant_id as tenant, DEMO_CLIENT as CLIENT};
 use common::{config_text, Exporter, TempDir};
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use intune_exporter::sources::Source;
 use std::sync::{Arc, Mutex};
 

@@ -9,7 +9,7 @@ use common::sim::{self, demo_with, faults, DEMO_SECRET, DEMO_TENANT as TENANT};
 use intune_exporter::fleet::Origin;
 use intune_exporter::graph::{GraphClient, GraphMetrics};
 use intune_exporter::poller::poll_once;
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use intune_exporter::sources::Source;
 use intune_exporter::state::{Settings, Slot, State, TenantState};
 use prometheus::IntCounterVec;

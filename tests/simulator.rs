@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use common::sim::{self, DEMO_CLIENT, DEMO_SECRET, FLEET_PARTNER as PARTNER};
-use intune_exporter::simulator::{RecordedRequest, Scenario, Simulator};
+use intune_graph_simulator::{RecordedRequest, Scenario, Simulator};
 use reqwest::{Client, StatusCode, Version};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -891,7 +891,7 @@ async fn counters_are_exact_for_a_scripted_sequence() {
     };
     assert_eq!(
         stats,
-        intune_exporter::simulator::SimStats {
+        intune_graph_simulator::SimStats {
             requests: 10,
             graph_round_trips: 7,
             token_requests: 2,
@@ -911,7 +911,7 @@ async fn counters_are_exact_for_a_scripted_sequence() {
             batch_item_paths: Default::default(),
             tenants: [(
                 TENANT.to_string(),
-                intune_exporter::simulator::TenantStats {
+                intune_graph_simulator::TenantStats {
                     graph_round_trips: 6,
                     token_requests: 2,
                     batch_items: 0,

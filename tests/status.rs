@@ -800,7 +800,7 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
 async fn fleet_exporter(
     count: usize,
     dir: &TempDir,
-) -> (intune_exporter::simulator::Simulator, Exporter) {
+) -> (intune_graph_simulator::Simulator, Exporter) {
     let scenario = format!(
         "{}fleets:
   - count: {count}

@@ -10,7 +10,7 @@ mod common;
 
 use common::sim::{self, DEMO_TENANT};
 use common::{config_text, quick_hash, Exporter, TempDir, PASSWORD};
-use intune_exporter::simulator::Scenario;
+use intune_graph_simulator::Scenario;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -7,7 +7,7 @@ use intune_exporter::graph::auth::{Authority, EntraCredential};
 use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::{GraphClient, GraphMetrics, TokenSource};
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 
