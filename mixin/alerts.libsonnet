@@ -130,6 +130,35 @@ local promql = import 'lib/promql.libsonnet';
           // and closing tickets.
           staleSync({ op: '>', days: l.syncWarningDays, hold: c.holds.syncWarning, severity: 'warning', words: 'more than a day', page: 'warning' }),
           staleSync({ op: '>=', days: l.syncUnhealthyDays, hold: c.holds.default, severity: 'critical', words: '%d days or more' % l.syncUnhealthyDays, page: 'unhealthy' }),
+        ] + [
+          // The exporter judges a connector's installed version by Microsoft's support
+          // policy and reports where it stands in the `support` label of the info series
+          // (no series of its own). display_name and state are dropped so that renaming a
+          // connector does not restart the alert.
+          alert(
+            'IntuneConnectorOutOfSupport',
+            'max without (display_name, state) (%s) == 1\n' % m('intune_connector_info', ['support="%s"' % step.support]),
+            c.holds.default,
+            step.severity,
+            step.summary,
+            'The {{ $labels.connector }} connector ' + instanceName + ' of tenant ' + tenant + '\nruns version {{ $labels.version }}, ' + step.consequence,
+            tenantDashboard,
+          )
+          for step in [
+            {
+              support: 'out_of_support',
+              severity: 'warning',
+              summary: 'An Intune connector runs a version that is out of support.',
+              consequence: 'which Microsoft no longer supports. It still works for now; the Tenant status page shows it as warning. Update it.',
+            },
+            {
+              support: 'may_fail',
+              severity: 'critical',
+              summary: 'An Intune connector runs a version that may stop working.',
+              consequence: 'past the date after which Microsoft says it may stop working. The Tenant status page shows it as unhealthy. Update it now.',
+            },
+          ]
+        ] + [
           // The connector label lets Alertmanager inhibit this together with the token's
           // other alerts.
           alert(

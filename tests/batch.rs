@@ -16,8 +16,8 @@ use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::{Raw, Request};
 use intune_exporter::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
-use intune_graph_simulator::{RecordedRequest, Simulator};
 use intune_exporter::sources::Source;
+use intune_graph_simulator::{RecordedRequest, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 

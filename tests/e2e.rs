@@ -331,3 +331,81 @@ async fn an_act_by_date_twenty_posts_deep_is_exported() {
     );
     sim.shutdown().await;
 }
+
+/// The lines of an exposition that start with `prefix` and mention `needle`, in order.
+fn lines_with<'a>(text: &'a str, prefix: &str, needle: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix) && l.contains(needle))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_versions_reach_the_info_series_and_health() {
+    // Every connector checked in minutes ago, so only its version can make it unhealthy. The
+    // cases are the ones whose answer does not move with the clock: the newest release the
+    // exporter knows, one superseded in May 2022 (past its eighteen months since November
+    // 2023), a version newer than the table, one that is no version, and a legacy AD connector.
+    let certificate = "      beta/deviceManagement/certificateConnectorDetails:\n";
+    let mobile = "      beta/deviceManagement/mobileThreatDefenseConnectors:\n";
+    let demo = demo::SCENARIO;
+    let (head, rest) = demo.split_at(demo.find(certificate).unwrap());
+    let tail = &rest[rest.find(mobile).unwrap()..];
+    let connectors = "      beta/deviceManagement/certificateConnectorDetails:
+        - {id: c-latest, connectorName: LATEST, lastCheckinDateTime: {ago: 10m}, connectorVersion: 6.2510.3.2002}
+        - {id: c-retired, connectorName: RETIRED, lastCheckinDateTime: {ago: 10m}, connectorVersion: 6.2202.38.0}
+        - {id: c-newer, connectorName: NEWER, lastCheckinDateTime: {ago: 10m}, connectorVersion: 9.0.0.1}
+        - {id: c-odd, connectorName: ODD, lastCheckinDateTime: {ago: 10m}, connectorVersion: \"n/a\"}
+        - {id: c-absent, connectorName: ABSENT, lastCheckinDateTime: {ago: 10m}}
+
+";
+    let scenario_text = format!("{head}{connectors}{tail}").replacen(
+        "version: 6.2504.2001.8",
+        "version: 6.2405.5.0",
+        1,
+    );
+    let sim = sim::start_yaml(&scenario_text).await;
+    let dir = TempDir::new("versions");
+    let config = write_config(&dir, &sim, "");
+    let exporter = Exporter::start(&["--config.file", &config]);
+    exporter.wait_ready().await;
+    let text = exporter.scrape_linted().await;
+    let tenant = "tenant_id=\"4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\"";
+    let info = |kind: &str| {
+        lines_with(
+            &text,
+            "intune_connector_info{",
+            &format!("connector=\"{kind}\""),
+        )
+    };
+    assert_eq!(
+        info("certificate_connector"),
+        [
+            format!("intune_connector_info{{{tenant},connector=\"certificate_connector\",connector_id=\"c-absent\",display_name=\"ABSENT\",state=\"\",version=\"\",support=\"\"}} 1"),
+            format!("intune_connector_info{{{tenant},connector=\"certificate_connector\",connector_id=\"c-latest\",display_name=\"LATEST\",state=\"\",version=\"6.2510.3.2002\",support=\"supported\"}} 1"),
+            format!("intune_connector_info{{{tenant},connector=\"certificate_connector\",connector_id=\"c-newer\",display_name=\"NEWER\",state=\"\",version=\"9.0.0.1\",support=\"supported\"}} 1"),
+            format!("intune_connector_info{{{tenant},connector=\"certificate_connector\",connector_id=\"c-odd\",display_name=\"ODD\",state=\"\",version=\"n/a\",support=\"\"}} 1"),
+            format!("intune_connector_info{{{tenant},connector=\"certificate_connector\",connector_id=\"c-retired\",display_name=\"RETIRED\",state=\"\",version=\"6.2202.38.0\",support=\"may_fail\"}} 1"),
+        ]
+    );
+    assert_eq!(
+        info("ad_connector"),
+        [format!("intune_connector_info{{{tenant},connector=\"ad_connector\",connector_id=\"6e3a9c1f-4d7b-4582-a0c9-1f8e5b2d7a63\",display_name=\"ODJ-CONNECTOR-01\",state=\"active\",version=\"6.2405.5.0\",support=\"may_fail\"}} 1")]
+    );
+    // In the order the series sort: by connector_id.
+    assert_eq!(
+        common::current_health(&text, &["certificate_connector"]),
+        ["healthy", "healthy", "healthy", "healthy", "unhealthy"]
+    );
+    assert_eq!(
+        common::current_health(&text, &["ad_connector"]),
+        ["unhealthy"]
+    );
+    // The kind is its worst instance, so the existing connector alerts see it.
+    for kind in ["certificate_connector", "ad_connector"] {
+        assert_eq!(
+            lines_with(&text, "intune_connector_type_health{", &format!("connector=\"{kind}\",status=\"unhealthy\"")),
+            [format!("intune_connector_type_health{{{tenant},connector=\"{kind}\",status=\"unhealthy\"}} 1")]
+        );
+    }
+    sim.shutdown().await;
+}

@@ -19,9 +19,9 @@ use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::Raw;
 use intune_exporter::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use intune_exporter::poller::poll_once;
-use intune_graph_simulator::Simulator;
 use intune_exporter::sources::Source;
 use intune_exporter::state::{Settings, State, TenantState};
+use intune_graph_simulator::Simulator;
 use std::sync::Arc;
 use std::time::Duration;
 

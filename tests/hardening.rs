@@ -24,8 +24,8 @@ mod common;
 
 use common::sim::{self, faults, tenant_id as tenant, DEMO_CLIENT as CLIENT};
 use common::{config_text, Exporter, TempDir};
-use intune_graph_simulator::Simulator;
 use intune_exporter::sources::Source;
+use intune_graph_simulator::Simulator;
 use std::sync::{Arc, Mutex};
 
 /// With a `/`, which JSON writers may escape as `\/`.

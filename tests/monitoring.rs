@@ -354,6 +354,12 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "dep_token",
             "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
         ),
+        (
+            "IntuneConnectorOutOfSupport",
+            "critical",
+            "certificate_connector",
+            "7c1f5b3e-9a2d-4c60-b8e7-3f0a6d2c9b51",
+        ),
         ("IntuneLicensesNearlyExhausted", "warning", "", ""),
         ("IntuneServiceIncidentActive", "warning", "", ""),
         // One alert per post, without a tenant: MC900104 (in the latest 10) and MC900102

@@ -87,3 +87,15 @@ fn every_connector_kind_has_a_runbook_entry() {
         "docs/runbooks.md does not name these connector kinds: {missing:?}"
     );
 }
+
+#[test]
+fn readme_names_the_newest_certificate_connector_release_the_exporter_knows() {
+    // The README tells users how current the release table is; it must not fall behind it.
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let releases = intune_exporter::sources::certificate_connectors::RELEASES;
+    let (version, _) = releases.last().unwrap();
+    assert!(
+        readme.contains(&format!("(newest: {version} of ")),
+        "README must name {version} as the newest known Certificate Connector release"
+    );
+}

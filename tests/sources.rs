@@ -466,6 +466,8 @@ const KNOWN_STRINGS: &[&str] = &[
     "fc780465-2017-40d4-a0c5-307022471b92",
     "vppTokenExpirationDateTime",
     "https://graph.microsoft.com/v1.0/next",
+    "6.2406.0.2002",
+    "6.2510.3.2002",
 ];
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {

@@ -124,18 +124,19 @@ local connectors = import '../generated/connectors.json';
             connectorTargets(''), connectorRename, [24, 12], connectorColumns, sort=['Value #A', true],
           ),
           g.table(
-            'Connector instances', 'Every configured connector, certificate and token with its own health and the state Graph reports for it (intune_connector_info, intune:connector_health:severity).',
+            'Connector instances', 'Every configured connector, certificate and token with its own health, the state Graph reports for it, and for certificate, NDES, AD and Exchange connectors the installed version and where it stands by Microsoft\'s support policy (intune_connector_info, intune:connector_health:severity).',
             [
-              g.instant('max by (connector, connector_id, display_name, state) (intune_connector_info{%s})' % s, 'A', table=true),
+              g.instant('max by (connector, connector_id, display_name, state, version, support) (intune_connector_info{%s})' % s, 'A', table=true),
               g.instant('max by (connector, connector_id) (intune:connector_health:severity{%s})' % s, 'B', table=true),
               g.instant('max by (connector, connector_id) (intune_connector_expiry_timestamp_seconds{%s}) * 1000' % s, 'C', table=true),
               g.instant('max by (connector, connector_id) (intune:connector_days_to_expiry{%s})' % s, 'D', table=true),
               g.instant('max by (connector, connector_id) (intune_connector_last_sync_timestamp_seconds{%s}) * 1000' % s, 'E', table=true),
             ],
-            [['connector', 'Connector'], ['display_name', 'Name'], ['connector_id', 'ID'], ['state', 'Reported state'], ['Value #B', 'Status'], ['Value #C', 'Expires'], ['Value #D', 'Days to expiry'], ['Value #E', 'Last sync']],
+            [['connector', 'Connector'], ['display_name', 'Name'], ['connector_id', 'ID'], ['state', 'Reported state'], ['version', 'Version'], ['support', 'Support'], ['Value #B', 'Status'], ['Value #C', 'Expires'], ['Value #D', 'Days to expiry'], ['Value #E', 'Last sync']],
             [16, 9],
             [
               g.column('Connector', { mappings: g.valueMap([[k.connector, k.description, 'text'] for k in connectors]) }),
+              g.column('Support', { mappings: g.valueMap([['may_fail', 'May fail', 'red'], ['out_of_support', 'Out of support', 'orange'], ['supported', 'Supported', 'green']]), 'custom.cellOptions': { type: 'color-text' } }),
               g.column('Status', { mappings: common.severityMap, 'custom.cellOptions': { type: 'color-background' } }),
               g.column('Expires', { unit: 'dateTimeAsIso' }),
               g.column('Days to expiry', { unit: 'd', decimals: 0, thresholds: g.thresholds(common.expiryDays(c)), 'custom.cellOptions': { type: 'color-text' } }),

@@ -93,8 +93,8 @@ family!(
     "intune_connector_info",
     Gauge,
     Snapshot,
-    ["tenant_id", "connector", "connector_id", "display_name", "state"],
-    "A configured Intune connector, certificate or token (polled); always 1. `state` is the state Graph reports for it (its state, status, partnerState, syncStatus, lastAppSyncStatus or onboardingStatus member in snake_case; unknown when absent or not listed; empty for kinds without one); health already takes it into account."
+    ["tenant_id", "connector", "connector_id", "display_name", "state", "version", "support"],
+    "A configured Intune connector, certificate or token (polled); always 1. `state` is the state Graph reports for it (its state, status, partnerState, syncStatus, lastAppSyncStatus or onboardingStatus member in snake_case; unknown when absent or not listed; empty for kinds without one); health already takes it into account. `version` is the installed version Graph reports for certificate, NDES, AD and Exchange connectors, as sent (empty when absent and for other kinds). `support` is where that version stands at scrape time by Microsoft's documented support policy: supported, out_of_support (a warning) or may_fail (unhealthy); empty when the exporter cannot judge it (no version, not a version, or no documented policy, as for Exchange connectors); health already takes it into account."
 );
 family!(CONNECTOR_HEALTH, "intune_connector_health", Gauge, Snapshot,
     ["tenant_id", "connector", "connector_id", "status"],

@@ -80,6 +80,7 @@ fn instances(profiles: &[EnrollmentProfile]) -> Vec<Instance> {
                 ..Facts::default()
             },
             state: None,
+            release: super::connector::Release::default(),
         })
     })
 }

@@ -65,6 +65,7 @@ fn instances(cert: Option<&Certificate>) -> Vec<Instance> {
                 ..Facts::default()
             },
             state: None,
+            release: super::connector::Release::default(),
         })
         .into_iter()
         .collect();

@@ -85,6 +85,7 @@ fn instances(settings: &[ChromeOsSettings]) -> Vec<Instance> {
                     floor: unhealthy_if(member_is(status, &["failed"])),
                 },
                 state: s.onboarding_status.clone(),
+                release: super::connector::Release::default(),
             })
         },
     )

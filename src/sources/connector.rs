@@ -1,6 +1,13 @@
 //! What every connector source shares: the kinds, one instance's facts, and the families built
 //! from them (`intune_connector_*`), with health evaluated at scrape time.
 //!
+//! Kinds whose Graph object reports the connector's installed version (certificate, NDES, AD and
+//! Exchange connectors) give each instance a [`Release`]: the version, shown in the `version`
+//! label of `intune_connector_info`, and when the source can judge it, its [`Support`]: where it
+//! stands at scrape time is the `support` label, and the instance's health takes it into
+//! account (out of support: warning; past the date it may stop working: unhealthy). Which kinds
+//! are judged, and why, is said in each source's module docs.
+//!
 //! Instances are told apart by Graph's `id`: when Graph lists the same id twice (a page boundary
 //! that moved between two requests), the first one is kept, since Prometheus would drop one of
 //! two identical series anyway and the kind's health must not count an object twice.
@@ -12,6 +19,7 @@ use crate::metrics::catalog::{
     CONNECTOR_EXPIRY, CONNECTOR_HEALTH, CONNECTOR_INFO, CONNECTOR_LAST_SYNC, CONNECTOR_TYPE_HEALTH,
 };
 use crate::metrics::set::MetricSet;
+use chrono::{DateTime, Utc};
 
 /// A kind of connector on the Tenant status page, declared by the source module that reports
 /// it (see [`Spec::kinds`](super::Spec::kinds)).
@@ -49,6 +57,97 @@ pub struct Instance {
     pub facts: Facts,
     /// The state member Graph reported, as sent (`None` when absent or not a string).
     pub state: Option<String>,
+    /// Its installed release (default for kinds that report no version).
+    pub release: Release,
+}
+
+/// What a connector's installed release says, for the kinds whose Graph object reports a version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Release {
+    /// The version as Graph reports it (`None` when absent or not a string).
+    pub version: Option<String>,
+    /// How long the version is supported, when the source can tell; `None` when it cannot (no
+    /// version, not a version, or no documented support policy for the kind): then the version
+    /// does not affect health.
+    pub support: Option<Support>,
+}
+
+/// How long an installed version is supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Support {
+    /// No newer release is known: supported, with no end in sight (also a version newer than
+    /// the source's release table: the table is stale, not the connector).
+    Current,
+    /// Superseded: out of support from `ends`, may stop working from `fails` (not before
+    /// `ends`).
+    Until {
+        /// Out of support from this instant.
+        ends: DateTime<Utc>,
+        /// May stop working from this instant.
+        fails: DateTime<Utc>,
+    },
+}
+
+/// Where a version stands at a given time; the `support` label of `intune_connector_info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportStatus {
+    /// Supported: healthy.
+    Supported,
+    /// Out of support but expected to work: a warning, as the admin center shows it.
+    OutOfSupport,
+    /// Beyond the date it may stop working: unhealthy.
+    MayFail,
+}
+
+impl SupportStatus {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupportStatus::Supported => "supported",
+            SupportStatus::OutOfSupport => "out_of_support",
+            SupportStatus::MayFail => "may_fail",
+        }
+    }
+
+    /// The health it gives.
+    pub fn health(self) -> Health {
+        match self {
+            SupportStatus::Supported => Health::Healthy,
+            SupportStatus::OutOfSupport => Health::Warning,
+            SupportStatus::MayFail => Health::Unhealthy,
+        }
+    }
+}
+
+impl Support {
+    /// Where the version stands at `ctx.now`; notes in `ctx`'s horizon when that next changes.
+    pub fn status(&self, ctx: &Context<'_>) -> SupportStatus {
+        match *self {
+            Support::Current => SupportStatus::Supported,
+            Support::Until { ends, fails } => {
+                if !ctx.before(fails) {
+                    SupportStatus::MayFail
+                } else if !ctx.before(ends) {
+                    SupportStatus::OutOfSupport
+                } else {
+                    SupportStatus::Supported
+                }
+            }
+        }
+    }
+}
+
+/// A version as dotted numbers (`6.2406.0.1001`), up to four parts, missing parts zero; `None`
+/// for anything else (empty, words, a suffix, a part beyond `u32`), which is an unknown version.
+pub fn parse_version(text: &str) -> Option<[u32; 4]> {
+    let mut parts = [0u32; 4];
+    for (i, part) in text.trim().split('.').enumerate() {
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *parts.get_mut(i)? = part.parse().ok()?;
+    }
+    Some(parts)
 }
 
 /// One instance with its health at a given time.
@@ -56,7 +155,9 @@ pub struct Instance {
 pub struct EvaluatedInstance {
     /// The instance.
     pub instance: Instance,
-    /// Its health by the page's rules.
+    /// Where its version stands, when the source can tell.
+    pub support: Option<SupportStatus>,
+    /// Its health by the page's rules, made worse by a version out of support.
     pub health: Health,
 }
 
@@ -81,9 +182,15 @@ pub fn evaluate_kind(
 ) -> KindHealth {
     let instances: Vec<EvaluatedInstance> = first_of_each(instances, |i| i.id.as_str())
         .into_iter()
-        .map(|inst| EvaluatedInstance {
-            health: ctx.health(&inst.facts),
-            instance: inst.clone(),
+        .map(|inst| {
+            // An instance's support counts like a rule: the worst of the two.
+            let support = inst.release.support.map(|s| s.status(ctx));
+            let by_version = support.map_or(Health::Healthy, SupportStatus::health);
+            EvaluatedInstance {
+                health: ctx.health(&inst.facts).max(by_version),
+                support,
+                instance: inst.clone(),
+            }
         })
         .collect();
     KindHealth {
@@ -111,9 +218,19 @@ pub fn families(evaluated: &KindHealth, ctx: &Context<'_>) -> MetricSet {
         } else {
             state_label(inst.state.as_deref(), kind.states)
         };
+        let version = inst.release.version.as_deref().unwrap_or_default();
+        let support = e.support.map_or("", SupportStatus::as_str);
         set.gauge(
             &CONNECTOR_INFO,
-            &[tenant, connector, id, &inst.display_name, &state],
+            &[
+                tenant,
+                connector,
+                id,
+                &inst.display_name,
+                &state,
+                version,
+                support,
+            ],
             1.0,
         );
         set.stateset(

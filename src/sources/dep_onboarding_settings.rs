@@ -94,6 +94,7 @@ fn instances(tokens: &[DepToken]) -> Vec<Instance> {
                 },
             },
             state: None,
+            release: super::connector::Release::default(),
         })
     })
 }

@@ -62,6 +62,7 @@ fn instances(app_mgmt: Option<&DeviceAppManagement>) -> Vec<Instance> {
                 ..Facts::default()
             },
             state: None,
+            release: super::connector::Release::default(),
         })
         .into_iter()
         .collect();

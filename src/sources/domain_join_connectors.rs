@@ -11,8 +11,19 @@
 //!   Without a date it is a warning: a heartbeat was missed and nothing says for how long.
 //! - `inactive` (five days or more) is unhealthy, which is what the three-day rule says anyway,
 //!   date or not.
+//!
+//! Version: Intune 2501 replaced the legacy connector with an updated one that runs as a
+//! managed service account; the legacy connector "will continue to work through sometime in May
+//! 2025" (Learn, Windows Autopilot, `includes/intune-connector.md`), and now "versions older than
+//! [`UPDATED_CONNECTOR`] are deprecated and can no longer process enrollment requests" (Learn,
+//! *Deploy Microsoft Entra hybrid joined devices by using Intune and Windows Autopilot*,
+//! `autopilot/windows-autopilot-hybrid`, 2025-05-29). So a version older than that is
+//! unhealthy (`support="may_fail"`) from [`LEGACY_RETIRED`], the first day after May 2025.
+//! Microsoft documents no support window for the updated connector's releases, so from
+//! [`UPDATED_CONNECTOR`] on a version is supported; an unparseable version is not judged, and
+//! health is left to the date and the state.
 
-use super::connector::{self, member_is, ConnectorKind, Instance};
+use super::connector::{self, member_is, parse_version, ConnectorKind, Instance, Release, Support};
 use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::{Facts, Health};
@@ -22,7 +33,13 @@ use serde::Deserialize;
 /// What this source asks Graph for.
 pub const REQUEST: Request = Request {
     path: "beta/deviceManagement/domainJoinConnectors",
-    select: &["id", "displayName", "lastConnectionDateTime", "state"],
+    select: &[
+        "id",
+        "displayName",
+        "lastConnectionDateTime",
+        "state",
+        "version",
+    ],
     shape: Shape::Collection,
     filter: None,
 };
@@ -54,7 +71,43 @@ pub struct AdConnector {
     /// `active`, `error`, `inactive`.
     #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
+    /// The installed version.
+    #[serde(default, deserialize_with = "lenient")]
+    pub version: Option<String>,
 }
+
+/// The first version of the updated connector; older versions are the retired legacy one.
+pub const UPDATED_CONNECTOR: &str = "6.2501.2000.5";
+
+/// When the legacy connector stopped working: 2025-06-01T00:00:00Z, the first instant after
+/// "sometime in May 2025".
+pub const LEGACY_RETIRED: DateTime<Utc> = match DateTime::from_timestamp(1_748_736_000, 0) {
+    Some(t) => t,
+    None => DateTime::<Utc>::MIN_UTC,
+};
+
+/// The release of a connector reporting `version`: a legacy version is retired, an updated one
+/// current, anything else not judged.
+pub fn release(version: Option<&str>) -> Release {
+    let support = version
+        .and_then(parse_version)
+        .zip(parse_version(UPDATED_CONNECTOR))
+        .map(|(installed, updated)| {
+            if installed < updated {
+                Support::Until {
+                    ends: LEGACY_RETIRED,
+                    fails: LEGACY_RETIRED,
+                }
+            } else {
+                Support::Current
+            }
+        });
+    Release {
+        version: version.map(str::to_string),
+        support,
+    }
+}
+
 
 fn floor(c: &AdConnector) -> Health {
     let state = c.state.as_deref();
@@ -81,6 +134,7 @@ fn instances(connectors: &[AdConnector]) -> Vec<Instance> {
                     floor: floor(c),
                 },
                 state: c.state.clone(),
+                release: release(c.version.as_deref()),
             })
         },
     )

@@ -5,8 +5,13 @@
 //! `none` is "No Connector exists" (not configured), `connectionPending` is "Pending Connection
 //! to the Exchange Environment" (set up, not connected yet: a warning), `disconnected` is
 //! unhealthy, `connected` leaves it to the date.
+//!
+//! Version: `version` is exported as Graph reports it and does not affect health: Microsoft
+//! publishes no release list or support window for the on-premises Exchange connector's
+//! versions (the v1.0 schema only says "The version of the ExchangeConnectorAgent"), so there
+//! is nothing to judge a version by.
 
-use super::connector::{self, first_name, member_is, ConnectorKind, Instance};
+use super::connector::{self, first_name, member_is, ConnectorKind, Instance, Release};
 use super::definition::{Definition, Spec, DM_CONFIGURATION, DM_SERVICE_CONFIG};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
 use crate::health::{Facts, Health};
@@ -22,6 +27,7 @@ pub const REQUEST: Request = Request {
         "connectorServerName",
         "lastSyncDateTime",
         "status",
+        "version",
     ],
     shape: Shape::Collection,
     filter: None,
@@ -63,6 +69,9 @@ pub struct ExchangeConnector {
     /// `none`, `connectionPending`, `connected`, `disconnected`.
     #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
+    /// The connector agent's version.
+    #[serde(default, deserialize_with = "lenient")]
+    pub version: Option<String>,
 }
 
 /// The connector instances of every Exchange connector.
@@ -93,6 +102,11 @@ fn instances(connectors: &[ExchangeConnector]) -> Vec<Instance> {
                     floor,
                 },
                 state: c.status.clone(),
+                // Exported only: no documented support policy (see the module docs).
+                release: Release {
+                    version: c.version.clone(),
+                    support: None,
+                },
             })
         },
     )

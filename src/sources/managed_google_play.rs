@@ -98,6 +98,7 @@ fn instances(settings: Option<&GooglePlaySettings>) -> Vec<Instance> {
                 ),
             },
             state: s.last_app_sync_status.clone(),
+            release: super::connector::Release::default(),
         })
         .into_iter()
         .collect();

@@ -95,6 +95,7 @@ fn instance(c: &MtdConnector) -> Option<Instance> {
             floor: unhealthy_if(member_is(c.partner_state.as_deref(), &FAILED_STATES)),
         },
         state: c.partner_state.clone(),
+        release: super::connector::Release::default(),
     })
 }
 

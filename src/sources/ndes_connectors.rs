@@ -3,7 +3,19 @@
 //! Health: `lastConnectionDateTime` by the page's rules. `state` (`ndesConnectorState`, beta
 //! docs): `inactive` ("no recent activity") is unhealthy; `none` ("state not available yet for
 //! this connector") says nothing, so the date decides, as for `active`.
+//!
+//! Version: `connectorVersion` is judged by the Certificate Connector's release table and
+//! lifecycle ([`certificate_connectors::support`]). The legacy *Microsoft Intune Connector*
+//! (the NDES connector) was replaced by the Certificate Connector for Microsoft Intune on July
+//! 29, 2021, its support ended with 6.2109.51.0 and from September 2022 it could no longer
+//! issue certificates (Learn, `certificate-connector-overview` and `certificate-connectors`):
+//! its versions are older than the Certificate Connector's first release, so the table finds
+//! them past the failure horizon. Current Certificate Connectors may be listed here too
+//! (Microsoft does not say; Maester's check MT.1097 reads this collection and holds its versions
+//! to a Certificate Connector minimum, 6.2406.0.1001), and those get the Certificate Connector's
+//! six and eighteen months. An unparseable version leaves health to the date and the state.
 
+use super::certificate_connectors;
 use super::connector::{self, first_name, member_is, unhealthy_if, ConnectorKind, Instance};
 use super::definition::{Definition, Spec, DM_CONFIGURATION};
 use crate::graph::odata::{lenient, lenient_or_default, optional_datetime, Request, Shape};
@@ -20,6 +32,7 @@ pub const REQUEST: Request = Request {
         "machineName",
         "lastConnectionDateTime",
         "state",
+        "connectorVersion",
     ],
     shape: Shape::Collection,
     filter: None,
@@ -55,6 +68,9 @@ pub struct NdesConnector {
     /// `none`, `active`, `inactive`.
     #[serde(default, deserialize_with = "lenient")]
     pub state: Option<String>,
+    /// The installed version.
+    #[serde(default, deserialize_with = "lenient")]
+    pub connector_version: Option<String>,
 }
 
 /// The connector instances of every NDES connector.
@@ -71,6 +87,7 @@ fn instances(connectors: &[NdesConnector]) -> Vec<Instance> {
                     floor: unhealthy_if(member_is(c.state.as_deref(), &["inactive"])),
                 },
                 state: c.state.clone(),
+                release: certificate_connectors::release(c.connector_version.as_deref()),
             })
         },
     )

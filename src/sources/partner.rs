@@ -62,5 +62,6 @@ pub fn instance(p: &Partner) -> Option<Instance> {
             floor: unhealthy_if(member_is(p.partner_state.as_deref(), &FAILED_STATES)),
         },
         state: p.partner_state.clone(),
+        release: super::connector::Release::default(),
     })
 }

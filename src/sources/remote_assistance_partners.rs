@@ -69,6 +69,7 @@ fn instances(partners: &[RemoteAssistancePartner]) -> Vec<Instance> {
                     ..Facts::default()
                 },
                 state: p.onboarding_status.clone(),
+                release: super::connector::Release::default(),
             })
         },
     )

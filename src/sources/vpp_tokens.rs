@@ -107,6 +107,7 @@ fn instances(tokens: &[VppToken]) -> Vec<Instance> {
                     floor: unhealthy_if(failed),
                 },
                 state: t.state.clone(),
+                release: super::connector::Release::default(),
             })
         },
     )

@@ -61,6 +61,7 @@ fn instances(settings: Option<&AutopilotSettings>) -> Vec<Instance> {
                 floor: unhealthy_if(member_is(s.sync_status.as_deref(), &["failed"])),
             },
             state: s.sync_status.clone(),
+            release: super::connector::Release::default(),
         })
         .into_iter()
         .collect();
