@@ -3,7 +3,8 @@
 //! with its secret and certificate files read here. Owns that one concern; where the credential
 //! is used is [`crate::graph::auth`].
 
-use super::{files, EnvLookup, Problems, SecretString};
+use super::problems::{EnvLookup, Problems, SecretString};
+use crate::files;
 use crate::graph::certificate::{AssertionAlg, ClientCertificate, Part};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

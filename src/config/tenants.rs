@@ -11,7 +11,8 @@
 //! This module owns the raw shapes of those keys and their validation; it does no I/O except
 //! reading tenant files when asked to, and knows nothing about polling.
 
-use super::{validate_auth, Auth, ConfigError, EnvLookup, Problems, RawAuth};
+use super::auth::{validate_auth, Auth, RawAuth};
+use super::problems::{ConfigError, EnvLookup, Problems};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -88,7 +89,7 @@ pub const DISCOVERY_INTERVAL: &str = "1h";
 /// `contoso.onmicrosoft.com` (Entra accepts either in the token URL).
 pub fn tenant_identifier(value: &str) -> Result<String, String> {
     let id = value.trim().to_ascii_lowercase();
-    if super::is_guid(&id) || is_domain(&id) {
+    if super::problems::is_guid(&id) || is_domain(&id) {
         Ok(id)
     } else {
         Err(format!(
@@ -222,7 +223,7 @@ pub(super) fn validate_discovery(
         &key("interval"),
         raw.interval.as_deref(),
         DISCOVERY_INTERVAL,
-        super::floors::DISCOVERY_INTERVAL,
+        super::problems::floors::DISCOVERY_INTERVAL,
     );
     let mut exclude = BTreeSet::new();
     for (i, id) in raw.exclude.iter().enumerate() {
@@ -319,7 +320,7 @@ pub fn load_tenant_file(
     defaults: Option<&Arc<Auth>>,
     env: EnvLookup<'_>,
 ) -> Result<Vec<TenantConfig>, ConfigError> {
-    let text = super::read_config_text(path)?;
+    let text = super::problems::read_config_text(path)?;
     // The same strict, bounded parser as the config file: duplicate keys and deep nesting are
     // refused, unknown keys reported.
     let parsed = crate::yaml::parse::<Vec<RawTenant>>(&text).map_err(|e| ConfigError::Parse {
@@ -332,7 +333,7 @@ pub fn load_tenant_file(
             message: EMPTY_TENANT_FILE.to_string(),
         });
     };
-    let mut problems = super::unknown_keys(parsed.unknown);
+    let mut problems = super::problems::unknown_keys(parsed.unknown);
     let base = path.parent().unwrap_or(Path::new("."));
     let tenants = validate_tenants(raw, "", defaults, base, env, &mut Problems(&mut problems));
     if problems.is_empty() {
