@@ -126,11 +126,18 @@ async fn every_source_of_a_tenant_takes_two_round_trips_and_reads_as_single_requ
         .map(|t| (t[0].clone(), t.len() - 1))
         .collect();
     trips.sort();
+    // One item per registered source, in the batch of its Graph version.
+    let of = |v: &str| {
+        Source::ALL
+            .iter()
+            .filter(|s| s.request().path.starts_with(v))
+            .count()
+    };
     assert_eq!(
         trips,
         [
-            ("POST /beta/$batch 200".to_string(), 9),
-            ("POST /v1.0/$batch 200".to_string(), 13)
+            ("POST /beta/$batch 200".to_string(), of("beta/")),
+            ("POST /v1.0/$batch 200".to_string(), of("v1.0/"))
         ]
     );
     // Same answers, item for item, as one GET per source.
@@ -397,7 +404,7 @@ async fn a_400_on_a_later_page_fails_the_collection_and_keeps_its_filter() {
     let issues = Source::ServiceIssues;
     let filtered = [(issues.name(), &FILTERED_ISSUES)];
     let path = "v1.0/admin/serviceAnnouncement/issues";
-    let sequence = "[{delay: 0s}, {status: 400}, {delay: 0s}, {status: 400}]";
+    let sequence = "{delay: 0s}, {status: 400}, {delay: 0s}, {status: 400}";
     let sim = simulator(&format!(
         "    page_size: 1\n{}",
         faults(&[(path, sequence)])

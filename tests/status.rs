@@ -181,8 +181,8 @@ async fn demo_pages_in_chromium() {
             ("dep_token", "unhealthy"),
             ("vpp_token", "unhealthy"),
             ("certificate_connector", "unhealthy"),
+            ("android_enrollment_token", "warning"),
             ("vpp_token", "warning"),
-            ("managed_google_play", "warning"),
         ]
     );
     let details = &page[page.find("<details").expect("a Show all section")..];
@@ -408,7 +408,8 @@ async fn failing_source_and_markup_in_titles_in_chromium() {
         ),
         "{row}"
     );
-    assert!(page.contains("1 of 22 down"), "{page}");
+    let down = format!("1 of {} down", intune_exporter::sources::Source::ALL.len());
+    assert!(page.contains(&down), "{page}");
 
     // Markup in names and titles is text: chromium built no script element and no <b>, and the
     // document title is still ours.
@@ -541,7 +542,7 @@ async fn api_agrees_with_metrics() {
     assert_eq!(t["worst_status"], "unhealthy");
     assert_eq!(
         t["connectors"],
-        serde_json::json!({"unhealthy": 3, "warning": 1, "unknown": 0, "healthy": 6, "not_configured": 6})
+        serde_json::json!({"unhealthy": 3, "warning": 2, "unknown": 0, "healthy": 6, "not_configured": 6})
     );
     assert_eq!(t["sources_down"], serde_json::json!([]));
     let none: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants?q=fabrikam"))
@@ -736,7 +737,7 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
     assert_eq!(
         page.matches("Signing in failed: see <a href=\"#sign-in\">Sign-in</a>.")
             .count(),
-        22
+        intune_exporter::sources::Source::ALL.len()
     );
     assert!(page.contains(
         "<section id=\"sign-in\" class=\"signin\"><h2>Cannot sign in to this tenant</h2>"
