@@ -130,6 +130,8 @@ registry! {
     WindowsAutopilotSettings => windows_autopilot_settings,
     /// Microsoft Store for Business sync.
     DeviceAppManagement => device_app_management,
+    /// iOS/iPadOS in-house (line-of-business) apps and their expiry.
+    IosLobApps => ios_lob_apps,
     /// Managed Google Play (beta).
     ManagedGooglePlay => managed_google_play,
     /// Exchange connectors.
