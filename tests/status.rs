@@ -182,16 +182,16 @@ async fn demo_pages_in_chromium() {
             ("dep_token", "unhealthy"),
             ("vpp_token", "unhealthy"),
             ("certificate_connector", "unhealthy"),
+            ("ios_app_provisioning_profile", "unhealthy"),
             ("vpp_token", "warning"),
-            ("managed_google_play", "warning"),
         ]
     );
     let details = &page[page.find("<details").expect("a Show all section")..];
     let details_tag = &details[..details.find('>').unwrap()];
     assert!(!details_tag.contains("open"), "{details_tag}");
     // One row per connector kind, and one more for each instance beyond a kind's first: the
-    // demo tenant has five such instances, so a kind added to the registry adds a row.
-    let rows = intune_exporter::sources::connector_kinds().len() + 5;
+    // demo tenant has six such instances, so a kind added to the registry adds a row.
+    let rows = intune_exporter::sources::connector_kinds().len() + 6;
     assert!(details.starts_with(&format!(
         "<details id=\"connectors-all\"><summary>Show all {rows} connectors</summary>"
     )));
@@ -262,6 +262,7 @@ macro_rules! no_other_connectors {
       v1.0/deviceManagement/remoteAssistancePartners: []
       beta/deviceManagement/chromeOSOnboardingSettings: []
       v1.0/deviceAppManagement/mobileApps: []
+      beta/deviceAppManagement/iosLobAppProvisioningConfigurations: []
       v1.0/admin/serviceAnnouncement/issues: []
 "#
     };
@@ -551,7 +552,7 @@ async fn api_agrees_with_metrics() {
     assert_eq!(t["worst_status"], "unhealthy");
     assert_eq!(
         t["connectors"],
-        serde_json::json!({"unhealthy": 3, "warning": 1, "unknown": 0, "healthy": 7, "not_configured": 6})
+        serde_json::json!({"unhealthy": 4, "warning": 1, "unknown": 0, "healthy": 7, "not_configured": 6})
     );
     assert_eq!(t["sources_down"], serde_json::json!([]));
     let none: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants?q=fabrikam"))
@@ -586,7 +587,7 @@ async fn api_agrees_with_metrics() {
         assert!(metrics.contains(&series), "{series} not in /metrics");
         instances += usize::from(c["connector_id"].is_string());
     }
-    assert_eq!(instances, 16);
+    assert_eq!(instances, 18);
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
     assert_eq!(page["sources"].as_array().unwrap().len(), source_count());
     assert_eq!(page["sources"][0]["source"], "organization");
