@@ -58,16 +58,28 @@ rules=(deploy/prometheus/recording-rules.yml deploy/prometheus/alerts.yml)
 if have jsonnet; then
   run "the mixin renders to the checked-in rules, PrometheusRule and dashboards" deploy/tools/render-mixin.sh --check
   if have "$PROMTOOL"; then
-    # The checked-in files use the default, empty selector; a set one must give valid PromQL too.
+    # The checked-in files use the default, empty selector; a set one must give valid PromQL too,
+    # and the selector and thresholds set must be the ones in the rules.
     custom_config() {
-      local config='{ selector: "job=\"intune-eu\"", ladder+:: { expiryNoticeDays: 45 } }'
-      mkdir -p "$tmp/custom/dashboards" "$tmp/custom/deploy/prometheus" "$tmp/custom/deploy/kubernetes" &&
-        jsonnet -J mixin -S -m "$tmp/custom" --ext-code config="$config" mixin/render.jsonnet >/dev/null &&
-        jsonnet -J mixin -m "$tmp/custom" --ext-code config="$config" mixin/render-dashboards.jsonnet >/dev/null &&
+      local config='{ selector: "job=\"intune-eu\"", ladder+:: { expiryNoticeDays: 45, expiryWarningDays: 10 }, licenceUtilisationRatio: 0.9 }'
+      local out="$tmp/custom" wanted missing=0
+      mkdir -p "$out/dashboards" "$out/deploy/prometheus" "$out/deploy/kubernetes" &&
+        jsonnet -J mixin -S -m "$out" --ext-code config="$config" mixin/render.jsonnet >/dev/null &&
+        jsonnet -J mixin -m "$out" --ext-code config="$config" mixin/render-dashboards.jsonnet >/dev/null &&
         python3 deploy/tools/dashboard_queries.py --tenant 00000000-0000-0000-0000-000000000000 --as-rules \
-          "$tmp"/custom/dashboards/*.json >"$tmp/custom/dashboard-queries.json" &&
-        "$PROMTOOL" check rules "$tmp/custom/deploy/prometheus/recording-rules.yml" "$tmp/custom/deploy/prometheus/alerts.yml" \
-          "$tmp/custom/dashboard-queries.json"
+          "$out"/dashboards/*.json >"$out/dashboard-queries.json" &&
+        "$PROMTOOL" check rules "$out/deploy/prometheus/recording-rules.yml" "$out/deploy/prometheus/alerts.yml" \
+          "$out/dashboard-queries.json" || return 1
+      # Extended regular expressions, anchored so that 0.95 is not taken for 0.9.
+      for wanted in 'up\{job="intune-eu"\} == 0' '< 45 \* 86400$' '< 10 \* 86400$' 'intune:license_utilization:ratio > 0\.9$'; do
+        grep -qE "$wanted" "$out/deploy/prometheus/alerts.yml" "$out/deploy/prometheus/recording-rules.yml" ||
+          { echo "$wanted is not in the rules rendered with $config"; missing=1; }
+      done
+      for wanted in 'job="intune-exporter"' 'job=\"intune-exporter\"'; do
+        ! grep -F "$wanted" "$out/deploy/prometheus/alerts.yml" "$out/deploy/prometheus/recording-rules.yml" ||
+          { echo "the rules rendered with $config still select $wanted"; missing=1; }
+      done
+      [ $missing = 0 ]
     }
     run "the mixin with another job and thresholds renders valid rules and dashboard queries" custom_config
     # The example of README.md's "Dashboards and alerts", rendered as it says: -J pointing at
@@ -117,7 +129,18 @@ fi
 
 # --- Dashboards and metric catalog -------------------------------------------------------
 run "dashboard lint and layout" python3 deploy/tools/dashboard_lint.py
-lint_catches_overlaps() { ! python3 deploy/tools/dashboard_lint.py --any-uid tests/fixtures/dashboards/overlapping.json; }
+lint_catches_overlaps() {
+  local out
+  out=$(python3 deploy/tools/dashboard_lint.py --any-uid tests/fixtures/dashboards/overlapping.json) && return 1
+  diff -u - <(printf '%s\n' "$out") <<'EOF'
+overlapping.json: panel 2 'Tenant' {'h': 4, 'w': 10, 'x': 0, 'y': 1} overlaps panel 3 'Intune subscription' {'h': 4, 'w': 4, 'x': 8, 'y': 1}
+overlapping.json: panel 2 'Tenant' {'h': 4, 'w': 10, 'x': 0, 'y': 1} overlaps panel 99 'Second row' {'h': 1, 'w': 24, 'x': 0, 'y': 3}
+overlapping.json: panel 3 'Intune subscription' {'h': 4, 'w': 4, 'x': 8, 'y': 1} overlaps panel 99 'Second row' {'h': 1, 'w': 24, 'x': 0, 'y': 3}
+overlapping.json: panel 2 'Tenant' {'h': 4, 'w': 10, 'x': 0, 'y': 1} reaches into row 'Second row' at y=3
+overlapping.json: panel 3 'Intune subscription' {'h': 4, 'w': 4, 'x': 8, 'y': 1} reaches into row 'Second row' at y=3
+linted 1 dashboards: FAILED
+EOF
+}
 run "dashboard layout check fails on overlapping panels" lint_catches_overlaps
 if have "$PROMTOOL"; then
   dashboard_promql() {

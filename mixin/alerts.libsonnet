@@ -174,18 +174,47 @@ local promql = import 'lib/promql.libsonnet';
             'The Intune subscription of tenant ' + tenant + ' is in the warning state: it has lapsed\nand will be disabled at the end of the grace period.',
             tenantDashboard,
           ),
-          // One alert per tenant and Microsoft issue. The issue_id label lets Alertmanager
-          // group one incident across every tenant into one notification (see
-          // deploy/alertmanager/alertmanager.yml); the description counts the tenants.
+          // One alert per tenant and issue. The issue_id label lets Alertmanager group one
+          // Microsoft (or third-party) incident across every tenant into one notification (see
+          // deploy/alertmanager/alertmanager.yml); the description counts the tenants. The
+          // origin label keeps a customer-origin incident, the tenant's own, in a group of its
+          // tenant.
           alert(
             'IntuneServiceIncidentActive',
-            'max by (job, tenant_id, service_name, issue_id) (%s)\n' % m('intune_service_issue_info', ['classification="incident"']),
+            'max by (job, tenant_id, service_name, issue_id, origin) (%s)\n' % m('intune_service_issue_info', ['classification="incident"']),
             c.holds.incident,
             'warning',
             'Microsoft reports an active Intune incident.',
-            'Microsoft incident {{ $labels.issue_id }} {{ with printf "intune_service_issue_info{issue_id=%q}" $labels.issue_id | query }}"{{ . | first | label "title" }}" {{ end }}affects {{ $labels.service_name }} in tenant\n' + tenant + '{{ with printf "count(count by (tenant_id) (intune_service_issue_info{issue_id=%q}))" $labels.issue_id | query }} and {{ . | first | value }} tenant(s) in all{{ end }}. Expect Intune problems until Microsoft resolves it.',
+            'Microsoft incident {{ $labels.issue_id }} {{ with printf "intune_service_issue_info{issue_id=%q}" $labels.issue_id | query }}"{{ . | first | label "title" }}" {{ end }}affects {{ $labels.service_name }} in tenant\n' + tenant + '{{ if eq $labels.origin "customer" }}. Microsoft says the tenant\'s own configuration causes it: it is resolved there{{ else }}{{ with printf "count(count by (tenant_id) (intune_service_issue_info{issue_id=%q}))" $labels.issue_id | query }} and {{ . | first | value }} tenant(s) in all{{ end }}. Expect Intune problems until Microsoft resolves it{{ end }}.',
             tenantDashboard,
           ),
+        ],
+      },
+      {
+        name: 'intune-message-center',
+        rules: [
+          // One alert per post, not per tenant: a Message center post is the same post, with
+          // the same act-by date, in every tenant, so the expression aggregates across tenants
+          // (and shards of one job) and the alert keeps firing however the tenants' polls
+          // interleave. Alertmanager groups by message_id across jobs too. Until the date
+          // passes; the `> 0` also ignores a date reported as the epoch.
+          alert(
+            'IntuneMessageCenterActionRequired',
+            |||
+              min by (job, message_id) (%s) - time()
+                < %d * 86400
+                > 0
+            ||| % [m('intune_message_center_action_required_timestamp_seconds'), step.days],
+            c.holds.default,
+            step.severity,
+            'A Message center post asks for action within %d days.' % step.days,
+            'Message center post {{ $labels.message_id }} {{ with printf "intune_message_center_message_info{message_id=%q}" $labels.message_id | query }}"{{ . | first | label "title" }}" {{ end }}asks administrators to act\nwithin {{ $value | humanizeDuration }}{{ with printf "count(count by (tenant_id) (intune_message_center_action_required_timestamp_seconds{message_id=%q}))" $labels.message_id | query }}, in {{ . | first | value }} tenant(s){{ end }}. Read it in the Microsoft 365 admin center\'s Message center.',
+            dashboardURL(c.dashboardUIDs.fleet, false),
+          )
+          for step in [
+            { days: l.expiryNoticeDays, severity: 'warning' },
+            { days: l.expiryWarningDays, severity: 'critical' },
+          ]
         ],
       },
       {

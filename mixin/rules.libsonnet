@@ -119,13 +119,14 @@ local promql = import 'lib/promql.libsonnet';
           },
           // How many tenants one unresolved Microsoft issue affects. Microsoft's issue ids
           // are global, so an incident seen by 40 customers is one series with value 40.
+          // Customer-origin issues are each tenant's own and are not counted across tenants.
           {
             record: 'intune:service_issue_tenants:count',
             expr: |||
               count without (tenant_id) (
                 max by (%s) (%s)
               )
-            ||| % [by(['tenant_id', 'service_name', 'issue_id', 'classification', 'title']), m('intune_service_issue_info')],
+            ||| % [by(['tenant_id', 'service_name', 'issue_id', 'classification', 'title']), m('intune_service_issue_info', ['origin!="customer"'])],
           },
         ],
       },

@@ -13,8 +13,8 @@ use crate::config::{
 use crate::graph::certificate::{AssertionAlg, ClientCertificate};
 use crate::graph::Cloud;
 use crate::health::Thresholds;
-use crate::simulator::{Scenario, ScenarioError, Simulator};
 use crate::sources::{Options, Source};
+use intune_graph_simulator::{Scenario, ScenarioError, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;

@@ -29,19 +29,25 @@
 //! - [`reload`]: the reload requests (SIGHUP, `POST /-/reload`) and their outcome metrics.
 //! - [`files`]: bounded reads of operator-supplied files; [`yaml`]: strict, bounded YAML.
 //! - [`app`]: wiring from a config to a running exporter.
+//! - [`clients`]: each tenant's Graph client from the config's Graph settings: the shared HTTP
+//!   clients, the tenant's credential, the process-wide caps.
 //! - [`demo`]: `--demo`, the simulator with the bundled scenario and a config pointing at it.
-//! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios.
+//! - [`duration`]: Prometheus-style durations (`5m`, `7d`) for config and scenarios; a
+//!   re-export of the `intune-duration` crate (`crates/duration`), which the simulator shares.
 //! - [`logging`]: logfmt or JSON logs.
-//! - [`simulator`]: a Microsoft Graph + Entra token endpoint simulator over HTTPS, for `--demo`,
-//!   `simulate` and the integration tests. Not used by the exporter itself.
+//!
+//! The Graph simulator (a Microsoft Graph + Entra token endpoint over HTTPS, for `--demo`,
+//! `simulate` and the integration tests) is the `intune-graph-simulator` crate
+//! (`crates/graph-simulator`). It does not depend on this crate, so the compiler keeps it from
+//! knowing any exporter type; here only [`demo`] and `main` use it.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod demo;
-pub mod duration;
 pub mod files;
 pub mod fleet;
 pub mod graph;
@@ -51,7 +57,6 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod reload;
-pub mod simulator;
 pub mod snapshot;
 pub mod sources;
 pub mod state;
@@ -59,3 +64,6 @@ pub mod status;
 pub mod supervisor;
 pub mod web;
 pub mod yaml;
+
+/// Prometheus-style durations, from their own crate (shared with the simulator's scenarios).
+pub use intune_duration as duration;

@@ -1,17 +1,19 @@
-//! The `intune-exporter` binary: parse flags, set up logging, run until SIGTERM or Ctrl-C,
-//! reload on SIGHUP or `POST /-/reload`, and map failures to exit codes (2 for configuration
-//! and usage errors, 1 for the rest).
+//! The `intune-exporter` binary: parse flags, check them and the files they name, set up
+//! logging, run until SIGTERM or Ctrl-C, reload on SIGHUP or `POST /-/reload`.
+//!
+//! Every failure that ends the process is a [`Fatal`], reported once, in [`main`], with the
+//! exit code of its class: 2 for configuration and usage errors, 1 for the rest.
 
 use clap::Parser;
 use intune_exporter::app::App;
 use intune_exporter::cli::{Cli, Command};
 use intune_exporter::config::{self, Config};
-use intune_exporter::fleet::shard::ShardError;
 use intune_exporter::fleet::Shard;
 use intune_exporter::reload::{self, ReloadHandle, ReloadMetrics, ReloadRequest};
-use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::web::{self, ListenAddress, ListenError, WebConfigFile};
 use intune_exporter::{demo, logging};
+use intune_graph_simulator::{Scenario, Simulator};
+use std::fmt::Display;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,44 +21,113 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-const EXIT_FAILURE: u8 = 1;
-const EXIT_CONFIG: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_level, cli.log_format);
-    // One TLS crypto provider for every client and server in the process.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-
-    if cli.config_check {
-        return config_check(&cli);
+    match try_main(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(fatal) => fatal.report(),
     }
-    let listen = match Listen::from_flags(&cli) {
-        Ok(l) => l,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let web = match WebConfigFile::load(cli.web_config_file.as_deref()) {
-        Ok(w) => Arc::new(w),
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start the async runtime");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
-    let code = runtime.block_on(async_main(cli, listen, web));
+}
+
+/// Everything an operator can get wrong (flags, the config, the web config, the scenario) is
+/// checked before logging is set up, so that a mistake is one plain line on stderr; what
+/// fails after that is logged.
+fn try_main(cli: &Cli) -> Result<(), Fatal> {
+    // One TLS crypto provider for every client and server in the process, the web config's
+    // TLS settings (built while it is checked) included.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if cli.config_check {
+        return config_check(cli);
+    }
+    let listen = Listen::from_flags(cli).map_err(Fatal::usage)?;
+    let web = WebConfigFile::load(cli.web_config_file.as_deref()).map_err(Fatal::config)?;
+    let start = Start::from_flags(cli)?;
+
+    logging::init(cli.log_level, cli.log_format);
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Fatal::failure("cannot start the async runtime", e))?;
+    let result = runtime.block_on(async_main(cli, start, listen, Arc::new(web)));
     // Dropping the runtime would wait for every blocking task; one that does not end (a file
     // system that hangs) must not keep a stopped exporter alive.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    code
+    result
+}
+
+/// A failure that ends the process.
+struct Fatal {
+    /// Decides the exit code.
+    class: Class,
+    /// What failed: the log message once logging is set up.
+    what: &'static str,
+    /// Why, naming the flag or file at fault: the line printed before logging is set up, the
+    /// `error` field after.
+    error: String,
+    /// The file concerned, when `error` does not name it.
+    path: Option<PathBuf>,
+}
+
+/// The failure classes the README documents an exit code for.
+#[derive(Clone, Copy)]
+enum Class {
+    /// Flags that cannot work together, or a malformed one.
+    Usage,
+    /// A configuration (file, web config, scenario, Azure variables) that does not validate.
+    Config,
+    /// Anything else: the host refused something, or a part could not start.
+    Failure,
+}
+
+impl Class {
+    fn exit_code(self) -> u8 {
+        match self {
+            Class::Usage | Class::Config => 2,
+            Class::Failure => 1,
+        }
+    }
+}
+
+impl Fatal {
+    fn new(class: Class, what: &'static str, error: impl Display) -> Fatal {
+        Fatal {
+            class,
+            what,
+            error: error.to_string(),
+            path: None,
+        }
+    }
+
+    fn usage(error: impl Display) -> Fatal {
+        Fatal::new(Class::Usage, "invalid flags", error)
+    }
+
+    fn config(error: impl Display) -> Fatal {
+        Fatal::new(Class::Config, "invalid configuration", error)
+    }
+
+    fn failure(what: &'static str, error: impl Display) -> Fatal {
+        Fatal::new(Class::Failure, what, error)
+    }
+
+    fn at(self, path: &Path) -> Fatal {
+        Fatal {
+            path: Some(path.to_path_buf()),
+            ..self
+        }
+    }
+
+    /// The one place a failure is shown: on stderr before logging is set up, as one error
+    /// log line after (never both). Gives the exit code of its class.
+    fn report(self) -> ExitCode {
+        if tracing::dispatcher::has_been_set() {
+            let path = self.path.as_deref().map(|p| p.display().to_string());
+            tracing::error!(error = %self.error, path, "{}", self.what);
+        } else if let Some(path) = &self.path {
+            eprintln!("{}: {}", path.display(), self.error);
+        } else {
+            eprintln!("{}", self.error);
+        }
+        ExitCode::from(self.class.exit_code())
+    }
 }
 
 /// Where to listen, checked before anything starts: a malformed address is a usage error.
@@ -87,12 +158,14 @@ impl Listen {
     }
 }
 
-fn config_check(cli: &Cli) -> ExitCode {
+/// `--config.check`: lists the valid files on stdout; every problem of every file (config,
+/// its tenant files, web config) is the one failure.
+fn config_check(cli: &Cli) -> Result<(), Fatal> {
     let Some(path) = &cli.config_file else {
-        eprintln!("--config.check needs --config.file");
-        return ExitCode::from(EXIT_CONFIG);
+        return Err(Fatal::usage("--config.check needs --config.file"));
     };
-    let mut code = match Config::load(path) {
+    let mut problems = Vec::new();
+    match Config::load(path) {
         Ok(c) => {
             println!("{}: valid ({} tenant(s))", path.display(), c.tenants.len());
             // The tenant files the patterns name now are checked too: a typo there would
@@ -101,8 +174,8 @@ fn config_check(cli: &Cli) -> ExitCode {
                 let files = match config::expand_pattern(pattern) {
                     Ok(files) => files,
                     Err(err) => {
-                        eprintln!("{}: {err}", pattern.display());
-                        return ExitCode::from(EXIT_CONFIG);
+                        problems.push(format!("{}: {err}", pattern.display()));
+                        continue;
                     }
                 };
                 for file in files {
@@ -114,33 +187,105 @@ fn config_check(cli: &Cli) -> ExitCode {
                         Ok(tenants) => {
                             println!("{}: valid ({} tenant(s))", file.display(), tenants.len());
                         }
-                        Err(err) => {
-                            eprintln!("{err}");
-                            return ExitCode::from(EXIT_CONFIG);
-                        }
+                        Err(err) => problems.push(err.to_string()),
                     }
                 }
             }
-            ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("{err}");
-            ExitCode::from(EXIT_CONFIG)
-        }
-    };
+        Err(err) => problems.push(err.to_string()),
+    }
     if let Some(web_path) = &cli.web_config_file {
         match WebConfigFile::load(Some(web_path)) {
             Ok(_) => println!("{}: valid", web_path.display()),
-            Err(err) => {
-                eprintln!("{err}");
-                code = ExitCode::from(EXIT_CONFIG);
-            }
+            Err(err) => problems.push(err.to_string()),
         }
     }
-    code
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Fatal::config(problems.join("\n")))
+    }
 }
 
-async fn async_main(cli: Cli, listen: Listen, web: Arc<WebConfigFile>) -> ExitCode {
+/// What the process runs, with the files it needs read and validated.
+enum Start {
+    /// `simulate`: the Graph simulator alone.
+    Simulate {
+        scenario: Scenario,
+        listen: SocketAddr,
+        ca_out: Option<PathBuf>,
+    },
+    /// `--demo`: the exporter against the built-in simulator.
+    Demo { shard: Shard },
+    /// The exporter, configured by `--config.file` or by the Azure SDK's variables.
+    Export {
+        /// Boxed: a config is large beside the other variants.
+        config: Box<Config>,
+        shard: Shard,
+        from_azure_env: bool,
+    },
+}
+
+impl Start {
+    fn from_flags(cli: &Cli) -> Result<Start, Fatal> {
+        if let Some(Command::Simulate {
+            scenario,
+            listen,
+            ca_out,
+        }) = &cli.command
+        {
+            return Ok(Start::Simulate {
+                scenario: Scenario::load(scenario).map_err(Fatal::config)?,
+                listen: *listen,
+                ca_out: ca_out.clone(),
+            });
+        }
+        if cli.demo {
+            return Ok(Start::Demo { shard: shard(cli)? });
+        }
+        let (config, from_azure_env) = match &cli.config_file {
+            Some(path) => (Config::load(path).map_err(Fatal::config)?, false),
+            // A container with the Azure SDK's standard variables needs no config file.
+            None => match Config::from_azure_env(&config::process_env) {
+                Some(config) => (config.map_err(Fatal::config)?, true),
+                None => {
+                    return Err(Fatal::config(format!(
+                        "intune-exporter: {}",
+                        config::no_tenants_message()
+                    )))
+                }
+            },
+        };
+        Ok(Start::Export {
+            config: Box::new(config),
+            shard: shard(cli)?,
+            from_azure_env,
+        })
+    }
+}
+
+/// This replica's shard, from the sharding flags.
+fn shard(cli: &Cli) -> Result<Shard, Fatal> {
+    let index = if cli.sharding_from_hostname {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+            .unwrap_or_default();
+        Shard::ordinal_from_hostname(&host)
+    } else {
+        Ok(cli.sharding_index)
+    };
+    index
+        .and_then(|index| Shard::new(index, cli.sharding_count))
+        .map_err(|err| Fatal::usage(format!("intune-exporter: {err}")))
+}
+
+async fn async_main(
+    cli: &Cli,
+    start: Start,
+    listen: Listen,
+    web: Arc<WebConfigFile>,
+) -> Result<(), Fatal> {
     let shutdown = CancellationToken::new();
     tokio::spawn(signal_shutdown(shutdown.clone()));
     // SIGHUP's default action ends the process; from here on it asks for a reload instead.
@@ -152,104 +297,65 @@ async fn async_main(cli: Cli, listen: Listen, web: Arc<WebConfigFile>) -> ExitCo
         reloads,
         requests,
     };
-
-    if let Some(Command::Simulate {
-        scenario,
-        listen,
-        ca_out,
-    }) = &cli.command
-    {
-        return simulate(scenario, *listen, ca_out.as_deref(), shutdown).await;
-    }
-    if cli.demo {
-        return run_demo(&cli, serving, shutdown).await;
-    }
-    let Some(path) = &cli.config_file else {
-        // A container with the Azure SDK's standard variables needs no config file.
-        return match Config::from_azure_env(&config::process_env) {
-            Some(Ok(config)) => {
+    match start {
+        Start::Simulate {
+            scenario,
+            listen,
+            ca_out,
+        } => simulate(scenario, listen, ca_out.as_deref(), shutdown).await,
+        Start::Demo { shard } => run_demo(cli, shard, serving, shutdown).await,
+        Start::Export {
+            config,
+            shard,
+            from_azure_env,
+        } => {
+            if from_azure_env {
                 tracing::info!(
                     tenant_id = %config.tenants.first().map_or("", |t| t.tenant_id.as_str()),
                     "no --config.file: reading the tenant named by AZURE_TENANT_ID and AZURE_CLIENT_ID"
                 );
-                run(config, &cli, serving, shutdown).await
             }
-            Some(Err(err)) => {
-                eprintln!("{err}");
-                ExitCode::from(EXIT_CONFIG)
-            }
-            None => {
-                eprintln!("intune-exporter: {}", config::no_tenants_message());
-                ExitCode::from(EXIT_CONFIG)
-            }
-        };
-    };
-    match Config::load(path) {
-        Ok(config) => run(config, &cli, serving, shutdown).await,
-        Err(err) => {
-            eprintln!("{err}");
-            ExitCode::from(EXIT_CONFIG)
+            run(*config, cli, shard, serving, shutdown).await
         }
     }
 }
 
-async fn run_demo(cli: &Cli, serving: Serving, shutdown: CancellationToken) -> ExitCode {
-    let (scenario, certificate) = match demo::prepare() {
-        Ok(prepared) => prepared,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot prepare the demo");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
+async fn run_demo(
+    cli: &Cli,
+    shard: Shard,
+    serving: Serving,
+    shutdown: CancellationToken,
+) -> Result<(), Fatal> {
+    let (scenario, certificate) =
+        demo::prepare().map_err(|e| Fatal::failure("cannot prepare the demo", e))?;
     let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-    let simulator = match Simulator::start(scenario.clone(), loopback).await {
-        Ok(s) => s,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start the Graph simulator");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
+    let simulator = Simulator::start(scenario.clone(), loopback)
+        .await
+        .map_err(|e| Fatal::failure("cannot start the Graph simulator", e))?;
     tracing::info!(
         graph_url = %simulator.base_url(),
         "demo mode: reading the simulated tenant Contoso from the built-in Graph simulator"
     );
-    let config = match demo::config(&simulator, &scenario, &certificate) {
-        Ok(c) => c,
-        Err(err) => {
-            tracing::error!(error = %err, "the simulator's address is not a URL");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+    let result = match demo::config(&simulator, &scenario, &certificate) {
+        Ok(config) => run(config, cli, shard, serving, shutdown).await,
+        Err(err) => Err(Fatal::failure("the simulator's address is not a URL", err)),
     };
-    let code = run(config, cli, serving, shutdown).await;
     simulator.shutdown().await;
-    code
+    result
 }
 
 async fn simulate(
-    scenario: &Path,
+    scenario: Scenario,
     listen: SocketAddr,
     ca_out: Option<&Path>,
     shutdown: CancellationToken,
-) -> ExitCode {
-    let scenario = match Scenario::load(scenario) {
-        Ok(s) => s,
-        Err(err) => {
-            eprintln!("{err}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let simulator = match Simulator::start(scenario, listen).await {
-        Ok(s) => s,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start the Graph simulator");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
+) -> Result<(), Fatal> {
+    let simulator = Simulator::start(scenario, listen)
+        .await
+        .map_err(|e| Fatal::failure("cannot start the Graph simulator", e))?;
     if let Some(path) = ca_out {
-        if let Err(err) = std::fs::write(path, simulator.ca_pem()) {
-            tracing::error!(error = %err, path = %path.display(), "cannot write the CA certificate");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        std::fs::write(path, simulator.ca_pem())
+            .map_err(|e| Fatal::failure("cannot write the CA certificate", e).at(path))?;
     }
     tracing::info!(
         url = %simulator.base_url(),
@@ -257,21 +363,7 @@ async fn simulate(
     );
     shutdown.cancelled().await;
     simulator.shutdown().await;
-    ExitCode::SUCCESS
-}
-
-/// This replica's shard, from the sharding flags.
-fn shard(cli: &Cli) -> Result<Shard, ShardError> {
-    let index = if cli.sharding_from_hostname {
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-            .unwrap_or_default();
-        Shard::ordinal_from_hostname(&host)?
-    } else {
-        cli.sharding_index
-    };
-    Shard::new(index, cli.sharding_count)
+    Ok(())
 }
 
 /// What the server needs besides the config: where to listen, the web config, and the reload
@@ -283,49 +375,34 @@ struct Serving {
     requests: mpsc::Receiver<ReloadRequest>,
 }
 
-async fn run(config: Config, cli: &Cli, serving: Serving, shutdown: CancellationToken) -> ExitCode {
+async fn run(
+    config: Config,
+    cli: &Cli,
+    shard: Shard,
+    serving: Serving,
+    shutdown: CancellationToken,
+) -> Result<(), Fatal> {
     let Serving {
         listen,
         web,
         reloads,
         mut requests,
     } = serving;
-    let shard = match shard(cli) {
-        Ok(s) => s,
-        Err(err) => {
-            eprintln!("intune-exporter: {err}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let app = match App::build(&config, &cli.telemetry_path, shard) {
-        Ok(a) => a,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let metrics = match ReloadMetrics::register(&app.endpoints.registry) {
-        Ok(m) => m,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot register the reload metrics");
-            return ExitCode::from(EXIT_FAILURE);
-        }
-    };
+    let app = App::build(&config, &cli.telemetry_path, shard)
+        .map_err(|e| Fatal::new(Class::Config, "cannot start", e))?;
+    let metrics = ReloadMetrics::register(&app.endpoints.registry)
+        .map_err(|e| Fatal::failure("cannot register the reload metrics", e))?;
     if cli.enable_lifecycle {
         let _ = app.endpoints.lifecycle.set(reloads);
     }
-    let listeners = match listen.bind() {
-        Ok(l) => l,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot listen");
-            let code = if err.is_usage() {
-                EXIT_CONFIG
-            } else {
-                EXIT_FAILURE
-            };
-            return ExitCode::from(code);
-        }
-    };
+    let listeners = listen.bind().map_err(|e| {
+        let class = if e.is_usage() {
+            Class::Usage
+        } else {
+            Class::Failure
+        };
+        Fatal::new(class, "cannot listen", e)
+    })?;
     for listener in &listeners {
         let address = listener
             .local_addr()
@@ -369,7 +446,7 @@ async fn run(config: Config, cli: &Cli, serving: Serving, shutdown: Cancellation
         }
     }
     tracing::info!("stopped");
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// A reload: re-reads and validates the config file (its secret and certificate files with

@@ -8,7 +8,7 @@
 //! tenant shares (sources, intervals, thresholds) reach the running pollers through a watch
 //! channel, so their schedules and last data are kept.
 
-use crate::app::ClientFactory;
+use crate::clients::ClientFactory;
 use crate::config::{Config, DiscoveryConfig, TenantConfig};
 use crate::fleet::files::TenantFiles;
 use crate::fleet::{self, discovery, Origin, Shard};

@@ -6,84 +6,32 @@
 
 #![allow(clippy::unwrap_used)]
 
-use intune_exporter::demo;
-use intune_exporter::graph::auth::{Authority, EntraCredential};
+mod common;
+
+use common::sim::{
+    self, demo_with, faults, DEMO_CLIENT as CLIENT, DEMO_SECRET as SECRET, DEMO_TENANT as TENANT,
+    SECRET_LINE,
+};
 use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::{Raw, Request};
 use intune_exporter::graph::{Caps, GraphClient, GraphError, GraphMetrics, TokenSource};
-use intune_exporter::simulator::{RecordedRequest, Scenario, Simulator};
 use intune_exporter::sources::Source;
+use intune_graph_simulator::{RecordedRequest, Simulator};
 use std::sync::Arc;
 use std::time::Duration;
 
-const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET: &str = "demo-secret-not-for-production";
-const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
-
 /// The demo tenant with `extra` lines (faults, page size) after its secret.
 async fn simulator(extra: &str) -> Simulator {
-    let text = demo::SCENARIO.replacen(SECRET_LINE, &format!("{SECRET_LINE}{extra}"), 1);
-    start(&text).await
-}
-
-async fn start(scenario: &str) -> Simulator {
-    Simulator::start(
-        Scenario::from_yaml(scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
-}
-
-fn faults(lines: &[(&str, &str)]) -> String {
-    let mut out = String::from("    faults:\n");
-    for (path, sequence) in lines {
-        out.push_str(&format!(
-            "      - path: \"{path}\"\n        sequence: {sequence}\n"
-        ));
-    }
-    out
-}
-
-fn http(sim: &Simulator) -> reqwest::Client {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap()
-}
-
-fn root(sim: &Simulator) -> url::Url {
-    url::Url::parse(&format!("{}/", sim.base_url())).unwrap()
+    sim::start_yaml(&demo_with(extra)).await
 }
 
 fn credential(sim: &Simulator, tenant: &str, secret: &str) -> Arc<dyn TokenSource> {
-    let authority = Authority {
-        host: root(sim),
-        scope: format!("{}/.default", sim.base_url()),
-    };
-    Arc::new(
-        EntraCredential::client_secret(tenant, CLIENT, secret.to_string(), &authority, http(sim))
-            .unwrap(),
-    )
+    Arc::new(sim::secret_credential(sim, tenant, secret))
 }
 
 fn client_for(sim: &Simulator, tenant: &str, metrics: &GraphMetrics) -> GraphClient {
-    GraphClient::new(
-        http(sim),
-        root(sim),
-        tenant.to_string(),
-        credential(sim, tenant, SECRET),
-        Arc::new(Limiter::documented()),
-        metrics.clone(),
-        RetryPolicy {
-            max_attempts: 3,
-            base_backoff: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    )
+    sim::graph_client(sim, tenant, credential(sim, tenant, SECRET), metrics, 3)
 }
 
 fn client(sim: &Simulator) -> (GraphClient, GraphMetrics) {
@@ -143,13 +91,6 @@ fn round_trips(sim: &Simulator) -> usize {
         .count()
 }
 
-fn token_requests(sim: &Simulator) -> usize {
-    sim.requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
-        .count()
-}
-
 fn count(metrics: &GraphMetrics, source: &str, code: &str) -> u64 {
     metrics.requests.with_label_values(&[source, code]).get()
 }
@@ -179,7 +120,7 @@ async fn every_source_of_a_tenant_takes_two_round_trips_and_reads_as_single_requ
     let (client, metrics) = client(&sim);
     let results = client.fetch_all(&requests(&Source::ALL)).await;
     assert_eq!(round_trips(&sim), 2, "{:#?}", round_trips_logged(&sim));
-    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(sim::token_requests(&sim), 1);
     let mut trips: Vec<(String, usize)> = round_trips_logged(&sim)
         .into_iter()
         .map(|t| (t[0].clone(), t.len() - 1))
@@ -264,7 +205,7 @@ async fn a_second_page_travels_in_the_next_batch() {
 #[tokio::test]
 async fn a_throttled_item_waits_for_its_own_retry_after_while_the_others_succeed() {
     let vpp = "v1.0/deviceAppManagement/vppTokens";
-    let sim = simulator(&faults(&[(vpp, "[{status: 429, retry_after: \"1.5\"}]")])).await;
+    let sim = simulator(&faults(&[(vpp, "{status: 429, retry_after: \"1.5\"}")])).await;
     let (client, metrics) = client(&sim);
     let sources = [Source::VppTokens, Source::Apns, Source::SubscribedSkus];
     let results = client.fetch_all(&requests(&sources)).await;
@@ -308,7 +249,7 @@ async fn a_throttled_item_waits_for_its_own_retry_after_while_the_others_succeed
 
 #[tokio::test]
 async fn a_forbidden_item_fails_alone() {
-    let sim = simulator(&faults(&[("v1.0/subscribedSkus", "[{status: 403}]")])).await;
+    let sim = simulator(&faults(&[("v1.0/subscribedSkus", "{status: 403}")])).await;
     let (client, metrics) = client(&sim);
     let results = client.fetch_all(&requests(&Source::ALL)).await;
     for (source, result) in Source::ALL.iter().zip(&results) {
@@ -342,8 +283,8 @@ async fn a_forbidden_item_fails_alone() {
 #[tokio::test]
 async fn a_401_in_a_batch_gets_one_new_token() {
     let sim = simulator(&faults(&[
-        ("v1.0/deviceAppManagement/vppTokens", "[{status: 401}]"),
-        ("beta/deviceManagement", "[{status: 401}, {status: 401}]"),
+        ("v1.0/deviceAppManagement/vppTokens", "{status: 401}"),
+        ("beta/deviceManagement", "{status: 401}, {status: 401}"),
     ]))
     .await;
     let (client, _) = client(&sim);
@@ -353,7 +294,7 @@ async fn a_401_in_a_batch_gets_one_new_token() {
     // A second 401 in a row is a real refusal.
     assert_eq!(results[1].as_ref().unwrap_err().status(), Some(401));
     // Both items met the first 401 in the same round: one new token between them.
-    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(sim::token_requests(&sim), 2);
     assert_eq!(round_trips(&sim), 4);
     sim.shutdown().await;
 }
@@ -361,8 +302,8 @@ async fn a_401_in_a_batch_gets_one_new_token() {
 #[tokio::test]
 async fn a_failing_batch_falls_back_to_single_requests() {
     let sim = simulator(&faults(&[
-        ("v1.0/$batch", "[{status: 502}]"),
-        ("beta/$batch", "[{malformed: true}]"),
+        ("v1.0/$batch", "{status: 502}"),
+        ("beta/$batch", "{malformed: true}"),
     ]))
     .await;
     let (client, metrics) = client(&sim);
@@ -414,7 +355,7 @@ async fn a_refused_filter_is_dropped_and_stays_dropped() {
     assert_eq!(issues.request().path, FILTERED_ISSUES.path);
     let filtered = [(issues.name(), &FILTERED_ISSUES)];
     let path = "v1.0/admin/serviceAnnouncement/issues?$filter";
-    let sim = simulator(&faults(&[(path, "[{status: 400}, {status: 400}]")])).await;
+    let sim = simulator(&faults(&[(path, "{status: 400}, {status: 400}")])).await;
     let metrics = GraphMetrics::new().unwrap();
     let batching = client_for(&sim, TENANT, &metrics);
     let single = client_for(&sim, TENANT, &metrics);
@@ -449,6 +390,61 @@ async fn a_refused_filter_is_dropped_and_stays_dropped() {
 }
 
 #[tokio::test]
+async fn a_400_on_a_later_page_fails_the_collection_and_keeps_its_filter() {
+    // Graph judges a $filter on the first page; a 400 to a later one (whose nextLink carries the
+    // filter along) is an error of that page, not a refusal of the filter: both ways of
+    // fetching fail the collection and keep sending the filter.
+    let issues = Source::ServiceIssues;
+    let filtered = [(issues.name(), &FILTERED_ISSUES)];
+    let path = "v1.0/admin/serviceAnnouncement/issues";
+    let sequence = "[{delay: 0s}, {status: 400}, {delay: 0s}, {status: 400}]";
+    let sim = simulator(&format!(
+        "    page_size: 1\n{}",
+        faults(&[(path, sequence)])
+    ))
+    .await;
+    let metrics = GraphMetrics::new().unwrap();
+    let client = client_for(&sim, TENANT, &metrics);
+    let mut results = client.fetch_all(&filtered).await;
+    results.push(client.fetch(issues.name(), &FILTERED_ISSUES).await);
+    // Graph's error, request ids aside (they differ per answer).
+    let refused: Vec<_> = results
+        .into_iter()
+        .map(|result| match result {
+            Err(GraphError::Status {
+                path,
+                status,
+                code,
+                message,
+                ..
+            }) => format!("{path}: {status} {code}: {message}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    let refused_page = "v1.0/admin/serviceAnnouncement/issues: 400 BadRequest: Invalid request.";
+    assert_eq!(refused, [refused_page, refused_page]);
+    let page = |status: u16, marks: &str| {
+        format!("GET /v1.0/admin/serviceAnnouncement/issues {status} [filter]{marks}")
+    };
+    let batch = |item: String| vec!["POST /v1.0/$batch 200".to_string(), format!("  {item}")];
+    assert_eq!(
+        round_trips_logged(&sim),
+        [
+            batch(page(200, "")),
+            batch(page(400, " [next page]")),
+            vec![page(200, "")],
+            vec![page(400, " [next page]")],
+        ]
+    );
+    // The next fetch asks with the filter again.
+    let again = client.fetch(issues.name(), &FILTERED_ISSUES).await;
+    assert!(matches!(again, Ok(Raw::Collection(_))), "{again:?}");
+    let trips = round_trips_logged(&sim);
+    assert_eq!(trips[4], [page(200, "")]);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_next_link_to_another_origin_is_refused_without_a_request() {
     // A listener that counts whoever connects: nothing may.
     let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -466,7 +462,7 @@ async fn a_next_link_to_another_origin_is_refused_without_a_request() {
     let scenario = format!(
         "tenants:\n  - tenant_id: {TENANT}\n    client_id: {CLIENT}\n    client_secret: {SECRET}\n    resources:\n      v1.0/deviceAppManagement/vppTokens:\n        value: []\n        \"@odata.nextLink\": \"{link}\"\n"
     );
-    let sim = start(&scenario).await;
+    let sim = sim::start_yaml(&scenario).await;
     let (client, _) = client(&sim);
     let results = client.fetch_all(&requests(&[Source::VppTokens])).await;
     match &results[0] {
@@ -495,21 +491,17 @@ async fn a_next_link_to_another_origin_is_refused_without_a_request() {
 /// `n` copies of the demo tenant with their own ids, each answering Graph after `latency` and
 /// a sign-in after `sign_in`.
 fn fleet(n: usize, latency: &str, sign_in: &str) -> (String, Vec<String>) {
-    let start = demo::SCENARIO.find("  - tenant_id: ").unwrap();
-    let block = &demo::SCENARIO[start..];
     let mut text = String::from("tenants:\n");
     let mut ids = Vec::new();
     for i in 0..n {
         let id = format!("00000000-0000-4000-8000-{i:012x}");
-        text.push_str(
-            &block.replacen(TENANT, &id, 1).replacen(
-                SECRET_LINE,
-                &format!(
-                    "{SECRET_LINE}    latency: {latency}\n    faults:\n      - path: token\n        sequence: [{{delay: {sign_in}}}]\n"
-                ),
-                1,
+        text.push_str(&sim::demo_tenant_as(
+            &id,
+            &format!(
+                "{SECRET_LINE}    latency: {latency}\n{}",
+                faults(&[("token", &format!("{{delay: {sign_in}}}"))])
             ),
-        );
+        ));
         ids.push(id);
     }
     (text, ids)
@@ -519,15 +511,15 @@ fn fleet(n: usize, latency: &str, sign_in: &str) -> (String, Vec<String>) {
 async fn the_caps_on_requests_and_sign_ins_hold_across_many_tenants() {
     // Sign-ins far shorter than Graph answers: uncapped, every tenant's batches would overlap.
     let (scenario, tenants) = fleet(24, "200ms", "20ms");
-    let sim = start(&scenario).await;
+    let sim = sim::start_yaml(&scenario).await;
     let caps = Caps::new(4, 2);
     let metrics = GraphMetrics::new().unwrap();
     let clients: Vec<GraphClient> = tenants
         .iter()
         .map(|t| {
             GraphClient::new(
-                http(&sim),
-                root(&sim),
+                sim::http(&sim),
+                sim::root(&sim),
                 t.clone(),
                 caps.sign_ins(credential(&sim, t, SECRET)),
                 Arc::new(Limiter::documented()),
@@ -544,7 +536,7 @@ async fn the_caps_on_requests_and_sign_ins_hold_across_many_tenants() {
     }
     // Every tenant: two round trips, one sign-in. The caps were reached, never passed.
     assert_eq!(round_trips(&sim), 2 * tenants.len());
-    assert_eq!(token_requests(&sim), tenants.len());
+    assert_eq!(sim::token_requests(&sim), tenants.len());
     let stats = sim.stats();
     assert_eq!(
         (stats.peak_in_flight_graph, stats.peak_in_flight_token),
@@ -557,7 +549,7 @@ async fn the_caps_on_requests_and_sign_ins_hold_across_many_tenants() {
 async fn the_simulator_answers_batches_in_graphs_format() {
     let sim = simulator("    page_size: 2\n").await;
     let token = credential(&sim, TENANT, SECRET).token().await.unwrap();
-    let http = http(&sim);
+    let http = sim::http(&sim);
     let post = |body: serde_json::Value, token: &str| {
         http.post(format!("{}/v1.0/$batch", sim.base_url()))
             .bearer_auth(token)
@@ -650,7 +642,7 @@ async fn the_simulator_answers_batches_in_graphs_format() {
 async fn a_401_or_429_for_the_whole_batch_is_each_items_answer() {
     let sim = simulator(&faults(&[(
         "v1.0/$batch",
-        "[{status: 401}, {status: 429, retry_after: \"1\"}]",
+        "{status: 401}, {status: 429, retry_after: \"1\"}",
     )]))
     .await;
     let (client, metrics) = client(&sim);
@@ -658,7 +650,7 @@ async fn a_401_or_429_for_the_whole_batch_is_each_items_answer() {
     let results = client.fetch_all(&requests(&sources)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     // A new token, then a wait for the batch's Retry-After: no single requests.
-    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(sim::token_requests(&sim), 2);
     assert_eq!(
         round_trips_logged(&sim),
         [
@@ -688,8 +680,8 @@ async fn a_401_or_429_for_the_whole_batch_is_each_items_answer() {
 async fn a_refused_sign_in_costs_one_token_request_for_every_source() {
     let sim = simulator("").await;
     let client = GraphClient::new(
-        http(&sim),
-        root(&sim),
+        sim::http(&sim),
+        sim::root(&sim),
         TENANT.to_string(),
         credential(&sim, TENANT, "not-the-secret"),
         Arc::new(Limiter::documented()),
@@ -704,7 +696,7 @@ async fn a_refused_sign_in_costs_one_token_request_for_every_source() {
             "{err}"
         );
     }
-    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(sim::token_requests(&sim), 1);
     assert_eq!(round_trips(&sim), 0);
     sim.shutdown().await;
 }
@@ -720,7 +712,7 @@ async fn a_graph_that_refuses_connections_fails_every_item_at_once() {
         .port();
     let metrics = GraphMetrics::new().unwrap();
     let client = GraphClient::new(
-        http(&sim),
+        sim::http(&sim),
         url::Url::parse(&format!("https://127.0.0.1:{closed}/")).unwrap(),
         TENANT.to_string(),
         credential(&sim, TENANT, SECRET),

@@ -13,14 +13,12 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::sim::{self, DEMO_CLIENT as CLIENT, DEMO_TENANT};
+use common::{config_text, Exporter, TempDir};
 use intune_exporter::demo;
 use intune_exporter::graph::certificate::ClientCertificate;
-use intune_exporter::simulator::{Scenario, Simulator};
-
-const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
-const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
+use intune_exporter::sources::Source;
+use intune_graph_simulator::Simulator;
 const SECRET: &str = "e2e-secret-value-7Q~x";
 const PFX_PASSWORD: &str = "e2e-pfx-password-3k";
 const FEDERATED: &str = "eyJhbGciOiJSUzI1NiJ9.e2e-federated-token.c2ln";
@@ -35,43 +33,25 @@ const TENANTS: [&str; 5] = [
     "20000000-0000-4000-8000-000000000005",
 ];
 
-fn indent(pem: &str) -> String {
-    pem.lines().map(|l| format!("      {l}\n")).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["intune-exporter-e2e".into()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
+    let (cert, key) = sim::rsa_certificate("intune-exporter-e2e");
 
     // The demo tenant five times, each with its own id and credential.
-    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let credentials = [
         format!(
             "    client_secret: {SECRET}\n    faults:\n      - path: v1.0/subscribedSkus\n        sequence: [{{status: 403}}]\n"
         ),
-        format!("    certificate: |\n{}", indent(&cert.pem())),
+        sim::certificate_lines(&cert.pem()),
         format!("    federated_tokens: [\"{FEDERATED}\"]\n"),
         format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n      client_id: {MI_CLIENT}\n"),
         format!("    managed_identity:\n      identity_header: {IDENTITY_HEADER}\n"),
     ];
     let mut scenario = String::from("tenants:\n");
     for (tenant, credential) in TENANTS.iter().zip(&credentials) {
-        scenario.push_str(&block.replacen(DEMO_TENANT, tenant, 1).replacen(
-            SECRET_LINE,
-            credential,
-            1,
-        ));
+        scenario.push_str(&sim::demo_tenant_as(tenant, credential));
     }
-    let sim = Simulator::start(
-        Scenario::from_yaml(&scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = sim::start_yaml(&scenario).await;
 
     // The certificate as a PKCS#12 archive, as Windows and Key Vault export it.
     let pem =
@@ -93,11 +73,7 @@ async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
     std::fs::write(dir.0.join("federated-token"), FEDERATED).unwrap();
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     let config = format!(
-        "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-tenants:
+        "{graph}tenants:
   - tenant_id: {t0}
     auth:
       client_id: {CLIENT}
@@ -121,7 +97,7 @@ tenants:
     auth:
       managed_identity: {{}}
 ",
-        url = sim.base_url(),
+        graph = config_text::graph(sim.base_url()),
         t0 = TENANTS[0],
         t1 = TENANTS[1],
         t2 = TENANTS[2],
@@ -333,25 +309,16 @@ async fn connect_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() {
-    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sim::start(demo::scenario().unwrap()).await;
     let dir = TempDir::new("proxy");
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     std::fs::write(dir.0.join("secret"), "demo-secret-not-for-production").unwrap();
     // Two sources are enough to see both hosts' traffic.
-    let mut sources = String::from("sources:\n");
-    for s in intune_exporter::sources::Source::ALL {
-        if !matches!(
-            s,
-            intune_exporter::sources::Source::Apns | intune_exporter::sources::Source::VppTokens
-        ) {
-            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
-        }
-    }
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
-        url = sim.base_url()
+        "{}{}tenants:\n{}",
+        config_text::graph(sim.base_url()),
+        config_text::only_sources(&[Source::Apns, Source::VppTokens]),
+        config_text::secret_tenant(DEMO_TENANT, CLIENT, "secret")
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -364,12 +331,7 @@ async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() 
             &[("HTTPS_PROXY", &proxy), ("NO_PROXY", no_proxy)],
         );
         exporter.wait_ready().await;
-        let text = reqwest::get(exporter.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = exporter.scrape().await;
         assert_eq!(
             text.lines()
                 .filter(|l| l.starts_with("intune_exporter_source_up{") && l.ends_with(" 1"))
@@ -391,15 +353,11 @@ async fn https_proxy_carries_graph_and_sign_in_unless_no_proxy_says_otherwise() 
 /// Writes `config.yaml` into `dir` for the demo tenant with only the `apns` source, signing in
 /// with the secret in `dir/secret`, and `extra` top-level lines.
 fn apns_only_config(dir: &TempDir, sim: &Simulator, extra: &str) -> std::path::PathBuf {
-    let mut sources = String::from("sources:\n");
-    for s in intune_exporter::sources::Source::ALL {
-        if s != intune_exporter::sources::Source::Apns {
-            sources.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
-        }
-    }
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{extra}{sources}tenants:\n  - tenant_id: {DEMO_TENANT}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: secret\n",
-        url = sim.base_url()
+        "{}{extra}{}tenants:\n{}",
+        config_text::graph(sim.base_url()),
+        config_text::only_sources(&[Source::Apns]),
+        config_text::secret_tenant(DEMO_TENANT, CLIENT, "secret")
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -408,9 +366,7 @@ fn apns_only_config(dir: &TempDir, sim: &Simulator, extra: &str) -> std::path::P
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
-    let sim = Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sim::start(demo::scenario().unwrap()).await;
     let dir = TempDir::new("wrong-secret");
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     let wrong = "wrong-secret-Qx7~e2e";
@@ -423,12 +379,7 @@ async fn a_refused_sign_in_logs_entras_reason_and_never_the_secret() {
         "debug",
     ]);
     exporter.wait_ready().await;
-    let text = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = exporter.scrape().await;
     assert!(text.contains(&format!(
         "intune_exporter_source_up{{tenant_id=\"{DEMO_TENANT}\",source=\"apns\"}} 0\n"
     )));
@@ -478,17 +429,10 @@ async fn signed_in_and_polled_after(sim: &Simulator, since: chrono::DateTime<chr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_client_secret_file_is_picked_up_without_a_restart() {
     // Tokens live two seconds and the source is polled every two: each poll signs in again.
-    let scenario = demo::SCENARIO.replacen(
-        SECRET_LINE,
-        &format!("    client_secret: {SECRET}\n    token_lifetime: 2s\n"),
-        1,
-    );
-    let sim = Simulator::start(
-        Scenario::from_yaml(&scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = sim::start_yaml(&sim::demo_replacing_secret(&format!(
+        "    client_secret: {SECRET}\n    token_lifetime: 2s\n"
+    )))
+    .await;
     let dir = TempDir::new("rotate");
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     let secret_file = dir.0.join("secret");

@@ -7,7 +7,7 @@
 
 mod common;
 
-use intune_exporter::simulator::Scenario;
+use intune_graph_simulator::Scenario;
 
 fn scenario_doc() -> String {
     std::fs::read_to_string(common::root().join("docs/simulator-scenario.md")).unwrap()
@@ -134,7 +134,7 @@ fn scenario_doc_example_loads() {
     );
     assert_eq!(
         scenario.log_capacity(),
-        intune_exporter::simulator::DEFAULT_LOG_CAPACITY
+        intune_graph_simulator::DEFAULT_LOG_CAPACITY
     );
 }
 

@@ -11,17 +11,14 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::sim::{self, DEMO_SECRET as SECRET_MARKER};
+use common::{config_text, Exporter, TempDir};
 use intune_exporter::demo;
-use intune_exporter::simulator::Simulator;
+use intune_graph_simulator::Simulator;
 use std::io::Read;
 
-const SECRET_MARKER: &str = "demo-secret-not-for-production";
-
 async fn start_simulator() -> Simulator {
-    Simulator::start(demo::scenario().unwrap(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+    sim::start(demo::scenario().unwrap()).await
 }
 
 /// Writes a config for every tenant of the demo scenario, pointing at `sim`.
@@ -32,15 +29,15 @@ fn write_config(dir: &TempDir, sim: &Simulator, extra: &str) -> String {
     for (i, t) in scenario.tenants().iter().enumerate() {
         let secret = format!("secret-{i}.txt");
         std::fs::write(dir.0.join(&secret), format!("{}\n", t.client_secret())).unwrap();
-        tenants.push_str(&format!(
-            "  - tenant_id: {}\n    auth:\n      client_id: {}\n      client_secret_file: {secret}\n",
+        tenants.push_str(&config_text::secret_tenant(
             t.tenant_id(),
-            t.client_id()
+            t.client_id(),
+            &secret,
         ));
     }
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{extra}tenants:\n{tenants}",
-        url = sim.base_url()
+        "{}{extra}tenants:\n{tenants}",
+        config_text::graph(sim.base_url())
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -220,17 +217,8 @@ async fn demo_tenant_metrics_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_ready_until_every_source_polled_once() {
-    let mut scenario_text = demo::SCENARIO.to_string();
     // Slow every Graph answer down so the first poll is still running when we look.
-    scenario_text = scenario_text.replacen(
-        "    client_secret: demo-secret-not-for-production\n",
-        "    client_secret: demo-secret-not-for-production\n    latency: 2s\n",
-        1,
-    );
-    let scenario = intune_exporter::simulator::Scenario::from_yaml(&scenario_text).unwrap();
-    let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let sim = sim::start_yaml(&sim::demo_with("    latency: 2s\n")).await;
     let dir = TempDir::new("ready");
     let config = write_config(&dir, &sim, "");
     let exporter = Exporter::start(&["--config.file", &config]);
@@ -243,12 +231,7 @@ async fn not_ready_until_every_source_polled_once() {
             intune_exporter::sources::Source::ALL.len()
         )
     );
-    let metrics = reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = exporter.scrape().await;
     assert!(
         !metrics.contains("intune_exporter_source_up"),
         "no up before a poll:\n{metrics}"
@@ -286,4 +269,65 @@ async fn demo_flag_needs_no_configuration() {
             family.name
         );
     }
+}
+
+/// The demo scenario with its Message center posts replaced by 25 active Intune posts, one
+/// updated a day from yesterday back; only the 20th newest has an act-by date, in 5 days.
+fn scenario_with_25_posts() -> String {
+    let (head, _) = demo::SCENARIO
+        .split_once("      v1.0/admin/serviceAnnouncement/messages:\n")
+        .unwrap();
+    let mut text = format!("{head}      v1.0/admin/serviceAnnouncement/messages:\n");
+    for n in 1..=25 {
+        let act_by = if n == 20 { "{in: 5d}" } else { "null" };
+        text.push_str(&format!(
+            "        - id: MC7000{n:02}\n          title: \"Intune post {n}\"\n          category: planForChange\n          severity: normal\n          isMajorChange: false\n          services: [Microsoft Intune]\n          tags: [Retirement, Updated message]\n          startDateTime: {{ago: 30d}}\n          endDateTime: null\n          lastModifiedDateTime: {{ago: {n}d}}\n          actionRequiredByDateTime: {act_by}\n          viewPoint: null\n"
+        ));
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_act_by_date_twenty_posts_deep_is_exported() {
+    let sim = sim::start_yaml(&scenario_with_25_posts()).await;
+    let dir = TempDir::new("act-by");
+    let config = write_config(&dir, &sim, "");
+    let exporter = Exporter::start(&["--config.file", &config]);
+    exporter.wait_ready().await;
+    let text = exporter.scrape_linted().await;
+    let anchor = sim.anchor().timestamp();
+    let lines = |prefix: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    let tenant = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
+    // The post is older than the latest 10, yet its deadline is there, with its title.
+    assert_eq!(
+        lines("intune_message_center_action_required_timestamp_seconds{"),
+        [format!(
+            "intune_message_center_action_required_timestamp_seconds{{tenant_id=\"{tenant}\",message_id=\"MC700020\"}} {}",
+            anchor + 5 * 86400
+        )]
+    );
+    let info = lines("intune_message_center_message_info{");
+    assert_eq!(info.len(), 11, "{info:#?}");
+    assert_eq!(
+        info.last().unwrap(),
+        &format!("intune_message_center_message_info{{tenant_id=\"{tenant}\",message_id=\"MC700020\",title=\"Intune post 20\",category=\"plan_for_change\",severity=\"normal\",major_change=\"false\",tags=\"retirement\"}} 1")
+    );
+    // The latest 10 keep their last-modified times; the old post has none.
+    let modified: Vec<String> =
+        lines("intune_message_center_message_last_modified_timestamp_seconds{")
+            .iter()
+            .map(|l| l.split('"').nth(3).unwrap().to_string())
+            .collect();
+    assert_eq!(
+        modified,
+        (1..=10)
+            .map(|n| format!("MC7000{n:02}"))
+            .collect::<Vec<_>>()
+    );
+    sim.shutdown().await;
 }

@@ -7,20 +7,18 @@
 
 mod common;
 
+use common::config_text::{self, demo_app_defaults, gdap};
+use common::scrape::{label, scrape_until, series};
+use common::sim::{
+    self, start_with_dir as simulator_and_dir, tenant_id, DEMO_CLIENT as CLIENT,
+    DEMO_SECRET as SECRET, FLEET_PARTNER, SECRET_LINE,
+};
 use common::{Exporter, TempDir};
-use intune_exporter::demo;
-use intune_exporter::simulator::{Scenario, Simulator};
+use intune_graph_simulator::{Scenario, Simulator};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET: &str = "demo-secret-not-for-production";
 const PARTNER: &str = "f0000000-0000-4000-8000-000000000000";
-
-fn tenant_id(i: usize) -> String {
-    format!("30000000-0000-4000-8000-{i:012}")
-}
 
 /// The demo tenant `ids.len()` times under other ids, plus the partner tenant listing
 /// `customers` as its GDAP customers, 50 to a page.
@@ -30,10 +28,9 @@ fn scenario(ids: &[String], customers: &[String]) -> Scenario {
 
 /// The text of [`scenario`].
 fn scenario_yaml(ids: &[String], customers: &[String]) -> String {
-    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let mut text = String::from("tenants:\n");
     for id in ids {
-        text.push_str(&block.replacen(DEMO_TENANT, id, 1));
+        text.push_str(&sim::demo_tenant_as(id, SECRET_LINE));
     }
     text.push_str(&format!(
         "  - tenant_id: {PARTNER}\n    client_id: {CLIENT}\n    client_secret: {SECRET}\n    page_size: 50\n    resources:\n      v1.0/tenantRelationships/delegatedAdminCustomers:\n"
@@ -44,24 +41,6 @@ fn scenario_yaml(ids: &[String], customers: &[String]) -> String {
         ));
     }
     text
-}
-
-/// `metric{labels} value` lines of one family, as (labels, value).
-fn series(text: &str, family: &str) -> Vec<(String, f64)> {
-    text.lines()
-        .filter_map(|l| l.strip_prefix(family))
-        .filter_map(|rest| {
-            let rest = rest.strip_prefix('{')?;
-            let (labels, value) = rest.rsplit_once("} ")?;
-            Some((labels.to_string(), value.parse().ok()?))
-        })
-        .collect()
-}
-
-fn label<'a>(labels: &'a str, name: &str) -> Option<&'a str> {
-    let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
-    let end = labels[start..].find('"')? + start;
-    Some(&labels[start..end])
 }
 
 /// Tenant ids with a `source_up` series, and how many of their sources are up.
@@ -76,50 +55,6 @@ fn up_by_tenant(text: &str) -> BTreeMap<String, usize> {
         }
     }
     out
-}
-
-async fn scrape(exporter: &Exporter) -> String {
-    reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
-/// The simulator serving `scenario`, and a folder holding its CA (`ca.pem`) and the demo app's
-/// secret (`secret`), for a config written there.
-async fn simulator_and_dir(scenario: Scenario, name: &str) -> (Simulator, TempDir) {
-    let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = TempDir::new(name);
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
-    (sim, dir)
-}
-
-/// Scrapes until `done` holds for the exposition (at most `within`), and returns that exposition;
-/// fails with `what` and the exporter's log otherwise.
-async fn scrape_until(
-    exporter: &Exporter,
-    within: Duration,
-    what: &str,
-    done: impl Fn(&str) -> bool,
-) -> String {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let text = scrape(exporter).await;
-        if done(&text) {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what}:\n{}",
-            exporter.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn tenant_file(ids: &[String]) -> String {
@@ -144,29 +79,20 @@ async fn three_hundred_tenants_from_config_files_and_gdap_follow_file_edits_with
     std::fs::write(files.join("ignored.txt"), "- tenant_id: not read\n").unwrap();
     // Tenant 0 has its own labels; organization is polled every 5 s so that freshness shows.
     let mut config = format!(
-        "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-poll:
+        "{graph}poll:
   startup_spread: 3s
 sources:
   organization:
     interval: 5s
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-tenant_files: [tenants.d/*.yml]
-discovery:
-  delegated_admin_customers:
-    partner_tenant_id: {PARTNER}
-    exclude: [{excluded}]
+{defaults}tenant_files: [tenants.d/*.yml]
+{gdap}    exclude: [{excluded}]
 tenants:
   - tenant_id: {t0}
     labels: {{customer: acme, psa_id: \"1234\"}}
 ",
-        url = sim.base_url(),
+        graph = config_text::graph(sim.base_url()),
+        defaults = demo_app_defaults(),
+        gdap = gdap(PARTNER),
         t0 = ids[0],
     );
     for id in &ids[1..10] {
@@ -176,7 +102,7 @@ tenants:
 
     let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
     exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
+    let text = exporter.scrape().await;
 
     let mut origins: Vec<(String, f64)> = series(&text, "intune_exporter_tenants");
     origins.sort_by(|a, b| a.0.cmp(&b.0));
@@ -291,7 +217,7 @@ tenants:
     // Everyone else kept polling.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let text = scrape(&exporter).await;
+        let text = exporter.scrape().await;
         if last_success(&text, &ids[5]).unwrap() > before
             && last_success(&text, &ids[150 + 1]).is_some()
         {
@@ -325,7 +251,7 @@ async fn two_shards_split_two_hundred_tenants_between_them() {
     let mut owned = Vec::new();
     for shard in &shards {
         shard.wait_ready().await;
-        owned.push(up_by_tenant(&scrape(shard).await));
+        owned.push(up_by_tenant(&shard.scrape().await));
     }
     let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
         (owned[0].keys().collect(), owned[1].keys().collect());
@@ -360,30 +286,20 @@ async fn two_shards_split_two_hundred_tenants_between_them() {
     sim.shutdown().await;
 }
 
-const FLEET_PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
-
 /// The demo scenario, a partner tenant and `count` tenants generated from the demo tenant,
 /// each answering after `latency`.
 fn fleet_scenario(count: usize, latency: &str) -> Scenario {
-    let demo = std::fs::read_to_string(common::root().join("deploy/demo/scenario.yaml")).unwrap();
     let text = format!(
-        "{demo}
-  - tenant_id: {FLEET_PARTNER}
-    client_id: {CLIENT}
-    client_secret: {SECRET}
-fleets:
+        "{}fleets:
   - count: {count}
     template: contoso.onmicrosoft.com
     seed: 11
     latency: {latency}
     partner: {FLEET_PARTNER}
-"
-    )
-    .replace(
-        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n",
-        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    domains: [contoso.onmicrosoft.com]\n",
+",
+        sim::demo_and_partner(FLEET_PARTNER, "")
     );
-    Scenario::from_yaml(&text).unwrap()
+    Scenario::from_yaml(&sim::with_contoso_domain(&text)).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,23 +310,14 @@ async fn a_discovered_fleet_starts_spread_under_the_cap_in_two_round_trips_per_t
     std::fs::write(
         dir.0.join("config.yml"),
         format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-  max_concurrent_requests: 4
+            "{}  max_concurrent_requests: 4
   max_concurrent_sign_ins: 2
 poll:
   startup_spread: 4s
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-discovery:
-  delegated_admin_customers:
-    partner_tenant_id: {FLEET_PARTNER}
-",
-            url = sim.base_url()
+{}{}",
+            config_text::graph(sim.base_url()),
+            demo_app_defaults(),
+            gdap(FLEET_PARTNER)
         ),
     )
     .unwrap();
@@ -467,24 +374,17 @@ async fn sighup_adds_a_tenant_and_retimes_a_source_without_disturbing_the_others
     let (sim, dir) = simulator_and_dir(scenario(&ids, &[]), "reload-fleet").await;
     let config = |tenants: &[String], apns_interval: &str| {
         let mut text = format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-poll:
+            "{graph}poll:
   startup_spread: 0s
 sources:
   organization:
     interval: 5s
   apns:
     interval: {apns_interval}
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-tenants:
+{defaults}tenants:
 ",
-            url = sim.base_url()
+            graph = config_text::graph(sim.base_url()),
+            defaults = demo_app_defaults(),
         );
         for id in tenants {
             text.push_str(&format!("  - tenant_id: {id}\n"));
@@ -495,7 +395,7 @@ tenants:
     let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
     exporter.wait_ready().await;
     let pid = exporter.pid();
-    let before = scrape(&exporter).await;
+    let before = exporter.scrape().await;
     let last = |text: &str, id: &str, source: &str| {
         series(
             text,
@@ -538,35 +438,26 @@ tenants:
 async fn a_malformed_answer_is_retried_after_the_backoff_not_the_interval() {
     let id = tenant_id(0);
     // The APNs answer of the first poll is malformed; later answers are fine.
-    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
     let text = format!(
         "tenants:\n{}",
-        block.replacen(DEMO_TENANT, &id, 1).replacen(
-            &format!("    client_secret: {SECRET}\n"),
+        sim::demo_tenant_as(
+            &id,
             &format!(
-                "    client_secret: {SECRET}\n    faults:\n      - path: v1.0/deviceManagement/applePushNotificationCertificate\n        sequence: [{{malformed: true}}]\n"
-            ),
-            1
+                "{SECRET_LINE}{}",
+                sim::faults(&[(
+                    "v1.0/deviceManagement/applePushNotificationCertificate",
+                    "{malformed: true}"
+                )])
+            )
         )
     );
     let (sim, dir) = simulator_and_dir(Scenario::from_yaml(&text).unwrap(), "backoff").await;
     std::fs::write(
         dir.0.join("config.yml"),
         format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-poll:
-  interval: 1h
-  retry_backoff: 2s
-tenants:
-  - tenant_id: {id}
-    auth:
-      client_id: {CLIENT}
-      client_secret_file: secret
-",
-            url = sim.base_url()
+            "{}poll:\n  interval: 1h\n  retry_backoff: 2s\ntenants:\n{}",
+            config_text::graph(sim.base_url()),
+            config_text::secret_tenant(&id, CLIENT, "secret")
         ),
     )
     .unwrap();
@@ -579,13 +470,13 @@ tenants:
             .map(|(_, v)| v)
     };
     assert_eq!(
-        up(&scrape(&exporter).await),
+        up(&exporter.scrape().await),
         Some(0.0),
         "{}",
         exporter.log()
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while up(&scrape(&exporter).await) != Some(1.0) {
+    while up(&exporter.scrape().await) != Some(1.0) {
         assert!(
             std::time::Instant::now() < deadline,
             "not retried within 20 s, though the interval is 1 h:\n{}",
@@ -616,19 +507,9 @@ fn tenant_files_config(sim: &Simulator, dir: &TempDir, pattern: &str, poll: &str
     std::fs::write(
         &path,
         format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-poll:
-  {poll}
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-tenant_files: [{pattern}]
-",
-            url = sim.base_url()
+            "{}poll:\n  {poll}\n{}tenant_files: [{pattern}]\n",
+            config_text::graph(sim.base_url()),
+            demo_app_defaults()
         ),
     )
     .unwrap();
@@ -663,7 +544,7 @@ async fn broken_tenant_files_keep_their_tenants_and_are_logged_once_until_they_c
     exporter.wait_ready().await;
     let all: BTreeSet<String> = ids[..4].iter().cloned().collect();
     assert_eq!(
-        files_view(&scrape(&exporter).await),
+        files_view(&exporter.scrape().await),
         (all.clone(), Some(1.0))
     );
 
@@ -693,7 +574,7 @@ async fn broken_tenant_files_keep_their_tenants_and_are_logged_once_until_they_c
     .await;
     // Four more checks (5 s apart) of files that do not change.
     tokio::time::sleep(Duration::from_secs(21)).await;
-    let text = scrape(&exporter).await;
+    let text = exporter.scrape().await;
     assert_eq!(
         files_view(&text),
         (all.clone(), Some(0.0)),
@@ -770,7 +651,7 @@ async fn a_tenant_file_replaced_by_one_of_the_same_size_and_time_is_read_again()
     let exporter = Exporter::start(&["--config.file", &config]);
     exporter.wait_ready().await;
     let first: BTreeSet<String> = ids[..1].iter().cloned().collect();
-    assert_eq!(files_view(&scrape(&exporter).await), (first, Some(1.0)));
+    assert_eq!(files_view(&exporter.scrape().await), (first, Some(1.0)));
 
     // The same size and modification time, another inode: `mv` of a file written elsewhere
     // with its time kept (`cp -p`, rsync, an unpacked archive).
@@ -814,25 +695,16 @@ async fn a_gdap_customer_with_a_numeric_tenant_id_is_skipped_and_the_others_are_
     std::fs::write(
         dir.0.join("config.yml"),
         format!(
-            "graph:
-  graph_url: {url}
-  authority_host: {url}
-  ca_file: ca.pem
-defaults:
-  auth:
-    client_id: {CLIENT}
-    client_secret_file: secret
-discovery:
-  delegated_admin_customers:
-    partner_tenant_id: {PARTNER}
-",
-            url = sim.base_url()
+            "{}{}{}",
+            config_text::graph(sim.base_url()),
+            demo_app_defaults(),
+            gdap(PARTNER)
         ),
     )
     .unwrap();
     let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
     exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
+    let text = exporter.scrape().await;
     assert_eq!(
         up_by_tenant(&text).into_keys().collect::<Vec<_>>(),
         [ids[0].clone(), ids[2].clone()],

@@ -5,82 +5,58 @@
 
 #![allow(clippy::unwrap_used)]
 
-use intune_exporter::demo;
+mod common;
+
+use common::sim::{
+    self, authority, certificate_lines, faults, http, DEMO_CLIENT as CLIENT, DEMO_SECRET,
+    DEMO_TENANT as TENANT, SECRET_LINE,
+};
 use intune_exporter::fleet::Origin;
-use intune_exporter::graph::auth::{Authority, EntraCredential};
+use intune_exporter::graph::auth::EntraCredential;
 use intune_exporter::graph::certificate::{AssertionAlg, ClientCertificate};
 use intune_exporter::graph::client::RetryPolicy;
 use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::odata::Raw;
 use intune_exporter::graph::{GraphClient, GraphError, GraphMetrics, TokenSource};
 use intune_exporter::poller::poll_once;
-use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::sources::Source;
 use intune_exporter::state::{Settings, State, TenantState};
+use intune_graph_simulator::Simulator;
 use std::sync::Arc;
 use std::time::Duration;
 
-const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
+/// The VPP tokens' path, as the simulator records it.
 const VPP: &str = "/v1.0/deviceAppManagement/vppTokens";
 
 /// The demo tenant with its credential lines (and anything else at tenant level) replaced.
 async fn simulator(tenant_lines: &str) -> Simulator {
-    let text = demo::SCENARIO.replacen(SECRET_LINE, tenant_lines, 1);
-    Simulator::start(
-        Scenario::from_yaml(&text).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    sim::start_yaml(&sim::demo_replacing_secret(tenant_lines)).await
 }
 
-fn faults(faults: &str) -> String {
-    format!("{SECRET_LINE}    faults:\n{faults}")
+/// The demo tenant's secret and `scripts` as its faults.
+fn with_faults(scripts: &[(&str, &str)]) -> String {
+    format!("{SECRET_LINE}{}", faults(scripts))
 }
 
-fn http(sim: &Simulator) -> reqwest::Client {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    reqwest::Client::builder()
-        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap()
+/// The demo tenant with `items` as the fault sequence of its VPP tokens.
+async fn vpp_faulted(items: &str) -> Simulator {
+    simulator(&with_faults(&[(VPP.trim_start_matches('/'), items)])).await
 }
 
-fn authority(sim: &Simulator) -> Authority {
-    Authority {
-        host: url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
-        scope: format!("{}/.default", sim.base_url()),
-    }
+/// Reads the VPP tokens once.
+async fn fetch_vpp(client: &GraphClient) -> Result<Raw, GraphError> {
+    client
+        .fetch("vpp_tokens", Source::VppTokens.request())
+        .await
 }
 
 fn secret_credential(sim: &Simulator) -> EntraCredential {
-    EntraCredential::client_secret(
-        TENANT,
-        CLIENT,
-        "demo-secret-not-for-production".to_string(),
-        &authority(sim),
-        http(sim),
-    )
-    .unwrap()
+    sim::secret_credential(sim, TENANT, DEMO_SECRET)
 }
 
 fn client(sim: &Simulator, token: impl TokenSource + 'static) -> (GraphClient, GraphMetrics) {
     let metrics = GraphMetrics::new().unwrap();
-    let client = GraphClient::new(
-        http(sim),
-        url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
-        TENANT.to_string(),
-        Arc::new(token),
-        Arc::new(Limiter::documented()),
-        metrics.clone(),
-        RetryPolicy {
-            max_attempts: 2,
-            base_backoff: Duration::from_millis(10),
-            ..RetryPolicy::default()
-        },
-    );
+    let client = sim::graph_client(sim, TENANT, Arc::new(token), &metrics, 2);
     (client, metrics)
 }
 
@@ -101,37 +77,10 @@ async fn polls_up(client: &GraphClient, source: Source) -> bool {
     tenant.slots()[0].load().up
 }
 
-fn statuses(sim: &Simulator, path: &str) -> Vec<u16> {
-    sim.requests()
-        .iter()
-        .filter(|r| r.path == path)
-        .map(|r| r.status)
-        .collect()
-}
-
-fn token_requests(sim: &Simulator) -> usize {
-    sim.requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
-        .count()
-}
-
 /// A fresh RSA certificate and key, PEM.
 fn certificate() -> (String, String) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["intune-exporter-test".into()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
+    let (cert, key) = sim::rsa_certificate("intune-exporter-test");
     (cert.pem(), key.serialize_pem())
-}
-
-fn certificate_lines(pem: &str) -> String {
-    let mut out = String::from("    certificate: |\n");
-    for line in pem.lines() {
-        out.push_str(&format!("      {line}\n"));
-    }
-    out
 }
 
 fn jwt_header(jwt: &str) -> serde_json::Value {
@@ -218,11 +167,7 @@ async fn a_wrong_client_secret_shows_entras_error_and_not_the_secret() {
     )
     .unwrap();
     let (client, _) = client(&sim, credential);
-    let err = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = fetch_vpp(&client).await.unwrap_err().to_string();
     assert!(
         err.starts_with(&format!("getting a token failed: the token endpoint answered HTTP 401: invalid_client: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{CLIENT}'. Trace ID: ")),
         "{err}"
@@ -230,7 +175,7 @@ async fn a_wrong_client_secret_shows_entras_error_and_not_the_secret() {
     assert!(!err.contains(wrong), "{err}");
     // The poll fails and Graph was never asked.
     assert!(!polls_up(&client, Source::VppTokens).await);
-    assert_eq!(statuses(&sim, VPP), Vec::<u16>::new());
+    assert_eq!(sim::statuses(&sim, VPP), Vec::<u16>::new());
     sim.shutdown().await;
 }
 
@@ -265,10 +210,7 @@ async fn the_federated_token_file_is_read_again_for_every_token_request() {
 
 #[tokio::test]
 async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 429, retry_after: \"2.5\"}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{status: 429, retry_after: \"2.5\"}").await;
     let (client, metrics) = client(&sim, secret_credential(&sim));
     let tenant = tenant(&[Source::VppTokens, Source::Apns]);
     let (vpp, apns) = (
@@ -333,7 +275,7 @@ async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
             waited.num_milliseconds()
         );
     }
-    assert_eq!(statuses(&sim, VPP), [429, 200]);
+    assert_eq!(sim::statuses(&sim, VPP), [429, 200]);
     assert_eq!(
         metrics.throttled.with_label_values(&["vpp_tokens"]).get(),
         1
@@ -343,16 +285,13 @@ async fn a_429_with_retry_after_holds_back_every_request_of_the_tenant() {
 
 #[tokio::test]
 async fn a_503_is_retried_and_a_401_forces_one_new_token() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 503}, {status: 401}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{status: 503}, {status: 401}").await;
     let (client, metrics) = client(&sim, secret_credential(&sim));
     // The 503 is retried; the retry meets a 401 for a token the cache still holds: exactly
     // one new token, then success.
     assert!(polls_up(&client, Source::VppTokens).await);
-    assert_eq!(statuses(&sim, VPP), [503, 401, 200]);
-    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(sim::statuses(&sim, VPP), [503, 401, 200]);
+    assert_eq!(sim::token_requests(&sim), 2);
     let issued = sim.issued_tokens();
     assert_eq!(issued.len(), 2);
     assert_ne!(issued[0], issued[1]);
@@ -375,9 +314,13 @@ async fn a_503_is_retried_and_a_401_forces_one_new_token() {
 
 #[tokio::test]
 async fn concurrent_401s_for_the_same_token_fetch_one_new_token() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}]\n      - path: v1.0/deviceManagement/applePushNotificationCertificate\n        sequence: [{status: 401}]\n",
-    ))
+    let sim = simulator(&with_faults(&[
+        ("v1.0/deviceAppManagement/vppTokens", "{status: 401}"),
+        (
+            "v1.0/deviceManagement/applePushNotificationCertificate",
+            "{status: 401}",
+        ),
+    ]))
     .await;
     let (client, _) = client(&sim, secret_credential(&sim));
     // Warm the cache, so both polls send the same token and both meet a 401.
@@ -387,24 +330,18 @@ async fn concurrent_401s_for_the_same_token_fetch_one_new_token() {
         polls_up(&client, Source::Apns)
     );
     assert!(vpp && apns);
-    assert_eq!(statuses(&sim, VPP), [401, 200]);
-    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(sim::statuses(&sim, VPP), [401, 200]);
+    assert_eq!(sim::token_requests(&sim), 2);
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_second_401_in_a_row_fails_the_poll() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 401}, {status: 401}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{status: 401}, {status: 401}").await;
     let (client, _) = client(&sim, secret_credential(&sim));
-    let err = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap_err();
+    let err = fetch_vpp(&client).await.unwrap_err();
     assert_eq!(err.status(), Some(401));
-    assert_eq!(token_requests(&sim), 2);
+    assert_eq!(sim::token_requests(&sim), 2);
     sim.shutdown().await;
 }
 
@@ -412,10 +349,7 @@ async fn a_second_401_in_a_row_fails_the_poll() {
 async fn three_pages_are_assembled_into_one_collection() {
     let sim = simulator(&format!("{SECRET_LINE}    page_size: 1\n")).await;
     let (client, _) = client(&sim, secret_credential(&sim));
-    let raw = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap();
+    let raw = fetch_vpp(&client).await.unwrap();
     let Raw::Collection(items) = raw else {
         panic!("a collection")
     };
@@ -429,7 +363,7 @@ async fn three_pages_are_assembled_into_one_collection() {
         ]
     );
     // One token for all three pages: it is cached.
-    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(sim::token_requests(&sim), 1);
     let pages: Vec<_> = sim
         .requests()
         .into_iter()
@@ -448,15 +382,9 @@ async fn three_pages_are_assembled_into_one_collection() {
 
 #[tokio::test]
 async fn malformed_json_is_reported_not_panicked_on() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{malformed: true}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{malformed: true}").await;
     let (client, _) = client(&sim, secret_credential(&sim));
-    let err = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap_err();
+    let err = fetch_vpp(&client).await.unwrap_err();
     assert!(matches!(err, GraphError::Decode { .. }), "{err:?}");
     assert!(
         err.to_string().starts_with(
@@ -471,10 +399,7 @@ async fn malformed_json_is_reported_not_panicked_on() {
 
 #[tokio::test]
 async fn a_request_that_times_out_is_retried() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 30s}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{delay: 30s}").await;
     let metrics = GraphMetrics::new().unwrap();
     // One second is far beyond a loopback answer, even on a loaded machine, and far below
     // the scripted delay.
@@ -485,7 +410,7 @@ async fn a_request_that_times_out_is_retried() {
         .unwrap();
     let client = GraphClient::new(
         impatient,
-        url::Url::parse(&format!("{}/", sim.base_url())).unwrap(),
+        sim::root(&sim),
         TENANT.to_string(),
         Arc::new(secret_credential(&sim)),
         Arc::new(Limiter::documented()),
@@ -565,27 +490,21 @@ async fn an_unchanged_client_secret_file_keeps_the_cached_token() {
     let (client, _) = client(&sim, credential);
     assert!(polls_up(&client, Source::Apns).await);
     assert!(polls_up(&client, Source::VppTokens).await);
-    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(sim::token_requests(&sim), 1);
     // A file emptied mid-rotation keeps the old secret (and its token) instead of failing.
     std::fs::write(&file, "").unwrap();
     assert!(polls_up(&client, Source::Apns).await);
-    assert_eq!(token_requests(&sim), 1);
+    assert_eq!(sim::token_requests(&sim), 1);
     std::fs::remove_dir_all(&dir).unwrap();
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_lone_surrogate_in_a_graph_string_becomes_a_replacement_character() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{body: '{\"value\":[{\"id\":\"a\",\"organizationName\":\"Contoso \\ud800 Ltd\",\"appleId\":\"\\udfff\\ud83d\\ude00\"}]}'}]\n",
-    ))
+    let sim = simulator(&with_faults(&[("v1.0/deviceAppManagement/vppTokens", "{body: '{\"value\":[{\"id\":\"a\",\"organizationName\":\"Contoso \\ud800 Ltd\",\"appleId\":\"\\udfff\\ud83d\\ude00\"}]}'}")]))
     .await;
     let (client, _) = client(&sim, secret_credential(&sim));
-    let Raw::Collection(items) = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap()
-    else {
+    let Raw::Collection(items) = fetch_vpp(&client).await.unwrap() else {
         panic!("a collection")
     };
     assert_eq!(items.len(), 1);
@@ -596,15 +515,9 @@ async fn a_lone_surrogate_in_a_graph_string_becomes_a_replacement_character() {
 
 #[tokio::test]
 async fn graph_errors_carry_graphs_request_ids() {
-    let sim = simulator(&faults(
-        "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 403}]\n",
-    ))
-    .await;
+    let sim = vpp_faulted("{status: 403}").await;
     let (client, _) = client(&sim, secret_credential(&sim));
-    let err = client
-        .fetch("vpp_tokens", Source::VppTokens.request())
-        .await
-        .unwrap_err();
+    let err = fetch_vpp(&client).await.unwrap_err();
     let GraphError::Status {
         request_ids: Some(ids),
         ..
@@ -627,9 +540,7 @@ async fn graph_errors_carry_graphs_request_ids() {
 
 #[tokio::test]
 async fn an_oversized_or_inflating_token_answer_is_refused_without_reading_it() {
-    let sim = simulator(&faults(
-        "      - path: token\n        sequence: [{gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {oversized: 65537}, {oversized: 65537}, {oversized: 65537}]\n",
-    ))
+    let sim = simulator(&with_faults(&[("token", "{gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {gzip_bomb: 1GiB}, {oversized: 65537}, {oversized: 65537}, {oversized: 65537}")]))
     .await;
     let credential = secret_credential(&sim);
     for _ in 0..2 {
@@ -640,7 +551,7 @@ async fn an_oversized_or_inflating_token_answer_is_refused_without_reading_it() 
         );
     }
     // The SDK retries a failed read twice; after the six scripted answers, sign-in works.
-    assert_eq!(token_requests(&sim), 6);
+    assert_eq!(sim::token_requests(&sim), 6);
     assert!(credential.token().await.is_ok());
     sim.shutdown().await;
 }

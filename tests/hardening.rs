@@ -9,6 +9,9 @@
 //!   batch redirected, or an `@odata.nextLink` to another host, is refused the same way.
 //! - A token endpoint or proxy echoing the request body: no log line, at debug level, shows the
 //!   secret or the assertion.
+//! - An answer that ignores `$select` and carries Android enrollment tokens, QR codes and Wi-Fi
+//!   passwords: none of them is requested, or shown in a log line at debug level, `/metrics`,
+//!   the status page or its API.
 //! - Bounded inputs: `graph.max_response_bytes`, `graph.max_pages`, an `@odata.nextLink` loop,
 //!   and a gzip bomb (1 GiB inflated from about 1 MiB) refused with the exporter's peak RSS
 //!   bounded, whether they come in a `$batch` answer or in the single GETs that follow a failed
@@ -19,24 +22,16 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
-use intune_exporter::demo;
-use intune_exporter::simulator::{Scenario, Simulator};
+use common::sim::{self, faults, tenant_id as tenant, DEMO_CLIENT as CLIENT};
+use common::{config_text, Exporter, TempDir};
 use intune_exporter::sources::Source;
+use intune_graph_simulator::Simulator;
 use std::sync::{Arc, Mutex};
 
-const SECRET_LINE: &str = "    client_secret: demo-secret-not-for-production\n";
-const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
 /// With a `/`, which JSON writers may escape as `\/`.
 const SECRET: &str = "hardening-secret/Vb8~q2";
 const APNS: &str = "v1.0/deviceManagement/applePushNotificationCertificate";
 const VPP: &str = "v1.0/deviceAppManagement/vppTokens";
-
-/// A tenant id for the `i`th tenant of a test scenario.
-fn tenant(i: usize) -> String {
-    format!("30000000-0000-4000-8000-{i:012}")
-}
 
 /// How one simulated tenant signs in, and what goes wrong for it.
 struct TenantSpec {
@@ -53,17 +48,6 @@ fn secret_tenant(extra: &str) -> TenantSpec {
     }
 }
 
-/// A fault script for one path: `(path, [faults])`, as scenario lines.
-fn faults(scripts: &[(&str, &str)]) -> String {
-    let mut out = String::from("    faults:\n");
-    for (path, sequence) in scripts {
-        out.push_str(&format!(
-            "      - path: {path}\n        sequence: [{sequence}]\n"
-        ));
-    }
-    out
-}
-
 /// A running simulator and a config dir for the exporter, every tenant reading only `sources`.
 struct Setup {
     sim: Simulator,
@@ -75,28 +59,18 @@ struct Setup {
 }
 
 async fn setup(tenants: &[TenantSpec], sources: &[Source], graph_extra: &str) -> Setup {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["intune-exporter-hardening".into()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let block = &demo::SCENARIO[demo::SCENARIO.find("  - tenant_id:").unwrap()..];
+    let (cert, key) = sim::rsa_certificate("intune-exporter-hardening");
     let mut scenario = String::from("tenants:\n");
     let mut config_tenants = String::new();
     for (i, spec) in tenants.iter().enumerate() {
         let id = tenant(i);
         let credential = if spec.certificate {
-            let pem: String = cert.pem().lines().map(|l| format!("      {l}\n")).collect();
-            format!("    certificate: |\n{pem}")
+            sim::certificate_lines(&cert.pem())
         } else {
             format!("    client_secret: {SECRET}\n")
         };
         let lines = format!("{credential}{}", spec.extra);
-        scenario.push_str(
-            &block
-                .replacen(DEMO_TENANT, &id, 1)
-                .replacen(SECRET_LINE, &lines, 1),
-        );
+        scenario.push_str(&sim::demo_tenant_as(&id, &lines));
         let auth = if spec.certificate {
             "certificate_file: app.pem"
         } else {
@@ -106,12 +80,7 @@ async fn setup(tenants: &[TenantSpec], sources: &[Source], graph_extra: &str) ->
             "  - tenant_id: {id}\n    auth:\n      client_id: {CLIENT}\n      {auth}\n"
         ));
     }
-    let sim = Simulator::start(
-        Scenario::from_yaml(&scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = sim::start_yaml(&scenario).await;
     let dir = TempDir::new("hardening");
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
@@ -120,15 +89,10 @@ async fn setup(tenants: &[TenantSpec], sources: &[Source], graph_extra: &str) ->
         format!("{}{}", cert.pem(), key.serialize_pem()),
     )
     .unwrap();
-    let mut enabled = String::from("sources:\n");
-    for s in Source::ALL {
-        if !sources.contains(&s) {
-            enabled.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
-        }
-    }
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n{graph_extra}{enabled}tenants:\n{config_tenants}",
-        url = sim.base_url()
+        "{}{graph_extra}{}tenants:\n{config_tenants}",
+        config_text::graph(sim.base_url()),
+        config_text::only_sources(sources)
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -198,18 +162,9 @@ async fn run(setup: &Setup, tenants: usize, args: &[&str]) -> (Vec<(usize, Strin
     all.extend_from_slice(args);
     let mut exporter = Exporter::start(&all);
     exporter.wait_ready().await;
-    let up = up_series(&scrape(&exporter).await, tenants);
+    let up = up_series(&exporter.scrape().await, tenants);
     assert!(exporter.terminate().success());
     (up, exporter.log())
-}
-
-async fn scrape(exporter: &Exporter) -> String {
-    reqwest::get(exporter.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// The log lines that say a poll failed, for one tenant and source.
@@ -573,7 +528,7 @@ async fn a_gzip_bomb_is_refused_with_memory_bounded() {
     exporter.wait_ready().await;
     let peak = peak_rss(exporter.pid());
     println!("peak RSS with a 1 GiB gzip bomb: {} MiB", peak >> 20);
-    let text = scrape(&exporter).await;
+    let text = exporter.scrape().await;
     assert_eq!(up_series(&text, 2), [up(0, "apns", 0), up(1, "apns", 1)]);
     // The default limit is 64 MiB; 256 MiB is well under the shipped manifests' limits.
     assert!(peak < 256 << 20, "peak RSS {} MiB", peak >> 20);
@@ -622,7 +577,7 @@ async fn a_batch_answer_with_a_repeated_or_unknown_id_is_not_taken_for_those_ite
     let setup = setup(&tenants, &[Source::Apns, Source::VppTokens], "").await;
     let mut exporter = Exporter::start(&["--config.file", &setup.config]);
     exporter.wait_ready().await;
-    let text = scrape(&exporter).await;
+    let text = exporter.scrape().await;
     assert_eq!(
         up_series(&text, 2),
         [
@@ -750,6 +705,78 @@ async fn a_secret_echoed_json_escaped_without_its_field_name_is_redacted() {
     );
     for forbidden in [SECRET, escaped.as_str(), encoded.as_str(), "Vb8~q2"] {
         assert!(!log.contains(forbidden), "{forbidden}: {log}");
+    }
+    setup.sim.shutdown().await;
+}
+
+/// What an Android Enterprise enrollment profile holds that enrols a device or joins a
+/// network: in the demo tenant's answer, never requested, stored, logged or exported.
+const ANDROID_SECRETS: [&str; 4] = [
+    "DEMO-ANDROID-TOKEN-VALUE",
+    "DEMO-ANDROID-QR-CODE-CONTENT",
+    "REVNTy1BTkRST0lELVFSLUlNQUdF",
+    "DEMO-ANDROID-WIFI-PASSWORD",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn android_enrollment_tokens_and_wifi_passwords_never_leave_graph() {
+    const PATH: &str = "beta/deviceManagement/androidDeviceOwnerEnrollmentProfiles";
+    // Graph honours `$select`, and so does the simulator; this answer does not, as a proxy or
+    // a Graph regression might: every secret property comes back on the first poll.
+    let everything = serde_json::json!({"value": [{
+        "id": "6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93",
+        "displayName": "Warehouse scanners",
+        "enrollmentMode": "corporateOwnedDedicatedDevice",
+        "tokenValue": ANDROID_SECRETS[0],
+        "tokenExpirationDateTime": "2099-01-01T00:00:00Z",
+        "qrCodeContent": ANDROID_SECRETS[1],
+        "qrCodeImage": {"type": "image/png", "value": ANDROID_SECRETS[2]},
+        "wifiPassword": ANDROID_SECRETS[3],
+    }]});
+    let script = faults(&[(PATH, &format!("{{body: '{everything}'}}"))]);
+    let source = Source::from_name("android_device_owner_enrollment_profiles").unwrap();
+    let setup = setup(&[secret_tenant(&script)], &[source], "").await;
+    let mut exporter = Exporter::start(&["--config.file", &setup.config, "--log.level", "debug"]);
+    exporter.wait_ready().await;
+    let tenant = tenant(0);
+    let mut seen = String::new();
+    for path in [
+        "/metrics".to_string(),
+        "/".to_string(),
+        format!("/tenants/{tenant}"),
+        "/api/v1/tenants".to_string(),
+        format!("/api/v1/tenants/{tenant}"),
+    ] {
+        let answer = reqwest::get(exporter.url(&path)).await.unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+        seen.push_str(&answer.text().await.unwrap());
+    }
+    // The profile was read from that answer: it is on the page and in the metrics.
+    assert!(
+        seen.contains("connector=\"android_enrollment_token\",connector_id=\"6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93\",display_name=\"Warehouse scanners\""),
+        "{seen}"
+    );
+    assert!(exporter.terminate().success());
+    let log = exporter.log();
+    let requests: Vec<String> = setup
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == format!("/{PATH}"))
+        .map(|r| r.query.unwrap_or_default())
+        .collect();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(
+        requests[0].contains("tokenExpirationDateTime"),
+        "{requests:?}"
+    );
+    for (what, text) in [("answers", &seen), ("log", &log), ("query", &requests[0])] {
+        for secret in ANDROID_SECRETS {
+            assert!(!text.contains(secret), "{secret} in the {what}: {text}");
+        }
+        for property in ["tokenValue", "qrCodeContent", "qrCodeImage", "wifiPassword"] {
+            assert!(!text.contains(property), "{property} in the {what}: {text}");
+        }
     }
     setup.sim.shutdown().await;
 }

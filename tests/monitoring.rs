@@ -9,15 +9,17 @@
 //! dashboard panel (and template variable), as deploy/tools/dashboard_queries.py extracts it,
 //! returns data for the demo tenant with the `job`, `instance` and `tenant` variables set, that the
 //! Intune news panel lists exactly the 10 latest posts newest first, each with a title and a
-//! date, that the demo's expired and expiring connectors raise exactly the expected alerts,
+//! date, that the demo's expired and expiring connectors and its posts due within 30 days raise
+//! exactly the expected alerts,
 //! and that those alerts reach Alertmanager's v2 API with their labels, their receiver
 //! (critical pages, warning tickets) and the inhibition of warnings by criticals.
 //!
-//! A second test serves a small exposition of three tenants sharing one Microsoft incident on
-//! loopback and checks that Alertmanager sends one notification for it, not three.
+//! Two more tests serve small expositions on loopback and check Alertmanager's grouping: three
+//! tenants sharing one Microsoft incident, or one Message center post, give one notification,
+//! not three; a customer-origin incident in two tenants gives two.
 //!
-//! Queries that use a family announced but not yet in the exporter's catalog (the "Planned"
-//! section of deploy/tools/metric-api.txt) may return nothing; every other query must not.
+//! Queries that use a family the demo cannot have (GDAP and tenant-file discovery: its one
+//! tenant is in its config) may return nothing; every other query must not.
 //!
 //! One deliberate change to the bundled rules: every `for:` hold is set to 0 in the copy that
 //! Prometheus loads, so alerts fire within seconds instead of 15 minutes. The hold durations
@@ -283,7 +285,8 @@ async fn dashboards_alerts_and_routing(job: &str) {
     );
     let planned = not_in_demo();
 
-    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id).
+    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id or
+    // message_id).
     let expected: BTreeSet<(String, String, String, String)> = [
         (
             "IntuneConnectorExpired",
@@ -353,6 +356,20 @@ async fn dashboards_alerts_and_routing(job: &str) {
         ),
         ("IntuneLicensesNearlyExhausted", "warning", "", ""),
         ("IntuneServiceIncidentActive", "warning", "", ""),
+        // One alert per post, without a tenant: MC900104 (in the latest 10) and MC900102
+        // (older) are due within 30 days.
+        (
+            "IntuneMessageCenterActionRequired",
+            "warning",
+            "",
+            "MC900102",
+        ),
+        (
+            "IntuneMessageCenterActionRequired",
+            "warning",
+            "",
+            "MC900104",
+        ),
     ]
     .iter()
     .map(|(a, s, c, i)| (a.to_string(), s.to_string(), c.to_string(), i.to_string()))
@@ -387,7 +404,7 @@ async fn dashboards_alerts_and_routing(job: &str) {
                     s("alertname"),
                     s("severity"),
                     s("connector"),
-                    s("connector_id"),
+                    s("connector_id") + &s("message_id"),
                 ));
             }
             if seen != expected {
@@ -415,7 +432,12 @@ async fn dashboards_alerts_and_routing(job: &str) {
         let l = &a["labels"];
         let name = l["alertname"].as_str().unwrap();
         let severity = l["severity"].as_str().unwrap();
-        assert_eq!(l["tenant_id"], TENANT, "{a}");
+        if name == "IntuneMessageCenterActionRequired" {
+            // A post is the same in every tenant: the alert is about the post.
+            assert_eq!(l.get("tenant_id"), None, "{a}");
+        } else {
+            assert_eq!(l["tenant_id"], TENANT, "{a}");
+        }
         assert_eq!(l["job"], job, "{a}");
         let receivers: Vec<&str> = a["receivers"]
             .as_array()
@@ -480,7 +502,8 @@ async fn dashboards_alerts_and_routing(job: &str) {
 
     // 5. Intune news: exactly the 10 latest active posts, each with a title and a date, and the
     // panel sorts them newest first. The demo has 12 active Intune posts; MC900102 and
-    // MC900112 are older than the latest 10 and carry act-by dates, which must stay out.
+    // MC900112 are older than the latest 10 and must stay out, although MC900102 has an
+    // act-by date and so an info series.
     let news = |ref_id: &str| {
         let name = format!("intune-tenant-status / Intune news / {ref_id}");
         queries
@@ -543,8 +566,8 @@ async fn dashboards_alerts_and_routing(job: &str) {
             )
         )
         .await,
-        4,
-        "the exporter exports act-by dates only for the posts that have a title"
+        5,
+        "the exporter exports the act-by date of every active post that has one"
     );
     // 6. Connector status: the page's top five, worst first; "All connector kinds" has every
     // kind the exporter knows, not configured ones included.
@@ -652,21 +675,23 @@ fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) 
     (addr, received)
 }
 
+/// One Microsoft incident in three tenants; t-c's series has no `origin` (an exporter from
+/// before the label), which groups as Microsoft's.
 const SHARED_INCIDENT: &str = "\
 # TYPE intune_service_issue_info gauge
-intune_service_issue_info{tenant_id=\"t-a\",service_name=\"Microsoft Intune\",issue_id=\"IT100\",classification=\"incident\",status=\"investigating\",feature_group=\"Devices\",feature=\"Enrollment\",title=\"Devices cannot enrol\"} 1
-intune_service_issue_info{tenant_id=\"t-b\",service_name=\"Microsoft Intune\",issue_id=\"IT100\",classification=\"incident\",status=\"investigating\",feature_group=\"Devices\",feature=\"Enrollment\",title=\"Devices cannot enrol\"} 1
+intune_service_issue_info{tenant_id=\"t-a\",service_name=\"Microsoft Intune\",issue_id=\"IT100\",classification=\"incident\",origin=\"microsoft\",status=\"investigating\",feature_group=\"Devices\",feature=\"Enrollment\",title=\"Devices cannot enrol\"} 1
+intune_service_issue_info{tenant_id=\"t-b\",service_name=\"Microsoft Intune\",issue_id=\"IT100\",classification=\"incident\",origin=\"microsoft\",status=\"investigating\",feature_group=\"Devices\",feature=\"Enrollment\",title=\"Devices cannot enrol\"} 1
 intune_service_issue_info{tenant_id=\"t-c\",service_name=\"Microsoft Intune\",issue_id=\"IT100\",classification=\"incident\",status=\"investigating\",feature_group=\"Devices\",feature=\"Enrollment\",title=\"Devices cannot enrol\"} 1
 ";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_incident_in_three_tenants_is_one_notification() {
-    let dir = TempDir::new("monitoring-grouping");
-    let target = serve_exposition(SHARED_INCIDENT);
+/// The bundled Alertmanager configuration with the placeholder webhooks pointed at a receiver
+/// and the group waits shortened, so a test needs seconds, not minutes; Prometheus scraping
+/// `target` with the bundled rules. Returns the stack and what the receiver got.
+async fn grouping_stack(
+    dir: &TempDir,
+    target: &str,
+) -> (Stack, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     let (hook, received) = webhook_receiver();
-
-    // The bundled Alertmanager configuration with the placeholder webhooks pointed at the
-    // receiver and the group waits shortened, so the test needs seconds, not minutes.
     let am_config =
         std::fs::read_to_string(common::root().join("deploy/alertmanager/alertmanager.yml"))
             .unwrap()
@@ -682,42 +707,56 @@ async fn one_incident_in_three_tenants_is_one_notification() {
             })
             .collect::<String>();
     std::fs::write(dir.0.join("alertmanager.yml"), am_config).unwrap();
-    let _stack = Stack::start(
-        &dir,
+    let stack = Stack::start(
+        dir,
         &dir.0.join("alertmanager.yml"),
         "intune-exporter",
-        &target,
+        target,
     )
     .await;
+    (stack, received)
+}
+
+/// Waits up to 40 s until `arrived` says the expected notifications are in, then a few group
+/// waits more, so that an extra notification would be there too (the next after those would
+/// come after group_interval, 10 minutes).
+async fn notified(dir: &TempDir, arrived: impl Fn() -> Result<(), String>) {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while let Err(problem) = arrived() {
+        assert!(Instant::now() < deadline, "{problem}\n{}", Stack::logs(dir));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+}
+
+/// The notifications of `alertname` received so far.
+fn notifications_of(received: &std::sync::Mutex<Vec<Value>>, alertname: &str) -> Vec<Value> {
+    received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| n["groupLabels"]["alertname"] == alertname)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_incident_in_three_tenants_is_one_notification() {
+    let dir = TempDir::new("monitoring-grouping");
+    let target = serve_exposition(SHARED_INCIDENT);
+    let (_stack, received) = grouping_stack(&dir, &target).await;
 
     // Prometheus sends three alerts (one per tenant); Alertmanager must notify once, with all
     // three in the notification, grouped by the issue.
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let incident_notifications = |all: &[Value]| -> Vec<Value> {
-        all.iter()
-            .filter(|n| n["groupLabels"]["alertname"] == "IntuneServiceIncidentActive")
-            .cloned()
-            .collect()
-    };
-    loop {
-        let got = incident_notifications(&received.lock().unwrap());
-        if got
-            .first()
-            .is_some_and(|n| n["alerts"].as_array().unwrap().len() == 3)
-        {
-            break;
+    notified(&dir, || {
+        let got = notifications_of(&received, "IntuneServiceIncidentActive");
+        match got.first() {
+            Some(n) if n["alerts"].as_array().unwrap().len() == 3 => Ok(()),
+            _ => Err(format!("no notification with three alerts: {got:#?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "no notification with three alerts: {got:#?}\n{}",
-            Stack::logs(&dir)
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    // Another few group waits: still one notification (the next would come after
-    // group_interval, 10 minutes).
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let got = incident_notifications(&received.lock().unwrap());
+    })
+    .await;
+    let got = notifications_of(&received, "IntuneServiceIncidentActive");
     assert_eq!(got.len(), 1, "{got:#?}");
     let n = &got[0];
     assert_eq!(
@@ -739,6 +778,108 @@ async fn one_incident_in_three_tenants_is_one_notification() {
             .unwrap()
             .contains("and 3 tenant(s) in all"),
         "{n}"
+    );
+}
+
+/// A Message center post (MC100, act by in 20 days) in three tenants, a post MC200 (act by in
+/// 25 days) in one, a post MC300 due in 5 days (its page inhibits its ticket, and no other
+/// post's), and a customer-origin incident (IT900) in two tenants.
+fn posts_and_customer_incident(now: i64) -> String {
+    let mut body =
+        String::from("# TYPE intune_message_center_action_required_timestamp_seconds gauge\n");
+    for (tenant, post, days) in [
+        ("t-a", "MC100", 20),
+        ("t-b", "MC100", 20),
+        ("t-c", "MC100", 20),
+        ("t-a", "MC200", 25),
+        ("t-b", "MC300", 5),
+    ] {
+        body.push_str(&format!(
+            "intune_message_center_action_required_timestamp_seconds{{tenant_id=\"{tenant}\",message_id=\"{post}\"}} {}\n",
+            now + days * 86400
+        ));
+    }
+    body.push_str("# TYPE intune_service_issue_info gauge\n");
+    for tenant in ["t-a", "t-b"] {
+        body.push_str(&format!(
+            "intune_service_issue_info{{tenant_id=\"{tenant}\",service_name=\"Microsoft Intune\",issue_id=\"IT900\",classification=\"incident\",origin=\"customer\",status=\"investigating\",feature_group=\"Conditional Access\",feature=\"Enrollment\",title=\"A policy blocks enrolment\"}} 1\n"
+        ));
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_in_three_tenants_is_one_notification_a_customer_incident_one_per_tenant() {
+    let dir = TempDir::new("monitoring-posts");
+    let body = posts_and_customer_incident(chrono::Utc::now().timestamp());
+    let target = serve_exposition(Box::leak(body.into_boxed_str()));
+    let (_stack, received) = grouping_stack(&dir, &target).await;
+
+    // One notification per post and two for the incident.
+    notified(&dir, || {
+        let posts = notifications_of(&received, "IntuneMessageCenterActionRequired");
+        let incidents = notifications_of(&received, "IntuneServiceIncidentActive");
+        if posts.len() >= 3 && incidents.len() >= 2 {
+            Ok(())
+        } else {
+            Err(format!("posts: {posts:#?}\nincidents: {incidents:#?}"))
+        }
+    })
+    .await;
+
+    // One notification per post, MC100's with its three tenants: tickets for the posts due
+    // within 30 days, a page for MC300 (due within 7), whose ticket is inhibited.
+    let mut posts: Vec<(String, String, usize, String)> =
+        notifications_of(&received, "IntuneMessageCenterActionRequired")
+            .iter()
+            .map(|n| {
+                (
+                    n["groupLabels"]["message_id"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    n["receiver"].as_str().unwrap().to_string(),
+                    n["alerts"].as_array().unwrap().len(),
+                    // The tenant count, after the time left (which moves with the clock).
+                    n["alerts"][0]["annotations"]["description"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit_once(", in ")
+                        .unwrap()
+                        .1
+                        .to_string(),
+                )
+            })
+            .collect();
+    posts.sort();
+    let tail = |n: usize| {
+        format!("{n} tenant(s). Read it in the Microsoft 365 admin center's Message center.")
+    };
+    assert_eq!(
+        posts,
+        [
+            ("MC100".to_string(), "ticket".to_string(), 1, tail(3)),
+            ("MC200".to_string(), "ticket".to_string(), 1, tail(1)),
+            ("MC300".to_string(), "page".to_string(), 1, tail(1)),
+        ]
+    );
+
+    // The customer-origin incident: one notification per tenant.
+    let mut incidents: Vec<Value> = notifications_of(&received, "IntuneServiceIncidentActive")
+        .iter()
+        .map(|n| {
+            assert_eq!(n["alerts"].as_array().unwrap().len(), 1, "{n}");
+            assert_eq!(n["receiver"], "ticket");
+            n["groupLabels"].clone()
+        })
+        .collect();
+    incidents.sort_by_key(|g| g["tenant_id"].as_str().unwrap_or("").to_string());
+    assert_eq!(
+        incidents,
+        [
+            serde_json::json!({"alertname": "IntuneServiceIncidentActive", "tenant_id": "t-a", "issue_id": "IT900"}),
+            serde_json::json!({"alertname": "IntuneServiceIncidentActive", "tenant_id": "t-b", "issue_id": "IT900"}),
+        ]
     );
 }
 

@@ -3,68 +3,33 @@
 
 #![allow(clippy::unwrap_used)]
 
-use intune_exporter::demo;
+mod common;
+
+use common::sim::{self, demo_with, faults, DEMO_SECRET, DEMO_TENANT as TENANT};
 use intune_exporter::fleet::Origin;
-use intune_exporter::graph::auth::{Authority, EntraCredential};
-use intune_exporter::graph::client::RetryPolicy;
-use intune_exporter::graph::limiter::Limiter;
 use intune_exporter::graph::{GraphClient, GraphMetrics};
 use intune_exporter::poller::poll_once;
-use intune_exporter::simulator::{Scenario, Simulator};
 use intune_exporter::sources::Source;
 use intune_exporter::state::{Settings, Slot, State, TenantState};
+use intune_graph_simulator::Simulator;
 use prometheus::IntCounterVec;
 use std::sync::Arc;
 use std::time::Duration;
 
-const TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-
-fn scenario_with_faults(faults: &str) -> Scenario {
-    let text = demo::SCENARIO.replacen(
-        "    client_secret: demo-secret-not-for-production\n",
-        &format!("    client_secret: demo-secret-not-for-production\n    faults:\n{faults}"),
-        1,
-    );
-    Scenario::from_yaml(&text).unwrap()
+/// The demo tenant with the VPP tokens answered by `items` first.
+async fn simulator(vpp_items: &str) -> Simulator {
+    sim::start_yaml(&demo_with(&faults(&[(
+        "v1.0/deviceAppManagement/vppTokens",
+        vpp_items,
+    )])))
+    .await
 }
 
-async fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .tls_certs_merge(reqwest::Certificate::from_pem_bundle(sim.ca_pem().as_bytes()).unwrap())
-        .build()
-        .unwrap();
-    let root = url::Url::parse(&format!("{}/", sim.base_url())).unwrap();
-    let authority = Authority {
-        host: root.clone(),
-        scope: format!("{}/.default", sim.base_url()),
-    };
-    let scenario = demo::scenario().unwrap();
-    let t = &scenario.tenants()[0];
-    let token = EntraCredential::client_secret(
-        TENANT,
-        t.client_id(),
-        t.client_secret().to_string(),
-        &authority,
-        http.clone(),
-    )
-    .unwrap();
+fn client(sim: &Simulator) -> (GraphClient, IntCounterVec) {
+    let token = sim::secret_credential(sim, TENANT, DEMO_SECRET);
     let metrics = GraphMetrics::new().unwrap();
     let requests = metrics.requests.clone();
-    let retry = RetryPolicy {
-        max_attempts: 2,
-        base_backoff: Duration::from_millis(10),
-        ..RetryPolicy::default()
-    };
-    let client = GraphClient::new(
-        http,
-        root,
-        TENANT.to_string(),
-        Arc::new(token),
-        Arc::new(Limiter::documented()),
-        metrics,
-        retry,
-    );
+    let client = sim::graph_client(sim, TENANT, Arc::new(token), &metrics, 2);
     (client, requests)
 }
 
@@ -85,15 +50,8 @@ fn tenant() -> (Arc<TenantState>, Arc<Slot>, Arc<Slot>) {
 #[tokio::test]
 async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
     // First VPP poll answers normally, the second fails twice (both attempts), the third works.
-    let sim = Simulator::start(
-        scenario_with_faults(
-            "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{delay: 0s}, {status: 503}, {status: 503}]\n",
-        ),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let (client, requests) = client(&sim).await;
+    let sim = simulator("{delay: 0s}, {status: 503}, {status: 503}").await;
+    let (client, requests) = client(&sim);
     let (tenant, apns, vpp) = tenant();
     let timeout = Duration::from_secs(30);
 
@@ -131,15 +89,8 @@ async fn a_failing_source_keeps_its_data_and_leaves_the_others_alone() {
 
 #[tokio::test]
 async fn a_throttled_request_waits_retry_after_then_succeeds() {
-    let sim = Simulator::start(
-        scenario_with_faults(
-            "      - path: v1.0/deviceAppManagement/vppTokens\n        sequence: [{status: 429, retry_after: \"0.5\"}]\n",
-        ),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let (client, requests) = client(&sim).await;
+    let sim = simulator("{status: 429, retry_after: \"0.5\"}").await;
+    let (client, requests) = client(&sim);
     let (tenant, _, vpp) = tenant();
     poll_once(
         &tenant,

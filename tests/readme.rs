@@ -72,3 +72,18 @@ fn every_connector_kind_is_documented() {
         assert!(readme.contains(&row), "README lacks the row {row:?}");
     }
 }
+
+/// Every connector kind tells the person paged where to look (docs/runbooks.md).
+#[test]
+fn every_connector_kind_has_a_runbook_entry() {
+    let runbooks = std::fs::read_to_string(common::root().join("docs/runbooks.md")).unwrap();
+    let missing: Vec<&str> = intune_exporter::sources::connector_kinds()
+        .iter()
+        .map(|k| k.label)
+        .filter(|label| !runbooks.contains(&format!("`{label}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/runbooks.md does not name these connector kinds: {missing:?}"
+    );
+}

@@ -341,12 +341,10 @@ fn removing_a_tenant_removes_its_series() {
 async fn demo_tenant() -> Arc<TenantInput> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (scenario, certificate) = intune_exporter::demo::prepare().unwrap();
-    let sim = intune_exporter::simulator::Simulator::start(
-        scenario.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim =
+        intune_graph_simulator::Simulator::start(scenario.clone(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
     let config = intune_exporter::demo::config(&sim, &scenario, &certificate).unwrap();
     let app =
         intune_exporter::app::App::build(&config, "/metrics", intune_exporter::fleet::Shard::ALL)
@@ -368,8 +366,10 @@ async fn demo_tenant() -> Arc<TenantInput> {
 }
 
 /// What a tenant costs in series, with every source polled: its data and its `up` and
-/// last-success series. The exporter's other families are not per tenant.
-const SERIES_BUDGET_PER_TENANT: usize = 332;
+/// last-success series. The exporter's other families are not per tenant. Raised from 300
+/// for the sources beyond the Tenant status page and every post's act-by date
+/// (docs/performance.md, "Series per tenant").
+const SERIES_BUDGET_PER_TENANT: usize = 352;
 
 #[tokio::test]
 async fn the_demo_tenant_stays_within_the_series_budget() {

@@ -4,9 +4,12 @@
 // helpers beside them, and a panic is exactly how a helper should fail here.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::sync::Arc;
 
-use intune_exporter::simulator::{RecordedRequest, Scenario, Simulator};
+use common::sim::{self, DEMO_CLIENT, DEMO_SECRET, FLEET_PARTNER as PARTNER};
+use intune_graph_simulator::{RecordedRequest, Scenario, Simulator};
 use reqwest::{Client, StatusCode, Version};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -73,12 +76,7 @@ fn client(sim: &Simulator) -> Client {
 }
 
 async fn start(scenario: &str) -> (Simulator, Client) {
-    let sim = Simulator::start(
-        Scenario::from_yaml(scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = sim::start_yaml(scenario).await;
     let client = client(&sim);
     (sim, client)
 }
@@ -629,23 +627,10 @@ async fn demo_scenario_covers_the_tenant_status_page() {
     sim.shutdown().await;
 }
 
-const DEMO_CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const DEMO_SECRET: &str = "demo-secret-not-for-production";
-const PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
-
 /// The demo scenario with a partner tenant and a 300-tenant fleet made from the demo tenant.
 fn fleet_scenario() -> String {
-    let demo = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/demo/scenario.yaml"),
-    )
-    .unwrap();
-    format!(
-        "{demo}
-  - tenant_id: {PARTNER}
-    client_id: {DEMO_CLIENT}
-    client_secret: {DEMO_SECRET}
-    page_size: 128
-fleets:
+    sim::with_contoso_domain(&format!(
+        "{}fleets:
   - count: 300
     template: contoso.onmicrosoft.com
     seed: 42
@@ -656,12 +641,9 @@ fleets:
       - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{in: 20d}}}}
       - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{ago: 1d}}}}
       - v1.0/deviceManagement/applePushNotificationCertificate: ~
-"
-    )
-    .replace(
-        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n",
-        "  - tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    domains: [contoso.onmicrosoft.com]\n",
-    )
+",
+        sim::demo_and_partner(PARTNER, "    page_size: 128\n")
+    ))
 }
 
 /// A client-credentials request with the demo app's secret, the tenant named by `segment`.
@@ -909,7 +891,7 @@ async fn counters_are_exact_for_a_scripted_sequence() {
     };
     assert_eq!(
         stats,
-        intune_exporter::simulator::SimStats {
+        intune_graph_simulator::SimStats {
             requests: 10,
             graph_round_trips: 7,
             token_requests: 2,
@@ -929,7 +911,7 @@ async fn counters_are_exact_for_a_scripted_sequence() {
             batch_item_paths: Default::default(),
             tenants: [(
                 TENANT.to_string(),
-                intune_exporter::simulator::TenantStats {
+                intune_graph_simulator::TenantStats {
                     graph_round_trips: 6,
                     token_requests: 2,
                     batch_items: 0,

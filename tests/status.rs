@@ -12,14 +12,13 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::sim::{self, DEMO_SECRET, DEMO_TENANT, FLEET_PARTNER};
+use common::{config_text, Exporter, TempDir};
 use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
 
 /// Where screenshots go.
 fn output_dir() -> PathBuf {
@@ -183,7 +182,7 @@ async fn demo_pages_in_chromium() {
             ("vpp_token", "unhealthy"),
             ("certificate_connector", "unhealthy"),
             ("ios_app_provisioning_profile", "unhealthy"),
-            ("vpp_token", "warning"),
+            ("android_enrollment_token", "warning"),
         ]
     );
     let details = &page[page.find("<details").expect("a Show all section")..];
@@ -263,6 +262,7 @@ macro_rules! no_other_connectors {
       beta/deviceManagement/chromeOSOnboardingSettings: []
       v1.0/deviceAppManagement/mobileApps: []
       beta/deviceAppManagement/iosLobAppProvisioningConfigurations: []
+      beta/deviceManagement/androidDeviceOwnerEnrollmentProfiles: []
       v1.0/admin/serviceAnnouncement/issues: []
 "#
     };
@@ -367,10 +367,13 @@ impl Drop for Simulate {
 fn exporter_against(sim: &Simulate, dir: &TempDir) -> Exporter {
     std::fs::write(dir.0.join("secret.txt"), "status-test-secret\n").unwrap();
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n\
-         tenants:\n  - tenant_id: 0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20\n    auth:\n      \
-         client_id: 6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72\n      client_secret_file: secret.txt\n",
-        url = sim.url
+        "{}tenants:\n{}",
+        config_text::graph(&sim.url),
+        config_text::secret_tenant(
+            "0d8a5f3e-6b1c-4e92-a7d4-3c9e1b5f7a20",
+            "6c2e9a4f-1d7b-4f38-b5e0-8a3d6c1f9e72",
+            "secret.txt"
+        )
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -552,7 +555,7 @@ async fn api_agrees_with_metrics() {
     assert_eq!(t["worst_status"], "unhealthy");
     assert_eq!(
         t["connectors"],
-        serde_json::json!({"unhealthy": 4, "warning": 1, "unknown": 0, "healthy": 7, "not_configured": 6})
+        serde_json::json!({"unhealthy": 4, "warning": 2, "unknown": 0, "healthy": 7, "not_configured": 6})
     );
     assert_eq!(t["sources_down"], serde_json::json!([]));
     let none: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants?q=fabrikam"))
@@ -587,7 +590,7 @@ async fn api_agrees_with_metrics() {
         assert!(metrics.contains(&series), "{series} not in /metrics");
         instances += usize::from(c["connector_id"].is_string());
     }
-    assert_eq!(instances, 18);
+    assert_eq!(instances, 19);
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
     assert_eq!(page["sources"].as_array().unwrap().len(), source_count());
     assert_eq!(page["sources"][0]["source"], "organization");
@@ -672,15 +675,13 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
     let sim = Simulate::start_with(&dir, &sign_in_scenario());
     std::fs::write(dir.0.join("secret.txt"), "status-test-secret\n").unwrap();
     std::fs::write(dir.0.join("wrong.txt"), "not-the-secret\n").unwrap();
-    let tenant = |id: &str, secret: &str| {
-        format!("  - tenant_id: {id}\n    auth:\n      client_id: {CLIENT}\n      client_secret_file: {secret}\n")
-    };
+    let tenant = |id: &str, secret: &str| config_text::secret_tenant(id, CLIENT, secret);
     let config = format!(
-        "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\ntenants:\n{}{}{}",
+        "{}tenants:\n{}{}{}",
+        config_text::graph(&sim.url),
         tenant(NORTHWIND, "secret.txt"),
         tenant(FABRIKAM, "secret.txt"),
         tenant(WOODGROVE, "wrong.txt"),
-        url = sim.url
     );
     let path = dir.0.join("config.yaml");
     std::fs::write(&path, config).unwrap();
@@ -807,25 +808,15 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
 
 // ---- cost: status pages never delay /metrics or /-/healthy --------------------------------
 
-const FLEET_PARTNER: &str = "0d3c5e7a-1b2c-4d3e-8f4a-5b6c7d8e9f01";
-const DEMO_CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const DEMO_SECRET: &str = "demo-secret-not-for-production";
-
 /// The exporter reading the demo tenant and `count` tenants generated from it (connector
 /// states spread over the four statuses), discovered through a partner tenant, as a service
 /// provider runs it.
 async fn fleet_exporter(
     count: usize,
     dir: &TempDir,
-) -> (intune_exporter::simulator::Simulator, Exporter) {
-    let demo = std::fs::read_to_string(common::root().join("deploy/demo/scenario.yaml")).unwrap();
+) -> (intune_graph_simulator::Simulator, Exporter) {
     let scenario = format!(
-        "{demo}
-  - tenant_id: {FLEET_PARTNER}
-    client_id: {DEMO_CLIENT}
-    client_secret: {DEMO_SECRET}
-    page_size: 300
-fleets:
+        "{}fleets:
   - count: {count}
     template: {DEMO_TENANT}
     seed: 3
@@ -835,25 +826,20 @@ fleets:
       - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{in: 20d}}}}
       - v1.0/deviceManagement/applePushNotificationCertificate: {{expirationDateTime: {{ago: 1d}}}}
       - v1.0/deviceManagement/applePushNotificationCertificate: ~
-"
+",
+        sim::demo_and_partner(FLEET_PARTNER, "    page_size: 300\n")
     );
-    let sim = intune_exporter::simulator::Simulator::start(
-        intune_exporter::simulator::Scenario::from_yaml(&scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
+    let sim = sim::start_yaml(&scenario).await;
     std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
     std::fs::write(dir.0.join("secret"), format!("{DEMO_SECRET}\n")).unwrap();
     let config = dir.0.join("config.yml");
     std::fs::write(
         &config,
         format!(
-            "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n\
-             poll:\n  interval: 1h\n  startup_spread: 1s\n\
-             defaults:\n  auth: {{client_id: {DEMO_CLIENT}, client_secret_file: secret}}\n\
-             discovery:\n  delegated_admin_customers:\n    partner_tenant_id: {FLEET_PARTNER}\n",
-            url = sim.base_url()
+            "{}poll:\n  interval: 1h\n  startup_spread: 1s\n{}{}",
+            config_text::graph(sim.base_url()),
+            config_text::demo_app_defaults(),
+            config_text::gdap(FLEET_PARTNER)
         ),
     )
     .unwrap();

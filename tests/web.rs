@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::{quick_hash, Exporter, TempDir, PASSWORD};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose,
@@ -95,12 +95,6 @@ impl Pki {
     }
 }
 
-const PASSWORD: &str = "correct horse battery staple";
-
-fn hash() -> String {
-    bcrypt::hash(PASSWORD, 4).unwrap()
-}
-
 fn https(exporter: &Exporter, path: &str) -> String {
     format!("https://{}{path}", exporter.addr)
 }
@@ -112,7 +106,7 @@ async fn https_with_basic_auth_and_plain_http_refused() {
         "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n\
          http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n\
          basic_auth_users:\n  prometheus: {}\n",
-        hash()
+        quick_hash(PASSWORD)
     ));
     let exporter = Exporter::start(&["--demo", "--web.config.file", &web]);
     let client = pki.client(false);
@@ -308,7 +302,7 @@ async fn prometheus_scrapes_over_tls_with_basic_auth() {
     let web = pki.web_config(&format!(
         "tls_server_config:\n  cert_file: server.pem\n  key_file: server-key.pem\n\
          basic_auth_users:\n  prometheus: {}\n",
-        hash()
+        quick_hash(PASSWORD)
     ));
     let exporter = Exporter::start(&["--demo", "--web.config.file", &web]);
     std::fs::write(pki.path("password"), PASSWORD).unwrap();

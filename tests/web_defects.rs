@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{Exporter, TempDir};
+use common::sim::{self, DEMO_TENANT};
+use common::{config_text, quick_hash, Exporter, TempDir, PASSWORD};
+use intune_graph_simulator::Scenario;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,19 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "correct horse battery staple";
 /// Long enough for anything to answer on a loaded machine; only a hang reaches it.
 const HANG_GUARD: Duration = Duration::from_secs(60);
-
-/// A cost-4 hash of `password`: quick to make and to check, even in a debug build.
-fn hash(password: &str) -> String {
-    bcrypt::hash(password, 4).unwrap()
-}
 
 /// A well-formed hash with the given cost, made at cost 4 and relabelled: checking it would
 /// take as long as its cost says (hours at 31), while making it takes nothing.
 fn costly_hash(cost: u32) -> String {
-    hash("anything").replacen("$04$", &format!("${cost:02}$"), 1)
+    quick_hash("anything").replacen("$04$", &format!("${cost:02}$"), 1)
 }
 
 /// A folder holding `web.yml`.
@@ -107,7 +103,7 @@ fn config_check_and_start_refuse_a_hash_too_costly_to_check_at_once() {
         "web-costly-check",
         &format!(
             "basic_auth_users:\n  prometheus: {}\n  alice: {}\n",
-            hash(PASSWORD),
+            quick_hash(PASSWORD),
             costly_hash(31)
         ),
     );
@@ -139,7 +135,10 @@ fn config_check_and_start_refuse_a_hash_too_costly_to_check_at_once() {
 
 #[tokio::test]
 async fn a_costly_hash_added_while_serving_is_refused_and_scrapes_go_on() {
-    let users = format!("basic_auth_users:\n  prometheus: {}\n", hash(PASSWORD));
+    let users = format!(
+        "basic_auth_users:\n  prometheus: {}\n",
+        quick_hash(PASSWORD)
+    );
     let (_dir, web) = web_dir("web-costly-live", &users);
     let exporter = Exporter::start(&[
         "--demo",
@@ -210,8 +209,8 @@ async fn a_flood_of_wrong_passwords_leaves_scrapes_their_answers() {
         "web-flood",
         &format!(
             "basic_auth_users:\n  prometheus: {}\n  grafana: {}\n",
-            hash(PASSWORD),
-            hash("grafana's own")
+            quick_hash(PASSWORD),
+            quick_hash("grafana's own")
         ),
     );
     // 600 attackers against the default 512 connections.
@@ -321,7 +320,7 @@ async fn unknown_users_and_wrong_passwords_run_the_same_checks() {
         "web-timing",
         &format!(
             "basic_auth_users:\n  alice: {}\n  bob: {}\n",
-            hash(PASSWORD),
+            quick_hash(PASSWORD),
             bcrypt::hash("bob's", 5).unwrap()
         ),
     );
@@ -457,40 +456,26 @@ fn a_web_config_swapped_for_a_fifo_does_not_hang_the_server() {
     }
 }
 
-const DEMO_TENANT: &str = "4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21";
-const CLIENT: &str = "9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b";
-const SECRET: &str = "demo-secret-not-for-production";
 const PARTNER: &str = "f0000000-0000-4000-8000-000000000000";
 
 #[tokio::test]
 async fn sigterm_lets_a_slow_reader_finish_a_large_scrape_and_exits_0() {
-    use intune_exporter::simulator::{Scenario, Simulator};
     // The demo tenant and 120 tenants generated from it, found through the partner's GDAP
     // customers: a /metrics body of several megabytes, more than the kernel buffers hold.
     let scenario = format!(
-        "{}  - tenant_id: {PARTNER}\n    client_id: {CLIENT}\n    client_secret: {SECRET}\n    \
-         page_size: 300\n\
-         fleets:\n  - count: 120\n    template: {DEMO_TENANT}\n    latency: 0s\n    \
+        "{}fleets:\n  - count: 120\n    template: {DEMO_TENANT}\n    latency: 0s\n    \
          partner: {PARTNER}\n",
-        intune_exporter::demo::SCENARIO.trim_end().to_string() + "\n"
+        sim::demo_and_partner(PARTNER, "    page_size: 300\n")
     );
-    let sim = Simulator::start(
-        Scenario::from_yaml(&scenario).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let dir = TempDir::new("web-drain");
-    std::fs::write(dir.0.join("ca.pem"), sim.ca_pem()).unwrap();
-    std::fs::write(dir.0.join("secret"), format!("{SECRET}\n")).unwrap();
+    let (sim, dir) =
+        sim::start_with_dir(Scenario::from_yaml(&scenario).unwrap(), "web-drain").await;
     std::fs::write(
         dir.0.join("config.yml"),
         format!(
-            "graph:\n  graph_url: {url}\n  authority_host: {url}\n  ca_file: ca.pem\n\
-             poll:\n  startup_spread: 1s\n\
-             defaults:\n  auth: {{client_id: {CLIENT}, client_secret_file: secret}}\n\
-             discovery:\n  delegated_admin_customers:\n    partner_tenant_id: {PARTNER}\n",
-            url = sim.base_url()
+            "{}poll:\n  startup_spread: 1s\n{}{}",
+            config_text::graph(sim.base_url()),
+            config_text::demo_app_defaults(),
+            config_text::gdap(PARTNER)
         ),
     )
     .unwrap();

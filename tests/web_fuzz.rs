@@ -8,8 +8,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use intune_duration as duration;
 use intune_exporter::config::Config;
-use intune_exporter::duration;
 use intune_exporter::web::WebConfig;
 use proptest::prelude::*;
 use serde_yaml_ng::{Mapping, Value};

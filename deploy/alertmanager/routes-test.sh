@@ -26,6 +26,9 @@ expect ticket alertname=IntuneExporterSourceFailing severity=warning tenant_id=t
 expect ticket alertname=SomethingWithoutSeverity tenant_id=t1
 # A shared incident and a shared certificate have their own routes (grouped across tenants).
 expect ticket alertname=IntuneServiceIncidentActive severity=warning tenant_id=t1 issue_id=IT100
+expect ticket alertname=IntuneServiceIncidentActive severity=warning tenant_id=t1 issue_id=IT100 origin=customer
+expect page   alertname=IntuneMessageCenterActionRequired severity=critical message_id=MC100
+expect ticket alertname=IntuneMessageCenterActionRequired severity=warning message_id=MC100
 expect page   alertname=IntuneExporterCredentialExpiring severity=critical client_id=a thumbprint=T
 expect ticket alertname=IntuneExporterCredentialExpiring severity=warning client_id=a thumbprint=T
 exit $fail

@@ -17,8 +17,11 @@ and compares. Names matched: intune_..., intune:... (recording rules), process_.
     _bucket, _sum, _count, _total, _created or _info also matches the list entry without
     that suffix (OpenMetrics family names drop _total and _info; histograms expose _bucket).
 
-Families in the list that nothing uses are reported as information only.
-Exit code: 0 when every used name is known, 1 otherwise, 2 on a usage error.
+Every intune_... family in the list must be used by a dashboard or a rule: a family nothing
+shows is either dead in the exporter or missing from the bundle. Unused process_... families
+(the client library's process collector) are reported as information only.
+Exit code: 0 when every used name is known and every intune_... family is used, 1 otherwise,
+2 on a usage error.
 
 Usage: catalog_check.py METRICS_LIST [FILE ...]
        (default files: dashboards/*.json and deploy/prometheus/*.yml of this repository)
@@ -110,9 +113,14 @@ def main(argv):
           f"{len(catalog)} families in the catalog")
     for name, why in missing:
         print(f"UNKNOWN {name}: {why} (used in {', '.join(sorted(used[name]))})")
+    unshown = []
     for name in sorted(catalog - matched):
-        print(f"unused  {name}")
-    return 1 if missing else 0
+        if name.startswith("process_"):
+            print(f"unused  {name}")
+        else:
+            unshown.append(name)
+            print(f"UNUSED  {name}: used by no dashboard and no rule")
+    return 1 if missing or unshown else 0
 
 
 if __name__ == "__main__":

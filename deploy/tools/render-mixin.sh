@@ -6,7 +6,7 @@
 #   render-mixin.sh           rewrite those files
 #   render-mixin.sh --check   exit 1 if any of them differs from what would be written
 #
-# Needs jsonnet (Debian: jsonnet). tests/bundle.rs runs the same comparison.
+# Needs jsonnet (Debian: jsonnet). deploy/check.sh runs --check.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)

@@ -98,6 +98,21 @@ local common = import '../lib/common.libsonnet';
             sort=['Value', true],
           ),
           g.table(
+            'Message center deadlines', 'Active Message center posts with an act-by date, one row per post, soonest first, with how many of the selected tenants have it (intune_message_center_action_required_timestamp_seconds). IntuneMessageCenterActionRequired alerts once per post.',
+            [
+              g.instant('min by (message_id) (intune_message_center_action_required_timestamp_seconds{%s}) * 1000' % s, 'A', table=true),
+              g.instant('count by (message_id) (max by (tenant_id, message_id) (intune_message_center_action_required_timestamp_seconds{%s}))' % s, 'B', table=true),
+              g.instant(|||
+                max by (message_id, title, tags) (intune_message_center_message_info{%(s)s})
+                  and on (message_id) max by (message_id) (intune_message_center_action_required_timestamp_seconds{%(s)s})
+              ||| % { s: s }, 'C', table=true),
+            ],
+            [['Value #A', 'Act by'], ['title', 'Title'], ['tags', 'Tags'], ['Value #B', 'Tenants'], ['message_id', 'ID']],
+            [12, 8],
+            [g.column('Act by', { unit: 'dateTimeAsIso' })],
+            sort=['Value #A', false],
+          ),
+          g.table(
             'Licence utilisation', 'The 25 SKUs with the highest share of enabled licences assigned.',
             [g.instant('topk(25, max by (tenant_id, sku) (intune:license_utilization:ratio{%s}))' % s + tenantName, table=true)],
             [['tenant_name', 'Tenant'], ['sku', 'SKU'], ['Value', 'Used'], ['tenant_id', 'Tenant ID']],

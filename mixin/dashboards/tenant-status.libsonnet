@@ -175,24 +175,31 @@ local connectors = import '../generated/connectors.json';
           g.table(
             'Active incidents and advisories', 'Unresolved service health issues (intune_service_issue_info), newest first; the ones resolved in the last 30 days are counted beside.',
             [
-              g.instant('max by (issue_id, classification, status, feature_group, feature, title, service_name) (intune_service_issue_info{%s})' % s, 'A', table=true),
+              g.instant('max by (issue_id, classification, origin, status, feature_group, feature, title, service_name) (intune_service_issue_info{%s})' % s, 'A', table=true),
               g.instant('max by (issue_id) (intune_service_issue_start_timestamp_seconds{%s}) * 1000' % s, 'B', table=true),
             ],
-            [['issue_id', 'ID'], ['title', 'Title'], ['classification', 'Classification'], ['status', 'Status'], ['Value #B', 'Started'], ['service_name', 'Service'], ['feature_group', 'Feature group'], ['feature', 'Feature']],
+            [['issue_id', 'ID'], ['title', 'Title'], ['classification', 'Classification'], ['origin', 'Origin'], ['status', 'Status'], ['Value #B', 'Started'], ['service_name', 'Service'], ['feature_group', 'Feature group'], ['feature', 'Feature']],
             [24, 8],
-            [g.column('Started', { unit: 'dateTimeAsIso' }), g.column('Classification', { mappings: g.valueMap([['incident', 'Incident', 'red'], ['advisory', 'Advisory', 'orange']]), 'custom.cellOptions': { type: 'color-text' } })],
+            [
+              g.column('Started', { unit: 'dateTimeAsIso' }),
+              g.column('Classification', { mappings: g.valueMap([['incident', 'Incident', 'red'], ['advisory', 'Advisory', 'orange']]), 'custom.cellOptions': { type: 'color-text' } }),
+              g.column('Origin', { mappings: g.valueMap([['microsoft', 'Microsoft', 'text'], ['third_party', 'Third party', 'text'], ['customer', 'Your organization', 'purple']]), 'custom.cellOptions': { type: 'color-text' } }),
+            ],
             sort=['Value #B', true],
           ),
         ]),
         g.row('Intune news', [
           g.table(
-            'Intune news', 'The 10 most recently updated active Message center posts, newest first, as the Tenant status page lists them (intune_message_center_message_info, ..._last_modified_timestamp_seconds). "Act by" is the action-required date, when Microsoft set one.',
+            'Intune news', 'The 10 most recently updated active Message center posts, newest first, as the Tenant status page lists them (intune_message_center_message_info of the posts with ..._last_modified_timestamp_seconds). "Act by" is the action-required date, when Microsoft set one.',
             [
-              g.instant('max by (message_id, title, category, severity, major_change) (intune_message_center_message_info{%s})' % s, 'A', table=true),
+              g.instant(|||
+                max by (message_id, title, category, severity, major_change) (intune_message_center_message_info{%(s)s})
+                  and on (message_id) max by (message_id) (intune_message_center_message_last_modified_timestamp_seconds{%(s)s})
+              ||| % { s: s }, 'A', table=true),
               g.instant('max by (message_id) (intune_message_center_message_last_modified_timestamp_seconds{%s}) * 1000' % s, 'B', table=true),
               g.instant(|||
                 max by (message_id) (intune_message_center_action_required_timestamp_seconds{%(s)s}) * 1000
-                  and on (message_id) max by (message_id) (intune_message_center_message_info{%(s)s})
+                  and on (message_id) max by (message_id) (intune_message_center_message_last_modified_timestamp_seconds{%(s)s})
               ||| % { s: s }, 'C', table=true),
             ],
             [['Value #B', 'Date'], ['title', 'Title'], ['category', 'Category'], ['severity', 'Severity'], ['Value #C', 'Act by'], ['message_id', 'ID'], ['major_change', 'Major change']],
@@ -210,6 +217,20 @@ local connectors = import '../generated/connectors.json';
             'Active posts', 'Every active Message center post about a watched service, by category and severity (intune_message_center_messages_active).',
             [g.instant('sum by (category) (max by (category, severity) (intune_message_center_messages_active{%s}))' % s, legend='{{category}}')],
             size=[6, 10], thresholds=[[null, 'blue']],
+          ),
+          g.table(
+            'Action required', 'Every active post with an act-by date (intune_message_center_action_required_timestamp_seconds), however old, soonest first: IntuneMessageCenterActionRequired tickets 30 days before and pages 7 days before.',
+            [
+              g.instant('max by (message_id) (intune_message_center_action_required_timestamp_seconds{%s}) * 1000' % s, 'A', table=true),
+              g.instant(|||
+                max by (message_id, title, tags) (intune_message_center_message_info{%(s)s})
+                  and on (message_id) max by (message_id) (intune_message_center_action_required_timestamp_seconds{%(s)s})
+              ||| % { s: s }, 'B', table=true),
+            ],
+            [['Value #A', 'Act by'], ['title', 'Title'], ['tags', 'Tags'], ['message_id', 'ID']],
+            [24, 6],
+            [g.column('Act by', { unit: 'dateTimeAsIso' }), g.column('Title', { 'custom.width': 520 })],
+            sort=['Value #A', false],
           ),
         ]),
       ],

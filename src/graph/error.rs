@@ -1,5 +1,7 @@
 //! [`GraphError`]: why a Graph call failed, in words an operator can act on.
 
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::StatusCode;
 use std::time::Duration;
 
 /// A failed Graph or token request. Never carries a secret or a token. Cloned when one failure
@@ -94,6 +96,79 @@ impl GraphError {
             _ => None,
         }
     }
+
+    /// The error for a non-success answer, alone or an item of a JSON batch: Graph's
+    /// `{"error":{"code","message"}}` from `body`, its request ids from `headers`. The HTTP
+    /// client follows no redirect (the token would be stripped, but the foreign body would be
+    /// read as tenant data), so a 3xx says where it pointed instead.
+    pub(crate) fn from_answer(
+        path: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        retry_after: Option<Duration>,
+    ) -> GraphError {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            error: Inner,
+        }
+        #[derive(serde::Deserialize)]
+        struct Inner {
+            #[serde(default)]
+            code: String,
+            #[serde(default)]
+            message: String,
+        }
+        let text = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let ids = RequestIds {
+            request_id: text("request-id"),
+            client_request_id: text("client-request-id"),
+        };
+        let reason = || status.canonical_reason().unwrap_or("error").to_string();
+        let (code, message) = match (status.is_redirection(), text(LOCATION.as_str())) {
+            (true, Some(location)) => (
+                reason(),
+                format!("a redirect to {location}, not followed: the exporter reads only the configured graph_url"),
+            ),
+            _ => match serde_json::from_slice::<Envelope>(body) {
+                Ok(e) => (e.error.code, e.error.message),
+                Err(_) => (reason(), String::new()),
+            },
+        };
+        GraphError::Status {
+            path: path.to_string(),
+            status: status.as_u16(),
+            code,
+            message,
+            retry_after,
+            request_ids: (ids != RequestIds::default()).then(|| Box::new(ids)),
+        }
+    }
+
+    /// A 404 for a collection, which (unlike an entity) must exist.
+    pub(crate) fn not_found(path: &str) -> GraphError {
+        GraphError::Status {
+            path: path.to_string(),
+            status: 404,
+            code: "NotFound".to_string(),
+            message: "the collection does not exist".to_string(),
+            retry_after: None,
+            request_ids: None,
+        }
+    }
+
+    /// The pages of a collection add up to more than `graph.max_response_bytes`.
+    pub(crate) fn collection_too_large(path: &str, limit: usize) -> GraphError {
+        GraphError::CollectionTooLarge {
+            path: path.to_string(),
+            limit,
+        }
+    }
 }
 
 /// The ids Graph gives every answer, which Microsoft support asks for.
@@ -158,6 +233,61 @@ pub(crate) fn chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn answer(
+        status: StatusCode,
+        headers: &[(&'static str, &'static str)],
+        path: &str,
+        body: &[u8],
+    ) -> GraphError {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        GraphError::from_answer(path, status, &map, body, None)
+    }
+
+    #[test]
+    fn error_bodies_name_graphs_code() {
+        let body = br#"{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation."}}"#;
+        let err = answer(StatusCode::FORBIDDEN, &[], "v1.0/subscribedSkus", body);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/subscribedSkus: HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation."
+        );
+        let err = answer(StatusCode::BAD_GATEWAY, &[], "v1.0/x", b"<html>");
+        assert_eq!(err.to_string(), "GET v1.0/x: HTTP 502 Bad Gateway: ");
+    }
+
+    #[test]
+    fn error_text_names_graphs_request_ids_and_where_a_redirect_pointed() {
+        let body = br#"{"error":{"code":"Forbidden","message":"No."}}"#;
+        let ids = [
+            ("request-id", "8f7b7c4e-0000-4000-8000-000000000001"),
+            ("client-request-id", "8f7b7c4e-0000-4000-8000-000000000002"),
+        ];
+        let err = answer(StatusCode::FORBIDDEN, &ids, "v1.0/x", body);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 403 Forbidden: No. (request-id: 8f7b7c4e-0000-4000-8000-000000000001, client-request-id: 8f7b7c4e-0000-4000-8000-000000000002)"
+        );
+        let err = answer(StatusCode::FORBIDDEN, &ids[..1], "v1.0/x", body);
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 403 Forbidden: No. (request-id: 8f7b7c4e-0000-4000-8000-000000000001)"
+        );
+        let err = answer(
+            StatusCode::TEMPORARY_REDIRECT,
+            &[("location", "https://elsewhere.example/v1.0/x")],
+            "v1.0/x",
+            b"",
+        );
+        assert_eq!(
+            err.to_string(),
+            "GET v1.0/x: HTTP 307 Temporary Redirect: a redirect to https://elsewhere.example/v1.0/x, not followed: the exporter reads only the configured graph_url"
+        );
+    }
 
     #[test]
     fn long_messages_from_graph_are_shortened_in_the_middle() {

@@ -141,12 +141,13 @@ family!(
         "service_name",
         "issue_id",
         "classification",
+        "origin",
         "status",
         "feature_group",
         "feature",
         "title"
     ],
-    "An unresolved service health issue of a watched service (polled); always 1."
+    "An unresolved service health issue of a watched service (polled); always 1. `origin` is who caused it: microsoft, third_party or customer (the tenant's own, not shared with other tenants), unknown when absent."
 );
 family!(
     SERVICE_ISSUE_START,
@@ -160,15 +161,15 @@ family!(MESSAGE_CENTER_ACTIVE, "intune_message_center_messages_active", Gauge, S
     ["tenant_id", "category", "severity"],
     "Active Message center posts about a watched service, by category and severity (polled; active = no end date or one in the future, at scrape time).");
 family!(MESSAGE_CENTER_INFO, "intune_message_center_message_info", Gauge, Snapshot,
-    ["tenant_id", "message_id", "title", "category", "severity", "major_change"],
-    "One of the most recently updated active Message center posts about a watched service (polled); always 1.");
+    ["tenant_id", "message_id", "title", "category", "severity", "major_change", "tags"],
+    "An active Message center post about a watched service, one of the most recently updated or one with an act-by date (polled); always 1. `tags` lists its tags among admin_impact, data_privacy, developer_impact, feature_update, new_feature, retirement, user_impact, comma-separated (empty when none).");
 family!(
     MESSAGE_LAST_MODIFIED,
     "intune_message_center_message_last_modified_timestamp_seconds",
     Gauge,
     Snapshot,
     ["tenant_id", "message_id"],
-    "When one of the most recently updated active Message center posts (those with an info series) was last modified, as a Unix timestamp (polled); the Message center sorts by it."
+    "When one of the most recently updated active Message center posts was last modified, as a Unix timestamp (polled); the Message center sorts by it, and only those posts have it."
 );
 family!(
     MESSAGE_ACTION_REQUIRED,
@@ -176,7 +177,7 @@ family!(
     Gauge,
     Snapshot,
     ["tenant_id", "message_id"],
-    "The action-required-by date of one of the most recently updated active Message center posts (those with intune_message_center_message_info), as a Unix timestamp (polled)."
+    "The action-required-by date of an active Message center post about a watched service, for every such post that has one, as a Unix timestamp (polled)."
 );
 
 // The exporter itself.

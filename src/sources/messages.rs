@@ -4,10 +4,21 @@
 //! A post is active while it has no `endDateTime` or its end lies ahead, judged at scrape time.
 //! Graph's `$filter` on `services` is not documented for this endpoint, so the exporter asks for
 //! every post and filters itself. The most recent active posts (by `lastModifiedDateTime`, as
-//! the Message center sorts them) are exported with their titles, last-modified times and act-by
-//! dates, so a dashboard can list exactly those posts newest first; counts cover every active
-//! post. `services` is nullable in the schema: a post without it is about no watched service. A
-//! post listed twice (same id) counts once.
+//! the Message center sorts them) are exported with their titles and last-modified times, so a
+//! dashboard can list exactly those posts newest first; counts cover every active post.
+//!
+//! Every active post with an act-by date (`actionRequiredByDateTime`) has that date exported,
+//! however far down the list it is, and an info series, so that every deadline joins to a
+//! title. The cost stays low because Microsoft sets the date on few posts; the last-modified
+//! series stays with the latest posts, which tells a dashboard which info series are those.
+//!
+//! `tags` become one label of the info series: only the tags in [`TAGS`], in that order and
+//! comma-separated, so the label takes a bounded set of values whatever Microsoft adds. Left
+//! out: `Updated message`, which comes and goes with every edit (the last-modified time says
+//! so), and `Major update`, already the `major_change` label.
+//!
+//! `services` and `tags` are nullable in the schema: a post without services is about no
+//! watched service. A post listed twice (same id) counts once.
 
 use super::definition::{first_of_each, Context, Definition, Spec};
 use crate::graph::odata::{
@@ -35,6 +46,7 @@ pub const REQUEST: Request = Request {
         "endDateTime",
         "lastModifiedDateTime",
         "actionRequiredByDateTime",
+        "tags",
     ],
     shape: Shape::Collection,
     filter: None,
@@ -44,6 +56,17 @@ pub const REQUEST: Request = Request {
 pub const CATEGORIES: [&str; 3] = ["prevent_or_fix_issue", "plan_for_change", "stay_informed"];
 /// `serviceUpdateSeverity` members in snake_case, always exported (0 when none).
 pub const SEVERITIES: [&str; 3] = ["normal", "high", "critical"];
+
+/// The Message center tags exported, as Graph spells them and as the label spells them.
+pub const TAGS: [(&str, &str); 7] = [
+    ("Admin impact", "admin_impact"),
+    ("Data privacy", "data_privacy"),
+    ("Developer impact", "developer_impact"),
+    ("Feature update", "feature_update"),
+    ("New feature", "new_feature"),
+    ("Retirement", "retirement"),
+    ("User impact", "user_impact"),
+];
 
 /// Graph's `serviceUpdateMessage`, the properties used.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -76,6 +99,25 @@ pub struct Message {
     /// The deadline for an action, if any.
     #[serde(default, deserialize_with = "optional_datetime")]
     pub action_required_by_date_time: Option<DateTime<Utc>>,
+    /// Free-form tags such as `Admin impact` or `Retirement` (nullable: none then).
+    #[serde(default, deserialize_with = "lenient_list")]
+    pub tags: Vec<String>,
+}
+
+impl Message {
+    /// The `tags` label: the post's tags found in [`TAGS`] (case and surrounding blanks
+    /// ignored), in [`TAGS`] order, comma-separated; empty when none.
+    pub fn tags_label(&self) -> String {
+        TAGS.iter()
+            .filter(|(graph, _)| {
+                self.tags
+                    .iter()
+                    .any(|t| t.trim().eq_ignore_ascii_case(graph))
+            })
+            .map(|(_, label)| *label)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 fn label(member: Option<&str>) -> String {
@@ -98,7 +140,7 @@ pub fn active<'a>(messages: &'a [Message], ctx: &Context<'_>) -> Vec<&'a Message
     active
 }
 
-/// Counts, the latest posts and action-required dates of the active posts.
+/// Counts, the latest posts, and every active post with an action-required date.
 pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
     let mut set = MetricSet::new();
     let active = active(messages, ctx);
@@ -121,7 +163,12 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
             f64::from(n),
         );
     }
-    for m in active.iter().take(ctx.options.message_center_latest) {
+    let latest = ctx.options.message_center_latest;
+    for (rank, m) in active.iter().enumerate() {
+        let is_latest = rank < latest;
+        if !is_latest && m.action_required_by_date_time.is_none() {
+            continue;
+        }
         set.gauge(
             &MESSAGE_CENTER_INFO,
             &[
@@ -135,18 +182,17 @@ pub fn families(messages: &[Message], ctx: &Context<'_>) -> MetricSet {
                 } else {
                     "false"
                 },
+                &m.tags_label(),
             ],
             1.0,
         );
-        if let Some(modified) = m.last_modified_date_time {
+        if let Some(modified) = m.last_modified_date_time.filter(|_| is_latest) {
             set.gauge(
                 &MESSAGE_LAST_MODIFIED,
                 &[ctx.tenant_id, &m.id],
                 modified.timestamp() as f64,
             );
         }
-        // Only for the posts with an info series: every act-by date joins to a title, and a
-        // tenant's cost does not grow with Microsoft's backlog of posts.
         if let Some(by) = m.action_required_by_date_time {
             set.gauge(
                 &MESSAGE_ACTION_REQUIRED,

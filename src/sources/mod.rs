@@ -154,6 +154,8 @@ registry! {
     RemoteAssistancePartners => remote_assistance_partners,
     /// Chromebook onboarding (beta).
     ChromeOsOnboardingSettings => chromeos_onboarding_settings,
+    /// Android Enterprise enrollment tokens of corporate-owned devices (beta).
+    AndroidDeviceOwnerEnrollmentProfiles => android_device_owner_enrollment_profiles,
     /// Service health of the watched services.
     ServiceHealth => service_health,
     /// Unresolved incidents and advisories of the watched services.

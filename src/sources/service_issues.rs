@@ -3,7 +3,9 @@
 //!
 //! Two views of the same list, both judged at scrape time:
 //! - unresolved issues: a count per watched service and classification (0 included), and an
-//!   info series and start time per issue;
+//!   info series and start time per issue; the info series carries `origin`, since a
+//!   `customer`-origin issue is the tenant's own and must not be grouped with other tenants'
+//!   by its id, as Microsoft's (`microsoft`, `thirdParty`) issues are;
 //! - issues resolved in the last 30 days (by `endDateTime`, else `lastModifiedDateTime`): a
 //!   count per watched service and classification, what the Service health page shows behind
 //!   its "past incidents and advisories" link.
@@ -37,6 +39,7 @@ pub const REQUEST: Request = Request {
         "title",
         "service",
         "classification",
+        "origin",
         "status",
         "featureGroup",
         "feature",
@@ -71,6 +74,9 @@ pub struct ServiceIssue {
     /// `incident` or `advisory`.
     #[serde(default, deserialize_with = "lenient")]
     pub classification: Option<String>,
+    /// A `serviceHealthOrigin` member: `microsoft`, `thirdParty`, `customer`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub origin: Option<String>,
     /// A `serviceHealthStatus` member.
     #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
@@ -162,6 +168,9 @@ pub fn families(issues: &[ServiceIssue], ctx: &Context<'_>) -> MetricSet {
                 &i.service,
                 &i.id,
                 &classification,
+                &i.origin
+                    .as_deref()
+                    .map_or_else(|| "unknown".to_string(), snake_case),
                 &super::service_health::status_label(i.status.as_deref()),
                 i.feature_group.as_deref().unwrap_or(""),
                 i.feature.as_deref().unwrap_or(""),

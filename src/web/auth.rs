@@ -16,9 +16,9 @@
 //!   password and a right one cost the same whatever the users' costs (with one cost, as usual,
 //!   that is one bcrypt).
 
-use super::config::Password;
 use base64::Engine;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Semaphore;
@@ -81,6 +81,16 @@ fn hash_cost(hash: &str) -> Option<u32> {
         .iter()
         .find_map(|p| hash.strip_prefix(p))?;
     rest.get(..2)?.parse().ok()
+}
+
+/// A bcrypt hash from the web config file; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(pub String);
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// What a request's credentials got it.

@@ -5,6 +5,7 @@
 //! message saying so, never silently ignored. Owns parsing and validation; building the TLS
 //! server configuration is [`super::tls`], checking passwords [`super::auth`].
 
+use super::auth::{check_hash, Password};
 use crate::files;
 use crate::yaml;
 use hyper::header::{HeaderName, HeaderValue};
@@ -34,16 +35,6 @@ pub struct WebConfig {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Basic auth users and their bcrypt hashes; empty means no authentication.
     pub users: BTreeMap<String, Password>,
-}
-
-/// A bcrypt hash from the file; never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Password(pub String);
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
 }
 
 /// PEM text given in the file itself or in a file it names.
@@ -303,7 +294,7 @@ impl WebConfig {
                 problems.push(format!(
                     "basic_auth_users.{user}: a user name cannot contain ':'"
                 ));
-            } else if let Err(e) = super::auth::check_hash(&hash) {
+            } else if let Err(e) = check_hash(&hash) {
                 problems.push(format!("basic_auth_users.{user}: {e}"));
             } else {
                 users.insert(user, Password(hash));

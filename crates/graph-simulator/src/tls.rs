@@ -11,7 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::ServerConfig;
 
-use super::SimulatorError;
+use super::error::SimulatorError;
 
 /// A server TLS configuration and the PEM of the CA that vouches for it.
 pub(crate) struct Identity {

@@ -67,7 +67,7 @@
 //! - Property names and values are Graph's own (camelCase), copied into responses unchanged. The
 //!   simulator has no per-resource code: any Graph resource can be simulated.
 //! - A relative time is a mapping with exactly one key, `in` or `ago`, whose value is a duration
-//!   ([`crate::duration::parse`]), anywhere in the object tree. It becomes an RFC 3339 UTC string
+//!   ([`intune_duration::parse`]), anywhere in the object tree. It becomes an RFC 3339 UTC string
 //!   `YYYY-MM-DDTHH:MM:SSZ` relative to the simulator's anchor (its start time, whole seconds). A
 //!   plain string is passed through unchanged, so absolute times are written as strings.
 //! - Collection elements are mappings. A collection `v1.0/organization` also answers
@@ -104,20 +104,24 @@
 //! `page_size` like any collection.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Map, Value};
-
-use crate::duration;
+use serde_json::Value;
 
 mod fleet;
+mod model;
+mod values;
 
 use fleet::RawFleet;
+pub use model::TenantScenario;
+pub(crate) use model::{
+    AppCertificate, Fault, FaultOutcome, ManagedIdentity, Resource, Secret, Template,
+    FILTERED_FAULT_SUFFIX, NEXT_LINK_SELF, TOKEN_FAULT_PATH,
+};
+use values::{check_graph_path, key_error, optional_duration, resource, KeyError};
 
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -125,11 +129,6 @@ const DEFAULT_PAGE_SIZE: usize = 100;
 /// enough for any test's exact log, small enough (a few MiB) that a fleet polled for hours does
 /// not grow the simulator. Counters ([`super::SimStats`]) keep counting past it.
 pub const DEFAULT_LOG_CAPACITY: usize = 10_000;
-/// More generated tenants than this in one fleet is a typo, not a benchmark.
-const MAX_FLEET: usize = 100_000;
-/// Relative times further out than this are almost certainly typos, and would leave the years
-/// RFC 3339 can express.
-const MAX_RELATIVE: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// What [`Scenario::from_yaml`] calls its input in error messages.
 const INLINE: &str = "<inline scenario>";
 
@@ -164,30 +163,6 @@ pub enum ScenarioError {
 pub struct Scenario {
     tenants: Vec<TenantScenario>,
     log_capacity: usize,
-}
-
-/// One simulated tenant: its app registration, its Graph resources and its scripted faults.
-#[derive(Debug, Clone)]
-pub struct TenantScenario {
-    tenant_id: String,
-    client_id: String,
-    client_secret: Secret,
-    display_name: Option<String>,
-    domains: Vec<String>,
-    pub(crate) consented: bool,
-    pub(crate) certificate: Option<AppCertificate>,
-    pub(crate) federated_tokens: Vec<Secret>,
-    pub(crate) managed_identity: Option<ManagedIdentity>,
-    pub(crate) token_lifetime: Duration,
-    pub(crate) page_size: usize,
-    pub(crate) latency: Duration,
-    /// Shared by the tenants of a fleet that get the same variant, so 5,000 generated tenants
-    /// hold one copy of the template's resources.
-    pub(crate) resources: Arc<BTreeMap<String, Resource>>,
-    /// Served before `resources`: what is this tenant's alone (a generated tenant's
-    /// `v1.0/organization`).
-    pub(crate) own_resources: BTreeMap<String, Resource>,
-    pub(crate) faults: BTreeMap<String, Vec<Fault>>,
 }
 
 impl Scenario {
@@ -254,57 +229,6 @@ impl Scenario {
     }
 }
 
-impl TenantScenario {
-    /// The tenant GUID, as written in the scenario.
-    pub fn tenant_id(&self) -> &str {
-        &self.tenant_id
-    }
-
-    /// The app registration's client id the token endpoint accepts.
-    pub fn client_id(&self) -> &str {
-        &self.client_id
-    }
-
-    /// The client secret the token endpoint accepts (empty when the tenant has none). Never log it.
-    pub fn client_secret(&self) -> &str {
-        &self.client_secret.0
-    }
-
-    /// A generated tenant's name (`Customer 0042`); `None` for a tenant written out in `tenants`.
-    pub fn display_name(&self) -> Option<&str> {
-        self.display_name.as_deref()
-    }
-
-    /// Domain names the token URL accepts in place of the GUID, lowercase.
-    pub fn domains(&self) -> &[String] {
-        &self.domains
-    }
-
-    /// `false` when the app was never consented in this tenant: every token request answers
-    /// `AADSTS700016`.
-    pub fn consented(&self) -> bool {
-        self.consented
-    }
-}
-
-/// An app registration's certificate, as the token endpoint needs it to check assertions.
-#[derive(Debug, Clone)]
-pub(crate) struct AppCertificate {
-    /// base64url SHA-1 of the DER certificate (`x5t`).
-    pub(crate) x5t: String,
-    /// base64url SHA-256 of the DER certificate (`x5t#S256`).
-    pub(crate) x5t_s256: String,
-    /// The RSAPublicKey DER of the certificate's key.
-    pub(crate) public_key: Vec<u8>,
-}
-
-/// A managed identity the `/msi/token` endpoint hands tokens to.
-#[derive(Debug, Clone)]
-pub(crate) struct ManagedIdentity {
-    pub(crate) identity_header: Secret,
-    pub(crate) client_id: Option<String>,
-}
-
 fn app_certificate(pem: &str, key: &str) -> Result<AppCertificate, KeyError> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
@@ -326,120 +250,6 @@ fn app_certificate(pem: &str, key: &str) -> Result<AppCertificate, KeyError> {
         public_key: parsed.public_key().subject_public_key.data.to_vec(),
     })
 }
-
-/// A secret whose `Debug` does not print it, so a scenario can be debug-printed safely.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(pub(crate) String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-/// What the scenario says lives at one Graph path.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Resource {
-    /// `null`: Graph answers 404, as for an APNs certificate that was never uploaded.
-    Missing,
-    /// A YAML sequence: an entity set or collection, paged.
-    Collection(Vec<Template>),
-    /// A YAML mapping: a singleton or single entity.
-    Entity(Template),
-}
-
-/// A Graph JSON value whose relative times are not yet resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Template {
-    /// A scalar, copied as is.
-    Scalar(Value),
-    Array(Vec<Template>),
-    Object(Vec<(String, Template)>),
-    /// `{in: 5d}`: the anchor plus the duration.
-    In(Duration),
-    /// `{ago: 2h}`: the anchor minus the duration.
-    Ago(Duration),
-}
-
-impl Template {
-    /// Replaces every relative time with an RFC 3339 UTC string relative to `anchor`.
-    pub(crate) fn resolve(&self, anchor: DateTime<Utc>) -> Value {
-        match self {
-            Template::Scalar(v) => v.clone(),
-            Template::Array(items) => {
-                Value::Array(items.iter().map(|t| t.resolve(anchor)).collect())
-            }
-            Template::Object(fields) => Value::Object(
-                fields
-                    .iter()
-                    .map(|(k, t)| (k.clone(), t.resolve(anchor)))
-                    .collect::<Map<String, Value>>(),
-            ),
-            Template::In(d) => Value::String(rfc3339(shift(anchor, *d, true))),
-            Template::Ago(d) => Value::String(rfc3339(shift(anchor, *d, false))),
-        }
-    }
-}
-
-fn shift(anchor: DateTime<Utc>, d: Duration, forward: bool) -> DateTime<Utc> {
-    // MAX_RELATIVE keeps both conversions and the addition far inside chrono's range, so the
-    // fallbacks below are unreachable for validated scenarios.
-    let delta = chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::zero());
-    let shifted = if forward {
-        anchor.checked_add_signed(delta)
-    } else {
-        anchor.checked_sub_signed(delta)
-    };
-    shifted.unwrap_or(anchor)
-}
-
-/// Graph's own shape for the times the simulator writes: UTC, whole seconds, `Z`.
-pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
-/// One scripted answer of a fault sequence.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Fault {
-    /// Wait this long before answering (zero: answer at once).
-    pub(crate) delay: Duration,
-    pub(crate) outcome: FaultOutcome,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FaultOutcome {
-    /// Answer as usual (only the delay applies).
-    Normal,
-    /// An error status with the endpoint's error body and, if given, `Retry-After` verbatim.
-    Status {
-        status: u16,
-        retry_after: Option<String>,
-    },
-    /// 200 with a body cut in half, which is never valid JSON.
-    Malformed,
-    /// The usual answer with these headers added (a `Retry-After` on a 200, say).
-    Headers(Vec<(String, String)>),
-    /// A redirect (`status` 301-308) to `location`.
-    Redirect { status: u16, location: String },
-    /// `status` (200 unless given) with exactly this body.
-    Body { status: u16, text: String },
-    /// 200 with a valid JSON document of exactly this many bytes.
-    Oversized(u64),
-    /// 200 with `Content-Encoding: gzip`, inflating to a JSON document of this many bytes.
-    GzipBomb(u64),
-    /// The usual answer, its `@odata.nextLink` replaced: [`NEXT_LINK_SELF`] or a URL.
-    NextLink(String),
-    /// `status` with the request's own body sent back, as a broken proxy might.
-    Echo { status: u16 },
-}
-
-/// `next_link: self`: the page links to itself.
-pub(crate) const NEXT_LINK_SELF: &str = "self";
-
-/// The path under which token endpoint faults are scripted.
-pub(crate) const TOKEN_FAULT_PATH: &str = "token";
-/// After a Graph path, scripts only the requests that carry a `$filter`.
-pub(crate) const FILTERED_FAULT_SUFFIX: &str = "?$filter";
 
 // ---- raw YAML shape ----
 
@@ -535,20 +345,6 @@ const HOSTILE: [&str; 8] = [
     "next_link",
     "echo",
 ];
-
-/// A validation failure before the file name is attached.
-#[derive(Debug)]
-struct KeyError {
-    key: String,
-    message: String,
-}
-
-fn key_error(key: impl Into<String>, message: impl Into<String>) -> KeyError {
-    KeyError {
-        key: key.into(),
-        message: message.into(),
-    }
-}
 
 impl RawScenario {
     fn validate(self) -> Result<Scenario, KeyError> {
@@ -912,106 +708,6 @@ fn parse_size(value: &Value) -> Option<u64> {
     }
 }
 
-fn optional_duration(
-    value: Option<&str>,
-    default: Duration,
-    key: &str,
-) -> Result<Duration, KeyError> {
-    match value {
-        None => Ok(default),
-        Some(s) => duration::parse(s).map_err(|e| key_error(key, e.to_string())),
-    }
-}
-
-/// Resource and fault paths look like Graph URLs after the host: `v1.0/...` or `beta/...`.
-fn check_graph_path(path: &str) -> Result<(), String> {
-    let Some(rest) = path
-        .strip_prefix("v1.0/")
-        .or_else(|| path.strip_prefix("beta/"))
-    else {
-        return Err(format!(
-            "{path:?} must start with the Graph version, v1.0/ or beta/ (no leading slash)"
-        ));
-    };
-    if path.contains('?') {
-        return Err(format!("{path:?} must not carry a query"));
-    }
-    if rest.split('/').any(str::is_empty) {
-        return Err(format!("{path:?} has an empty segment"));
-    }
-    Ok(())
-}
-
-fn resource(value: Value, key: &str) -> Result<Resource, KeyError> {
-    match value {
-        Value::Null => Ok(Resource::Missing),
-        Value::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let ikey = format!("{key}[{i}]");
-                if !item.is_object() {
-                    return Err(key_error(ikey, "collection elements must be mappings"));
-                }
-                template(item, &ikey)
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Resource::Collection),
-        Value::Object(_) => template(value, key).map(Resource::Entity),
-        _ => Err(key_error(
-            key,
-            "expected a sequence (collection), a mapping (entity) or null (404)",
-        )),
-    }
-}
-
-/// Turns scenario JSON into a template, recognising `{in: ..}` and `{ago: ..}` anywhere.
-fn template(value: Value, key: &str) -> Result<Template, KeyError> {
-    match value {
-        Value::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| template(v, &format!("{key}[{i}]")))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Template::Array),
-        Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some((word, v)) = map.iter().next() {
-                    if word == "in" || word == "ago" {
-                        return relative(word, v, &format!("{key}.{word}"));
-                    }
-                }
-            }
-            map.into_iter()
-                .map(|(k, v)| {
-                    let t = template(v, &format!("{key}.{k}"))?;
-                    Ok((k, t))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Template::Object)
-        }
-        scalar => Ok(Template::Scalar(scalar)),
-    }
-}
-
-fn relative(word: &str, value: &Value, key: &str) -> Result<Template, KeyError> {
-    let Value::String(text) = value else {
-        return Err(key_error(
-            key,
-            format!("a relative time needs a duration string such as 5d or 2h30m, got {value}"),
-        ));
-    };
-    let d = duration::parse(text).map_err(|e| key_error(key, e.to_string()))?;
-    if d > MAX_RELATIVE {
-        return Err(key_error(key, format!("{text} is more than 100 years")));
-    }
-    Ok(if word == "in" {
-        Template::In(d)
-    } else {
-        Template::Ago(d)
-    })
-}
-
 /// A domain name the token URL accepts in place of the tenant GUID, lowercased.
 fn domain(name: &str, key: &str) -> Result<String, KeyError> {
     let lower = name.to_ascii_lowercase();
@@ -1040,6 +736,7 @@ fn is_guid(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, Utc};
     use serde_json::json;
 
     const TENANT: &str = "tenant_id: 4f1c7d55-2a8e-4c3b-9d61-0b5e8a7f3c21\n    client_id: 9a3e5b1f-6c2d-4e8a-b7f0-1d2c3e4f5a6b\n    client_secret: s3cret\n";

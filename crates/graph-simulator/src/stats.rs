@@ -10,14 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use hyper::body::Incoming;
-use hyper::Request;
 use serde::Serialize;
 
-use super::reply;
-use super::router::Handled;
-use super::state::{lock, SimState};
-use super::RecordedRequest;
+use super::record::RecordedRequest;
+use super::sync::lock;
 
 /// What the simulator has counted since it started. Round trips are HTTP requests: a `$batch`
 /// is one Graph round trip, whatever it carries; its items are counted apart.
@@ -181,25 +177,6 @@ impl Counters {
 /// The peer of a connection, put in each request's extensions by the server.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub(crate) SocketAddr);
-
-/// Whether `GET /_sim/stats` is served: to loopback clients only, so the endpoint does not
-/// exist (404, like any unknown path) beyond the machine.
-pub(crate) fn allowed(request: &Request<Incoming>) -> bool {
-    request.method() == hyper::Method::GET
-        && request
-            .extensions()
-            .get::<Peer>()
-            .is_some_and(|p| p.0.ip().is_loopback())
-}
-
-/// `GET /_sim/stats`: [`SimStats`] as JSON.
-pub(crate) fn handle(state: &SimState) -> Handled {
-    let body = serde_json::to_vec(&state.stats()).unwrap_or_default();
-    Handled {
-        tenant_id: None,
-        response: reply::json(200, reply::ENTRA_JSON, body),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! JSON batching: [`GraphClient::fetch_all`] carries many GETs of one tenant in
 //! `POST {root}/v1.0/$batch` and `POST {root}/beta/$batch` round trips, with the semantics of one
-//! [`GraphClient::fetch`] per request.
+//! [`GraphClient::fetch`] per request: each item's answer meets the same [`verdict`] as a single
+//! GET's.
 //!
 //! Graph takes at most [`MAX_BATCH`] requests per batch, each with a URL relative to the
 //! version root (`/deviceManagement?$select=...`), so v1.0 and beta requests travel apart. Every
@@ -17,8 +18,8 @@
 //!   `Retry-After` (header names in a batch may be any case), which also pauses the tenant's
 //!   limiter; without one, exponential backoff. At most `max_attempts` per page.
 //! - 401: one new token for the whole round, then once more; a second 401 fails the item.
-//! - 400 to a request with a `$filter`: the client forgets that filter for the path (sources
-//!   filter locally) and retries at once without it.
+//! - 400 to a request with a `$filter` (a first page): the client forgets that filter for the
+//!   path (sources filter locally) and retries at once without it.
 //! - anything else: [`GraphError::Status`] with Graph's code and message, the item's request ids
 //!   and, for a 3xx, where it pointed (never followed).
 //!
@@ -36,15 +37,20 @@
 //! permit of the process-wide request cap. Metrics count and time each item by its source; an
 //! item's duration is the round trip that carried it.
 //!
-//! This module owns the batch wire format and the per-item state; it must not change how single
-//! requests behave, and never sends anything outside the configured Graph root.
+//! This module owns the batch wire format and the per-item state; what an item's answer calls
+//! for is the [`verdict`]'s to say. It must not change how single requests behave, and never
+//! sends anything outside the configured Graph root.
+//!
+//! [`GraphClient::fetch_all`]: super::GraphClient::fetch_all
+//! [`GraphClient::fetch`]: super::GraphClient::fetch
+//! [`verdict`]: crate::graph::verdict::verdict
 
-use super::body::{read_limited, replace_lone_surrogates};
-use super::client::{
-    collection_too_large, not_found, retry_after, retryable, status_error, GraphClient,
-};
-use super::error::{chain, GraphError};
-use super::odata::{decode, Page, Raw, Request, Shape};
+use super::session::Session;
+use super::single;
+use crate::graph::body::{read_limited, replace_lone_surrogates};
+use crate::graph::error::{chain, GraphError};
+use crate::graph::odata::{decode, Page, Raw, Request, Shape};
+use crate::graph::verdict::{retry_after, Attempt, Failure, Reply, Verdict};
 use chrono::Utc;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
 use reqwest::StatusCode;
@@ -96,8 +102,8 @@ enum State {
 }
 
 impl Item {
-    fn new(client: &GraphClient, source: &'static str, request: &'static Request) -> Item {
-        let filter = client.filter(request);
+    fn new(session: &Session, source: &'static str, request: &'static Request) -> Item {
+        let filter = session.filter(request);
         let mut item = Item {
             source,
             request,
@@ -113,7 +119,7 @@ impl Item {
             collected: Vec::new(),
             state: State::Pending,
         };
-        match first_url(client, request, filter) {
+        match first_url(session, request, filter) {
             Some((version, url)) => {
                 item.seen.insert((version, url.clone()));
                 item.version = version;
@@ -149,12 +155,12 @@ impl Item {
 }
 
 fn first_url(
-    client: &GraphClient,
+    session: &Session,
     request: &Request,
     filter: Option<&str>,
 ) -> Option<(&'static str, String)> {
-    let url = client.url(request.path, request.select, filter).ok()?;
-    relative(client.root(), &url)
+    let url = session.url(request.path, request.select, filter).ok()?;
+    relative(&session.root, &url)
 }
 
 /// `url` relative to its version root under `root`, with its version; `None` when it is not
@@ -198,16 +204,18 @@ enum Outcome {
     Unreachable(String),
 }
 
+/// Fetches every request, each as [`single::fetch`] would; the results are in the order of
+/// `requests`.
 pub(super) async fn fetch_all(
-    client: &GraphClient,
+    session: &Session,
     requests: &[(&'static str, &'static Request)],
 ) -> Vec<Result<Raw, GraphError>> {
     let mut items: Vec<Item> = requests
         .iter()
-        .map(|&(source, request)| Item::new(client, source, request))
+        .map(|&(source, request)| Item::new(session, source, request))
         .collect();
     loop {
-        single(client, &mut items).await;
+        singles(session, &mut items).await;
         let now = Instant::now();
         let ready: Vec<usize> = (0..items.len())
             .filter(|&i| items[i].pending() && items[i].not_before.is_none_or(|t| t <= now))
@@ -224,7 +232,7 @@ pub(super) async fn fetch_all(
             }
             continue;
         }
-        round(client, &mut items, &ready).await;
+        round(session, &mut items, &ready).await;
     }
     items
         .into_iter()
@@ -240,14 +248,14 @@ pub(super) async fn fetch_all(
 }
 
 /// Fetches the items marked single with plain GETs, all at once.
-async fn single(client: &GraphClient, items: &mut [Item]) {
+async fn singles(session: &Session, items: &mut [Item]) {
     let singles: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(items[i].state, State::Single))
         .collect();
     let results = futures::future::join_all(
         singles
             .iter()
-            .map(|&i| client.fetch(items[i].source, items[i].request)),
+            .map(|&i| single::fetch(session, items[i].source, items[i].request)),
     )
     .await;
     for (i, result) in singles.into_iter().zip(results) {
@@ -256,8 +264,8 @@ async fn single(client: &GraphClient, items: &mut [Item]) {
 }
 
 /// One round: every ready item, in batches per version, sent at once.
-async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
-    let token = match client.token_source().token().await {
+async fn round(session: &Session, items: &mut [Item], ready: &[usize]) {
+    let token = match session.token.token().await {
         Ok(token) => token,
         Err(err) => {
             // One refused sign-in answers every item: asking again per item would only repeat
@@ -283,7 +291,7 @@ async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
     let outcomes = futures::future::join_all(
         batches
             .iter()
-            .map(|(version, ix)| send(client, version, sent, ix, &token)),
+            .map(|(version, ix)| send(session, version, sent, ix, &token)),
     )
     .await;
     let mut refresh = false;
@@ -306,14 +314,14 @@ async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
                 }
                 for i in ix {
                     match answers.remove(&i.to_string()) {
-                        Some(answer) => refresh |= settle(client, &mut items[i], answer),
+                        Some(answer) => refresh |= settle(session, &mut items[i], answer),
                         None => items[i].state = State::Single,
                     }
                 }
             }
             Outcome::Whole(answer) => {
                 for i in ix {
-                    refresh |= settle(client, &mut items[i], answer.clone());
+                    refresh |= settle(session, &mut items[i], answer.clone());
                 }
             }
             Outcome::Failed(reason) => {
@@ -342,13 +350,13 @@ async fn round(client: &GraphClient, items: &mut [Item], ready: &[usize]) {
         // The cached token was still within its lifetime but Graph refused it: one new token
         // for the next round, shared by every item that met the 401.
         tracing::debug!("Graph refused the token in a batch; getting a new one");
-        client.token_source().invalidate(&token);
+        session.token.invalidate(&token);
     }
 }
 
 /// Sends one batch of `ix` and reads its answer; counts and times every item.
 async fn send(
-    client: &GraphClient,
+    session: &Session,
     version: &str,
     items: &[Item],
     ix: &[usize],
@@ -358,17 +366,17 @@ async fn send(
         .iter()
         .map(|&i| json!({"id": i.to_string(), "method": "GET", "url": items[i].url}))
         .collect();
-    let url = match client.root().join(&format!("{version}/$batch")) {
+    let url = match session.root.join(&format!("{version}/$batch")) {
         Ok(url) => url,
         Err(e) => return Outcome::Failed(format!("cannot build the batch URL: {e}")),
     };
     for &i in ix {
-        client.limiter().acquire(items[i].path()).await;
+        session.limiter.acquire(items[i].path()).await;
     }
-    let permit = client.request_permit().await;
+    let permit = session.request_permit().await;
     let started = Instant::now();
-    let sent = client
-        .http()
+    let sent = session
+        .http
         .post(url)
         .bearer_auth(token)
         .header(ACCEPT, "application/json")
@@ -377,8 +385,7 @@ async fn send(
         .await;
     let count_all = |code: &str| {
         for &i in ix {
-            client.observe(items[i].source, started);
-            client.count(items[i].source, code);
+            session.record(items[i].source, code, started);
         }
     };
     let response = match sent {
@@ -403,7 +410,7 @@ async fn send(
     let body = read_limited(
         response,
         &format!("{version}/$batch"),
-        client.retry().max_response_bytes,
+        session.retry.max_response_bytes,
     )
     .await;
     drop(permit);
@@ -459,8 +466,7 @@ async fn send(
                 let code = answers
                     .get(&i.to_string())
                     .map_or("error", |a| a.status.as_str());
-                client.observe(items[i].source, started);
-                client.count(items[i].source, code);
+                session.record(items[i].source, code, started);
             }
             Outcome::Answered(answers)
         }
@@ -533,74 +539,55 @@ fn parse(body: &[u8]) -> Result<Parsed, String> {
     })
 }
 
-/// Applies one item's answer. Returns whether the item met a 401 that calls for a new token.
-fn settle(client: &GraphClient, item: &mut Item, answer: ItemAnswer) -> bool {
+/// Applies one item's answer as the verdict says. Returns whether the item met a 401 that calls
+/// for a new token.
+fn settle(session: &Session, item: &mut Item, answer: ItemAnswer) -> bool {
     let path = item.path();
     let status = answer.status;
-    if status.is_success() {
-        page(client, item, answer.body);
-        return false;
-    }
-    if status == StatusCode::NOT_FOUND {
-        item.finish(match item.request.shape {
-            Shape::Entity => Ok(Raw::Entity(None)),
-            Shape::Collection => Err(not_found(path)),
-        });
-        return false;
-    }
-    if status == StatusCode::BAD_REQUEST && item.filtered {
-        client.refuse_filter(item.request);
-        match first_url(client, item.request, None) {
-            Some((version, url)) => {
-                item.filtered = false;
-                item.restart(version, url);
-            }
-            None => item.state = State::Single,
-        }
-        return false;
-    }
-    if status == StatusCode::UNAUTHORIZED && !item.refreshed {
-        item.refreshed = true;
-        return true;
-    }
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        client.throttled(item.source);
-    }
-    let retry = client.retry();
-    if item.attempt >= retry.max_attempts || !retryable(status) {
-        let body = serde_json::to_vec(&answer.body).unwrap_or_default();
-        item.finish(Err(status_error(
-            path,
-            status,
-            &answer.headers,
-            &body,
-            answer.retry_after,
-        )));
-        return false;
-    }
-    // As for single requests: exactly Retry-After, which holds back the whole tenant; without
-    // one, exponential backoff with jitter.
-    let wait = match answer.retry_after {
-        Some(ra) => {
-            let wait = ra.min(retry.max_wait);
-            client.limiter().pause(wait);
-            wait
-        }
-        None => client.backoff(item.attempt),
+    let attempt = Attempt {
+        number: item.attempt,
+        optional: item.request.shape == Shape::Entity,
+        filtered: item.filtered,
+        refreshed: item.refreshed,
     };
-    tracing::debug!(
-        path,
-        attempt = item.attempt,
-        status = status.as_u16(),
-        wait_seconds = wait.as_secs_f64(),
-        "retrying a batch item"
-    );
-    item.not_before = Some(Instant::now() + wait);
+    match session.verdict(Reply::Status(status, answer.retry_after), attempt) {
+        Verdict::Done => page(session, item, answer.body),
+        Verdict::Absent => item.finish(Ok(Raw::Entity(None))),
+        Verdict::Fail(Failure::NotFound) => item.finish(Err(GraphError::not_found(path))),
+        Verdict::DropFilter => {
+            session.refuse_filter(item.request);
+            match first_url(session, item.request, None) {
+                Some((version, url)) => {
+                    item.filtered = false;
+                    item.restart(version, url);
+                }
+                None => item.state = State::Single,
+            }
+        }
+        Verdict::RefreshToken => {
+            item.refreshed = true;
+            return true;
+        }
+        Verdict::Retry { after, tenant } => {
+            session.retrying(path, item.attempt, status, after, tenant, true);
+            item.not_before = Some(Instant::now() + after);
+        }
+        Verdict::Fail(Failure::Status | Failure::Transport) => {
+            let body = serde_json::to_vec(&answer.body).unwrap_or_default();
+            item.finish(Err(GraphError::from_answer(
+                path,
+                status,
+                &answer.headers,
+                &body,
+                answer.retry_after,
+            )));
+        }
+    }
     false
 }
 
 /// A 2xx body: the entity, or one more page of a collection.
-fn page(client: &GraphClient, item: &mut Item, body: Value) {
+fn page(session: &Session, item: &mut Item, body: Value) {
     let path = item.path();
     if item.request.shape == Shape::Entity {
         item.finish(Raw::from_body(Shape::Entity, path, body));
@@ -608,11 +595,11 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
     }
     // The batch answer carrying each page was bounded; the pages together are too, as for
     // single requests.
-    let limit = client.retry().max_response_bytes;
+    let limit = session.retry.max_response_bytes;
     item.bytes = item.bytes.saturating_add(json_len(&body));
     if item.bytes > limit {
         item.collected = Vec::new();
-        return item.finish(Err(collection_too_large(path, limit)));
+        return item.finish(Err(GraphError::collection_too_large(path, limit)));
     }
     let page: Page = match decode(path, body) {
         Ok(page) => page,
@@ -624,7 +611,7 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
         let items = std::mem::take(&mut item.collected);
         return item.finish(Ok(Raw::Collection(items)));
     };
-    let max_pages = client.retry().max_pages;
+    let max_pages = session.retry.max_pages;
     if item.pages >= max_pages {
         return item.finish(Err(GraphError::TooManyPages {
             path: path.to_string(),
@@ -635,7 +622,7 @@ fn page(client: &GraphClient, item: &mut Item, body: Value) {
     // travel in the next batch; never anywhere outside the Graph root.
     let next = Url::parse(&link)
         .ok()
-        .and_then(|url| relative(client.root(), &url));
+        .and_then(|url| relative(&session.root, &url));
     match next {
         // A link back to a page already read would page forever, as for single requests.
         Some((version, url)) if !item.seen.insert((version, url.clone())) => {

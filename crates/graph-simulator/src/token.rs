@@ -11,8 +11,7 @@ use hyper::header::CONTENT_TYPE;
 use hyper::{Method, Request};
 use serde_json::json;
 
-use super::reply::{self, HttpResponse, ENTRA_JSON};
-use super::router::Handled;
+use super::reply::{self, Handled, HttpResponse, ENTRA_JSON};
 use super::scenario::AppCertificate;
 use super::scenario::{FaultOutcome, TOKEN_FAULT_PATH};
 use super::state::{LiveTenant, SimState, TenantIx};

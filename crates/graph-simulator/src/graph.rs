@@ -22,11 +22,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::odata::{self, Query, SkipToken};
-use super::reply::{self, HttpResponse, GRAPH_JSON};
-use super::router::Handled;
+use super::record::RecordedRequest;
+use super::reply::{self, Handled, HttpResponse, GRAPH_JSON};
 use super::scenario::{FaultOutcome, FILTERED_FAULT_SUFFIX, NEXT_LINK_SELF};
 use super::state::{LiveResource, LiveTenant, SimState, TenantIx, TokenCheck};
-use super::RecordedRequest;
 
 /// Graph's limit of requests in one JSON batch.
 const MAX_BATCH: usize = 20;

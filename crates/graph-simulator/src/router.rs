@@ -9,15 +9,10 @@ use hyper::body::Incoming;
 use hyper::Request;
 use serde_json::json;
 
-use super::reply::{self, HttpResponse, GRAPH_JSON};
+use super::record::RecordedRequest;
+use super::reply::{self, Handled, HttpResponse, GRAPH_JSON};
 use super::state::SimState;
-use super::{graph, stats, token, RecordedRequest};
-
-/// A handler's answer and the tenant it concerned, for the request log.
-pub(crate) struct Handled {
-    pub(crate) tenant_id: Option<String>,
-    pub(crate) response: HttpResponse,
-}
+use super::{graph, stats_endpoint, token};
 
 /// Status logged for a request whose client hung up before the answer (nginx's convention), so a
 /// client timeout still shows up in [`super::Simulator::requests`].
@@ -53,7 +48,7 @@ pub(crate) async fn handle(
             graph::batch(&state, request, &version).await
         }
         ["v1.0" | "beta", _, ..] => graph::handle(&state, request, path.trim_matches('/')).await,
-        ["_sim", "stats"] if stats::allowed(&request) => stats::handle(&state),
+        ["_sim", "stats"] if stats_endpoint::allowed(&request) => stats_endpoint::handle(&state),
         _ => Handled {
             tenant_id: None,
             response: reply::json(

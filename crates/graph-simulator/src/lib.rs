@@ -3,23 +3,35 @@
 //! tests: production code has no test hooks, so everything a test needs comes from here.
 //!
 //! It owns serving a [`Scenario`]; it must not know any exporter type or any particular Graph
-//! resource (resources are raw JSON in the scenario).
+//! resource (resources are raw JSON in the scenario). The first is enforced by the build: this
+//! crate does not depend on `intune-exporter` (the exporter depends on it), and shares only
+//! `intune-duration` with it.
 //!
 //! # Layout
 //!
-//! - [`scenario`]: the YAML format, validation and relative-time resolution; `fleets` of
-//!   generated tenants.
+//! - [`scenario`]: the YAML format and its validation (`scenario`), the validated parts the
+//!   server reads (`scenario/model`: tenants, resources with relative times, faults), the JSON
+//!   value checks both the parser and fleets use (`scenario/values`), and `fleets` of generated
+//!   tenants (`scenario/fleet`).
 //! - `tls`: the throw-away CA and server certificate.
 //! - `server`: accept loop, TLS handshakes, HTTP/1.1 + HTTP/2, graceful shutdown.
-//! - `router`: dispatch to the token endpoint or Graph, the request log.
+//! - `router`: dispatch to the token endpoint, Graph or `/_sim/stats`; logs each request.
 //! - `token`: `POST /{tenant}/oauth2/v2.0/token`, client credentials (secret, certificate
 //!   assertion, federated token), and `GET /msi/token`, the App Service managed identity endpoint.
 //! - `graph`: `GET /v1.0/...` and `GET /beta/...`: auth, faults, resources; JSON batches
 //!   (`POST /v1.0/$batch`, `POST /beta/$batch`).
 //! - `odata`: `$select`, paging and `@odata.context`, as pure functions.
 //! - `state`: tenants, tokens, remaining faults, the bounded request log.
-//! - `stats`: counters for tests and benchmarks ([`SimStats`]), and `GET /_sim/stats`.
-//! - `reply`: response and header helpers.
+//! - `stats`: counters for tests and benchmarks ([`SimStats`]); `stats_endpoint`: serves them
+//!   at `GET /_sim/stats`.
+//! - `reply`: responses, header helpers and a handler's answer (`Handled`).
+//! - Leaves: `record` ([`RecordedRequest`], an entry of the request log), `error`
+//!   ([`SimulatorError`]), `sync` (poison-tolerant locking).
+//!
+//! Files depend one way: `lib` → `server` → `router` → the handlers (`token`, `graph`,
+//! `stats_endpoint`) → `state` → `stats`, `scenario` and the leaves, with no import cycles
+//! (`scripts/import-cycles`). A new Graph path needs no code here: it is scenario data
+//! (`resources`), served by `graph`.
 //!
 //! # What it does not simulate
 //!
@@ -43,59 +55,27 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
+mod error;
 mod graph;
 mod odata;
+mod record;
 mod reply;
 mod router;
 pub mod scenario;
 mod server;
 mod state;
 mod stats;
+mod stats_endpoint;
+mod sync;
 mod tls;
 mod token;
 
+pub use error::SimulatorError;
+pub use record::RecordedRequest;
 pub use scenario::{Scenario, ScenarioError, DEFAULT_LOG_CAPACITY};
 pub use stats::{SimStats, TenantStats};
 
 use state::SimState;
-
-/// Why the simulator could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum SimulatorError {
-    /// Generating the throw-away CA or server certificate failed.
-    #[error("cannot generate the simulator's certificates: {0}")]
-    Certificate(#[from] rcgen::Error),
-    /// rustls refused the generated certificate or the protocol versions.
-    #[error("cannot build the simulator's TLS configuration: {0}")]
-    Tls(#[from] rustls::Error),
-    /// The listen address is taken, not local, or not permitted.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// One request the simulator answered (or whose client hung up: status 499).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    /// When the request arrived, with sub-second precision.
-    pub at: DateTime<Utc>,
-    /// The scenario's tenant the request concerned: from the token URL, or from the bearer token
-    /// for Graph. `None` for an unknown tenant or a missing/invalid token.
-    pub tenant_id: Option<String>,
-    pub method: String,
-    /// The percent-decoded path, e.g. `/v1.0/subscribedSkus`.
-    pub path: String,
-    /// The raw query, still percent-encoded, without the `?`.
-    pub query: Option<String>,
-    /// The status sent.
-    pub status: u16,
-    /// Whether this was an item of a JSON batch; the batch itself is logged as its `POST`
-    /// (`/v1.0/$batch`), before its items.
-    pub in_batch: bool,
-}
 
 /// A running simulator. Stops on [`Simulator::shutdown`] or when dropped.
 pub struct Simulator {

@@ -9,6 +9,12 @@ use hyper::{Response, StatusCode};
 /// Every simulator response has a complete, in-memory body.
 pub(crate) type HttpResponse = Response<Full<Bytes>>;
 
+/// A handler's answer and the tenant it concerned, for the request log.
+pub(crate) struct Handled {
+    pub(crate) tenant_id: Option<String>,
+    pub(crate) response: HttpResponse,
+}
+
 /// What Graph sends for JSON (minimal metadata, streaming) — clients must not insist on an exact
 /// `application/json`.
 pub(crate) const GRAPH_JSON: &str =

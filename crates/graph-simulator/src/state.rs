@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -17,12 +17,13 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::record::RecordedRequest;
 use super::scenario::{
     AppCertificate, Fault, FaultOutcome, ManagedIdentity, Resource, Scenario, Secret,
     TenantScenario,
 };
 use super::stats::{Counters, InFlight, RequestKind, SimStats};
-use super::RecordedRequest;
+use super::sync::lock;
 
 /// How long an expired token is still recognised as expired (Graph's "Lifetime validation
 /// failed") rather than unknown; after that it is dropped, so the token table stays bounded.
@@ -122,11 +123,6 @@ fn push_bounded<T>(ring: &Mutex<VecDeque<T>>, capacity: usize, item: T) {
         ring.pop_front();
     }
     ring.push_back(item);
-}
-
-/// A poisoned lock only means another request panicked; the data (a map, a log) is still usable.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SimState {

@@ -12,10 +12,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{
-    check_graph_path, key_error, optional_duration, resource, template, KeyError, Resource,
-    Template, TenantScenario, MAX_FLEET,
-};
+use super::model::{Resource, Template, TenantScenario};
+use super::values::{check_graph_path, key_error, optional_duration, resource, template, KeyError};
+
+/// More generated tenants than this in one fleet is a typo, not a benchmark.
+const MAX_FLEET: usize = 100_000;
 
 const DEFAULT_NAME: &str = "Customer";
 /// GDAP: the customers a partner tenant administers, as Graph lists them.
