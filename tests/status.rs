@@ -181,16 +181,16 @@ async fn demo_pages_in_chromium() {
             ("dep_token", "unhealthy"),
             ("vpp_token", "unhealthy"),
             ("certificate_connector", "unhealthy"),
+            ("ios_app_provisioning_profile", "unhealthy"),
             ("android_enrollment_token", "warning"),
-            ("vpp_token", "warning"),
         ]
     );
     let details = &page[page.find("<details").expect("a Show all section")..];
     let details_tag = &details[..details.find('>').unwrap()];
     assert!(!details_tag.contains("open"), "{details_tag}");
     // One row per connector kind, and one more for each instance beyond a kind's first: the
-    // demo tenant has four such instances, so a kind added to the registry adds a row.
-    let rows = intune_exporter::sources::connector_kinds().len() + 4;
+    // demo tenant has six such instances, so a kind added to the registry adds a row.
+    let rows = intune_exporter::sources::connector_kinds().len() + 6;
     assert!(details.starts_with(&format!(
         "<details id=\"connectors-all\"><summary>Show all {rows} connectors</summary>"
     )));
@@ -243,6 +243,11 @@ async fn demo_pages_in_chromium() {
 
 /// The connector collections of a simulated tenant that has none of those kinds, and no
 /// service issue.
+/// How many sources every tenant has.
+fn source_count() -> usize {
+    intune_exporter::sources::Source::ALL.len()
+}
+
 macro_rules! no_other_connectors {
     () => {
         r#"      beta/deviceManagement/depOnboardingSettings: []
@@ -255,6 +260,9 @@ macro_rules! no_other_connectors {
       beta/deviceManagement/domainJoinConnectors: []
       v1.0/deviceManagement/remoteAssistancePartners: []
       beta/deviceManagement/chromeOSOnboardingSettings: []
+      v1.0/deviceAppManagement/mobileApps: []
+      beta/deviceAppManagement/iosLobAppProvisioningConfigurations: []
+      beta/deviceManagement/androidDeviceOwnerEnrollmentProfiles: []
       v1.0/admin/serviceAnnouncement/issues: []
 "#
     };
@@ -408,8 +416,10 @@ async fn failing_source_and_markup_in_titles_in_chromium() {
         ),
         "{row}"
     );
-    let down = format!("1 of {} down", intune_exporter::sources::Source::ALL.len());
-    assert!(page.contains(&down), "{page}");
+    assert!(
+        page.contains(&format!("1 of {} down", source_count())),
+        "{page}"
+    );
 
     // Markup in names and titles is text: chromium built no script element and no <b>, and the
     // document title is still ours.
@@ -428,7 +438,10 @@ async fn failing_source_and_markup_in_titles_in_chromium() {
     let rows = tags_with(table(&fleet, "fleet"), "data-tenant-id");
     assert_eq!(attr(rows[0].1, "data-status"), Some("healthy"));
     assert!(
-        fleet.contains("title=\"subscribed_skus\">1 of 22</span>"),
+        fleet.contains(&format!(
+            "title=\"subscribed_skus\">1 of {}</span>",
+            source_count()
+        )),
         "{fleet}"
     );
     screenshot(&browser, &exporter.url("/"), "fleet-failing-source.png");
@@ -542,7 +555,7 @@ async fn api_agrees_with_metrics() {
     assert_eq!(t["worst_status"], "unhealthy");
     assert_eq!(
         t["connectors"],
-        serde_json::json!({"unhealthy": 3, "warning": 2, "unknown": 0, "healthy": 6, "not_configured": 6})
+        serde_json::json!({"unhealthy": 4, "warning": 2, "unknown": 0, "healthy": 7, "not_configured": 6})
     );
     assert_eq!(t["sources_down"], serde_json::json!([]));
     let none: serde_json::Value = reqwest::get(exporter.url("/api/v1/tenants?q=fabrikam"))
@@ -577,9 +590,9 @@ async fn api_agrees_with_metrics() {
         assert!(metrics.contains(&series), "{series} not in /metrics");
         instances += usize::from(c["connector_id"].is_string());
     }
-    assert_eq!(instances, 14);
+    assert_eq!(instances, 19);
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
-    assert_eq!(page["sources"].as_array().unwrap().len(), 22);
+    assert_eq!(page["sources"].as_array().unwrap().len(), source_count());
     assert_eq!(page["sources"][0]["source"], "organization");
     assert_eq!(page["sources"][0]["up"], true);
     assert_eq!(page["sources"][0]["last_error"], serde_json::Value::Null);
@@ -722,7 +735,7 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
         .collect();
     assert_eq!(ids, [WOODGROVE]);
 
-    // Its page says why once, and each of its 22 sources points there.
+    // Its page says why once, and each of its sources points there.
     let page = get(format!("/tenants/{WOODGROVE}")).await;
     assert_eq!(
         page.matches("Invalid client secret provided.").count(),
@@ -737,12 +750,12 @@ async fn a_tenant_that_cannot_sign_in_is_the_most_visible() {
     assert_eq!(
         page.matches("Signing in failed: see <a href=\"#sign-in\">Sign-in</a>.")
             .count(),
-        intune_exporter::sources::Source::ALL.len()
+        source_count()
     );
     assert!(page.contains(
         "<section id=\"sign-in\" class=\"signin\"><h2>Cannot sign in to this tenant</h2>"
     ));
-    assert!(page.contains("22 of 22 down"));
+    assert!(page.contains(&format!("{n} of {n} down", n = source_count())));
 
     // Northwind's page: the picker names the other tenants (the id where no name is known),
     // and the badges count the connector table's rows.

@@ -130,6 +130,10 @@ registry! {
     WindowsAutopilotSettings => windows_autopilot_settings,
     /// Microsoft Store for Business sync.
     DeviceAppManagement => device_app_management,
+    /// iOS/iPadOS in-house (line-of-business) apps and their expiry.
+    IosLobApps => ios_lob_apps,
+    /// iOS/iPadOS app provisioning profiles and their expiry (beta).
+    IosLobAppProvisioningConfigurations => ios_lob_app_provisioning_configurations,
     /// Managed Google Play (beta).
     ManagedGooglePlay => managed_google_play,
     /// Exchange connectors.
