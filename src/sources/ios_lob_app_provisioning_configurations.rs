@@ -70,6 +70,7 @@ fn instances(profiles: &[ProvisioningConfiguration]) -> Vec<Instance> {
                 floor: Health::Healthy,
             },
             state: None,
+            release: super::connector::Release::default(),
         })
     })
 }

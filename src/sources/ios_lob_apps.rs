@@ -96,6 +96,7 @@ fn instances(apps: &[MobileApp]) -> Vec<Instance> {
                 floor: Health::Healthy,
             },
             state: None,
+            release: super::connector::Release::default(),
         })
     })
 }
