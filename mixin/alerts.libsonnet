@@ -91,6 +91,15 @@ local promql = import 'lib/promql.libsonnet';
       exporterDashboard(false),
     ),
 
+    // GDAP: the relationship and customer names come from the relationship's info series,
+    // since a customer the exporter does not read has no intune_tenant_info.
+    local relationship = '{{ with printf "intune_gdap_relationship_info{tenant_id=%q,relationship_id=%q}" $labels.tenant_id $labels.relationship_id | query }}"{{ . | first | label "display_name" }}" {{ end }}({{ $labels.relationship_id }})',
+    local customer = '{{ with printf "intune_gdap_relationship_info{tenant_id=%q}" $labels.tenant_id | query }}{{ . | first | label "customer_name" }} ({{ $labels.tenant_id }}){{ else }}{{ $labels.tenant_id }}{{ end }}',
+    local gdapKeys = 'job, tenant_id, relationship_id',
+    local gdapEnd = m('intune_gdap_relationship_end_timestamp_seconds'),
+    // Termination is someone's decision, partner's or customer's, not a lapse.
+    local unlessTerminated = '  unless on (%s) %s\n' % [gdapKeys, m('intune_gdap_relationship_info', ['status=~"terminated|terminating|termination_requested"'])],
+
     groups+: [
       {
         name: 'intune-connectors',
@@ -220,6 +229,42 @@ local promql = import 'lib/promql.libsonnet';
         ],
       },
       {
+        // The partner's delegated admin access to its customers. The exporter keeps reading a
+        // customer after its relationship ends (it signs in with app consent); the
+        // technicians who act on the alerts lose their admin roles there.
+        name: 'intune-gdap',
+        rules: [
+          // Only relationships that do not extend themselves (autoExtendDuration PT0S, or one
+          // the exporter could not read): one that auto-extends renews at its end.
+          alert(
+            'IntuneGdapRelationshipExpiring',
+            '(%s - time())\n  < %d * 86400\n  > 0\n  unless on (%s) %s > 0\n%s' % [gdapEnd, step.days, gdapKeys, m('intune_gdap_relationship_auto_extend_seconds'), unlessTerminated],
+            c.holds.default,
+            step.severity,
+            'A GDAP relationship ends in less than %d days and does not auto-extend.' % step.days,
+            'The GDAP relationship ' + relationship + ' with customer ' + customer + '\nends in {{ $value | humanizeDuration }} and does not extend itself. Then the partner\'s technicians lose the admin roles it grants in that tenant. Extend it, or set auto-extend (P180D) in Partner Center.',
+            tenantDashboard,
+          )
+          for step in [
+            { days: l.expiryNoticeDays, severity: 'warning' },
+            { days: l.expiryWarningDays, severity: 'critical' },
+          ]
+        ] + [
+          // Not while another relationship with the same customer is active: a relationship
+          // replaced by a new one is history, not an outage. No `for`, as for an expired
+          // connector: the critical Expiring alert stops at the same moment.
+          alert(
+            'IntuneGdapRelationshipEnded',
+            'time() - %s >= 0\n  and %s > 0\n%s  unless on (job, tenant_id) (\n    %s > time()\n    and on (%s) %s\n  )\n' % [gdapEnd, gdapEnd, unlessTerminated, gdapEnd, gdapKeys, m('intune_gdap_relationship_info', ['status=~"active|expiring"'])],
+            '0m',
+            'critical',
+            'A GDAP relationship has ended and the customer has no other active one.',
+            'The GDAP relationship ' + relationship + ' with customer ' + customer + '\nended {{ $value | humanizeDuration }} ago and no other relationship with that customer is active: the partner\'s technicians have lost their admin roles there. Ask the customer to approve a new relationship.',
+            tenantDashboard,
+          ),
+        ],
+      },
+      {
         name: 'intune-message-center',
         rules: [
           // One alert per post, not per tenant: a Message center post is the same post, with
@@ -340,7 +385,7 @@ local promql = import 'lib/promql.libsonnet';
             c.holds.discovery,
             'warning',
             'intune-exporter cannot discover tenants.',
-            'Tenant discovery {{ $labels.discovery }} of {{ $labels.instance }} has failed for 30 minutes. Tenants\nfound earlier are still read; new ones are not picked up, removed ones not dropped.',
+            'Tenant discovery {{ $labels.discovery }} of {{ $labels.instance }} has failed for 30 minutes. {{ if eq $labels.discovery "delegated_admin_relationships" }}The\nGDAP relationships listed earlier are still exported; new ones and changed end dates are not seen.{{ else }}Tenants\nfound earlier are still read; new ones are not picked up, removed ones not dropped.{{ end }}',
             exporterDashboard(false),
           ),
         ],

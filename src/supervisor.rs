@@ -11,7 +11,9 @@
 use crate::clients::ClientFactory;
 use crate::config::{Config, DiscoveryConfig, TenantConfig};
 use crate::fleet::files::TenantFiles;
-use crate::fleet::{self, discovery, Origin, Shard};
+use crate::fleet::{self, discovery, relationships, Origin, Shard};
+use crate::metrics::collector::Listed;
+use crate::metrics::MetricSet;
 use crate::poller::{self, Plan};
 use crate::state::{Settings, State};
 use std::collections::hash_map::DefaultHasher;
@@ -32,12 +34,17 @@ pub struct FleetMetrics {
     pub discovery_up: prometheus::IntGaugeVec,
     /// `intune_exporter_discovery_last_success_timestamp_seconds{discovery}`.
     pub discovery_last_success: prometheus::GaugeVec,
+    /// The partner's GDAP relationships, `intune_gdap_relationship_*`.
+    pub relationships: Listed,
 }
 
 impl FleetMetrics {
     /// New instruments, registered with `registry`.
     pub fn register(registry: &prometheus::Registry) -> prometheus::Result<Self> {
-        use crate::metrics::catalog::{DISCOVERY_LAST_SUCCESS, DISCOVERY_UP, TENANTS};
+        use crate::metrics::catalog::{
+            DISCOVERY_LAST_SUCCESS, DISCOVERY_UP, GDAP_RELATIONSHIP_AUTO_EXTEND,
+            GDAP_RELATIONSHIP_END, GDAP_RELATIONSHIP_INFO, TENANTS,
+        };
         use prometheus::Opts;
         let m = Self {
             tenants: prometheus::IntGaugeVec::new(
@@ -51,6 +58,14 @@ impl FleetMetrics {
             discovery_last_success: prometheus::GaugeVec::new(
                 Opts::new(DISCOVERY_LAST_SUCCESS.name, DISCOVERY_LAST_SUCCESS.help),
                 DISCOVERY_LAST_SUCCESS.labels,
+            )?,
+            relationships: Listed::register(
+                &[
+                    &GDAP_RELATIONSHIP_INFO,
+                    &GDAP_RELATIONSHIP_END,
+                    &GDAP_RELATIONSHIP_AUTO_EXTEND,
+                ],
+                registry,
             )?,
         };
         registry.register(Box::new(m.tenants.clone()))?;
@@ -263,6 +278,8 @@ impl Supervisor {
         events: &mpsc::Sender<Event>,
         shutdown: &CancellationToken,
     ) -> Option<(CancellationToken, JoinHandle<()>)> {
+        // The relationships of a partner no longer configured are not its to report.
+        self.metrics.relationships.replace(MetricSet::new());
         let config = self.config.discovery.clone()?;
         let customer_auth = self.config.defaults_auth.clone()?;
         let client = match self.factory.client(&config.partner_tenant_id, &config.auth) {
@@ -270,18 +287,37 @@ impl Supervisor {
             Err(err) => {
                 tracing::error!(error = %err, "GDAP discovery: cannot build the partner tenant's client");
                 self.metrics.discovery(discovery::NAME, false);
+                self.metrics.discovery(relationships::NAME, false);
                 return None;
             }
         };
         let cancel = shutdown.child_token();
         let events = events.clone();
         let stop = cancel.clone();
+        let metrics = self.metrics.clone();
+        let shard = self.shard;
         let task = tokio::spawn(async move {
             loop {
                 let listed = tokio::select! {
                     _ = stop.cancelled() => return,
                     r = discovery::list(&client, &config, &customer_auth) => r,
                 };
+                // Before the customers are handed over, so that the relationships are there
+                // when the exporter first reports ready.
+                let relations = tokio::select! {
+                    _ = stop.cancelled() => return,
+                    r = relationships::list(&client, shard, chrono::Utc::now()) => r,
+                };
+                match relations {
+                    Ok(set) => {
+                        metrics.relationships.replace(set);
+                        metrics.discovery(relationships::NAME, true);
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "listing the partner's GDAP relationships (DelegatedAdminRelationship.Read.All, as for the customers) failed; keeping the last ones");
+                        metrics.discovery(relationships::NAME, false);
+                    }
+                }
                 if events
                     .send(Event::Discovered(listed.map_err(|e| e.to_string())))
                     .await

@@ -153,7 +153,8 @@ tenants:
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    // The excluded customer and the partner itself are never read.
+    // The excluded customer and the partner itself are never read: the partner is only
+    // asked for its GDAP customers and relationships.
     assert!(!requests
         .iter()
         .any(|r| r.tenant_id.as_deref() == Some(excluded.as_str())));
@@ -161,6 +162,7 @@ tenants:
         .iter()
         .any(|r| r.tenant_id.as_deref() == Some(PARTNER)
             && r.path != "/v1.0/tenantRelationships/delegatedAdminCustomers"
+            && r.path != "/v1.0/tenantRelationships/delegatedAdminRelationships"
             && !r.path.ends_with("/token")));
     // Labels from the config are on intune_tenant_info only.
     let info = series(&text, "intune_tenant_info");

@@ -776,6 +776,48 @@ async fn a_generated_fleet_is_served_with_domains_gdap_and_an_unconsented_tenant
         })
         .collect();
     assert_eq!(listed, expected);
+    // And one GDAP relationship per customer: 1 in 10 ends in 5 days without auto-extension,
+    // 1 in 10 expired 10 days ago, the others auto-extend.
+    let mut url = "/v1.0/tenantRelationships/delegatedAdminRelationships?$select=id,status,endDateTime,autoExtendDuration,customer".to_string();
+    let mut relationships = Vec::new();
+    loop {
+        let (status, page) = get_json(&sim, &client, &token, &url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        relationships.extend(page["value"].as_array().unwrap().iter().cloned());
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(relationships.len(), 300);
+    for (n, (r, t)) in relationships
+        .iter()
+        .zip(&fleet)
+        .enumerate()
+        .map(|(i, p)| (i + 1, p))
+    {
+        let (status, end, auto) = match n % 10 {
+            2 => ("active", anchor + chrono::TimeDelta::days(5), "PT0S"),
+            3 => ("expired", anchor - chrono::TimeDelta::days(10), "PT0S"),
+            _ => ("active", anchor + chrono::TimeDelta::days(400), "P180D"),
+        };
+        let id = r["id"].as_str().unwrap();
+        assert_eq!(id.len(), 73, "{id}");
+        assert!(id.ends_with(&format!("-{}", t.tenant_id())), "{id}");
+        assert_eq!(
+            r,
+            &json!({
+                "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+                "@odata.etag": format!("W/\"{}\"", &id[..8]),
+                "id": id,
+                "status": status,
+                "endDateTime": fmt(end),
+                "autoExtendDuration": auto,
+                "customer": {"tenantId": t.tenant_id(), "displayName": t.display_name().unwrap()},
+            }),
+            "customer {n}"
+        );
+    }
     // A customer does not list anyone.
     let (status, _) = demo_token(&sim, &client, fleet[0].tenant_id()).await;
     assert_eq!(status, StatusCode::OK);

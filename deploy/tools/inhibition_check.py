@@ -4,7 +4,8 @@
 Posts a set of alerts to the Alertmanager API (v2) and asserts which ones end up inhibited:
 a critical about a connector instance silences warnings about the same instance only, a
 critical about an exporter source silences warnings about the same source only, and a
-two-level alert's critical silences its own warning for the same tenant only.
+two-level alert's critical silences its own warning for the same tenant (and the same GDAP
+relationship) only.
 
 Usage: inhibition_check.py http://127.0.0.1:9093
 Standard library only.
@@ -29,6 +30,10 @@ ALERTS = [
     ({"alertname": "IntuneExporterCredentialExpiring", "severity": "critical", "client_id": "app-2", "thumbprint": "B2"}, False),
     ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "client_id": "app-2", "thumbprint": "B2"}, True),
     ({"alertname": "IntuneExporterCredentialExpiring", "severity": "warning", "client_id": "app-1", "thumbprint": "A1"}, False),
+    # Two GDAP relationships with one customer: paging about one leaves the other's ticket.
+    ({"alertname": "IntuneGdapRelationshipExpiring", "severity": "critical", "tenant_id": T1, "relationship_id": "r-1"}, False),
+    ({"alertname": "IntuneGdapRelationshipExpiring", "severity": "warning", "tenant_id": T1, "relationship_id": "r-1"}, True),
+    ({"alertname": "IntuneGdapRelationshipExpiring", "severity": "warning", "tenant_id": T1, "relationship_id": "r-2"}, False),
 ]
 
 

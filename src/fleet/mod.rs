@@ -5,10 +5,12 @@
 //! ([`discovery`]). [`desired`] merges them (config first, then files, then discovery: the
 //! first entry of a tenant wins), drops excluded tenants and keeps this replica's shard
 //! ([`shard`]). The [`crate::poller`] supervisor starts and stops one poller per tenant to
-//! match. Nothing here talks to Graph except the discovery's one listing request.
+//! match. Nothing here talks to Graph except the partner tenant's two listings: its GDAP
+//! customers ([`discovery`]) and its GDAP relationships ([`relationships`]).
 
 pub mod discovery;
 pub mod files;
+pub mod relationships;
 pub mod shard;
 
 use crate::config::TenantConfig;

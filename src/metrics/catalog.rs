@@ -38,6 +38,9 @@ pub enum Origin {
     Instrument,
     /// The `process_*` families of the `prometheus` crate (Linux only).
     Process,
+    /// Listed in the partner tenant by GDAP discovery and replaced by each successful
+    /// listing; not rendered per tenant, though the first label is the customer's `tenant_id`.
+    Partner,
 }
 
 /// One metric family: name, help, type and label names, in the order they are emitted.
@@ -180,6 +183,17 @@ family!(
     "The action-required-by date of an active Message center post about a watched service, for every such post that has one, as a Unix timestamp (polled)."
 );
 
+// The partner's delegated admin access (GDAP).
+family!(GDAP_RELATIONSHIP_INFO, "intune_gdap_relationship_info", Gauge, Partner,
+    ["tenant_id", "relationship_id", "display_name", "customer_name", "status"],
+    "A GDAP relationship between the partner tenant and the customer tenant `tenant_id`, from Graph /tenantRelationships/delegatedAdminRelationships, listed with discovery.delegated_admin_customers; always 1. `status` is Graph's status in snake_case (active, expiring, expired, terminated, approval_pending, ...; unknown when absent or not documented). A relationship that expired or was terminated more than 30 days before the listing is left out.");
+family!(GDAP_RELATIONSHIP_END, "intune_gdap_relationship_end_timestamp_seconds", Gauge, Partner,
+    ["tenant_id", "relationship_id"],
+    "When a GDAP relationship ends (its endDateTime), as a Unix timestamp (listed): the partner's technicians then lose the admin roles it grants in the customer tenant, unless it auto-extends.");
+family!(GDAP_RELATIONSHIP_AUTO_EXTEND, "intune_gdap_relationship_auto_extend_seconds", Gauge, Partner,
+    ["tenant_id", "relationship_id"],
+    "How long a GDAP relationship extends itself by when it reaches its end (autoExtendDuration, such as P180D), in seconds (listed); 0 when it does not (PT0S, the default). Absent when Graph sends a duration that is not in days, hours, minutes and seconds.");
+
 // The exporter itself.
 family!(
     BUILD_INFO,
@@ -228,7 +242,7 @@ family!(TENANTS, "intune_exporter_tenants", Gauge, Instrument,
     "Tenants this exporter (this shard) reads, by where they come from: config, file (tenant_files), discovery (GDAP).");
 family!(DISCOVERY_UP, "intune_exporter_discovery_up", Gauge, Instrument,
     ["discovery"],
-    "1 if the last run of a tenant discovery succeeded (tenant_files: every file read; delegated_admin_customers: the GDAP listing), 0 if it failed (the last good tenants are kept).");
+    "1 if the last run of a tenant discovery succeeded (tenant_files: every file read; delegated_admin_customers: the GDAP listing; delegated_admin_relationships: the GDAP relationships listed with it), 0 if it failed (the last good tenants and relationships are kept).");
 family!(
     DISCOVERY_LAST_SUCCESS,
     "intune_exporter_discovery_last_success_timestamp_seconds",
@@ -266,6 +280,9 @@ pub static ALL: &[&FamilyDef] = &[
     &MESSAGE_CENTER_INFO,
     &MESSAGE_LAST_MODIFIED,
     &MESSAGE_ACTION_REQUIRED,
+    &GDAP_RELATIONSHIP_INFO,
+    &GDAP_RELATIONSHIP_END,
+    &GDAP_RELATIONSHIP_AUTO_EXTEND,
     &BUILD_INFO,
     &SOURCE_UP,
     &SOURCE_LAST_SUCCESS,
@@ -344,10 +361,18 @@ mod tests {
             }
             // Tenant data and per-tenant self-metrics are rendered per tenant and sorted by
             // tenant_id first; exporter-level families may go without it.
+            // GDAP relationships are listed once in the partner tenant, under each customer's
+            // tenant_id.
             if !f.name.starts_with("intune_exporter_") {
-                assert_eq!(f.origin, Origin::Snapshot, "{}", f.name);
+                assert!(
+                    [Origin::Snapshot, Origin::Partner].contains(&f.origin),
+                    "{}",
+                    f.name
+                );
             }
-            if f.origin == Origin::Snapshot || f.labels.contains(&"tenant_id") {
+            if [Origin::Snapshot, Origin::Partner].contains(&f.origin)
+                || f.labels.contains(&"tenant_id")
+            {
                 assert_eq!(f.labels.first(), Some(&"tenant_id"), "{}", f.name);
             }
         }

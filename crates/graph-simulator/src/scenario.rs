@@ -57,6 +57,7 @@
 //!     latency_spread: 50ms       # optional, default 0s: each tenant adds a fixed 0 to 50 ms
 //!     not_consented: [7]         # optional: numbers whose token requests get AADSTS700016
 //!     partner: 0d3c...           # optional: a tenant above that lists these in delegatedAdminCustomers
+//!                                #   and delegatedAdminRelationships
 //!     variants:                  # optional: tenant n gets variant (n - 1) mod len over the template
 //!       - {}                                                     # the template as it is
 //!       - v1.0/deviceManagement/applePushNotificationCertificate:
@@ -101,7 +102,11 @@
 //! A `partner` tenant serves `v1.0/tenantRelationships/delegatedAdminCustomers` (GDAP) listing
 //! the fleet's tenants, consented or not, after any elements it declares itself, each with
 //! `id` and `tenantId` the customer's tenant id and `displayName` its name; paged by its
-//! `page_size` like any collection.
+//! `page_size` like any collection. It also serves
+//! `v1.0/tenantRelationships/delegatedAdminRelationships`, one relationship per generated
+//! customer after any it declares: customer `n` ending in 5 days without auto-extension when
+//! `n` mod 10 is 2, expired 10 days ago when it is 3, and otherwise active, auto-extending
+//! (`P180D`) and ending in 400 days.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

@@ -22,6 +22,9 @@ const DEFAULT_NAME: &str = "Customer";
 /// GDAP: the customers a partner tenant administers, as Graph lists them.
 pub(crate) const DELEGATED_ADMIN_CUSTOMERS: &str =
     "v1.0/tenantRelationships/delegatedAdminCustomers";
+/// GDAP: the partner's relationships with its customers, each ending on its own date.
+pub(crate) const DELEGATED_ADMIN_RELATIONSHIPS: &str =
+    "v1.0/tenantRelationships/delegatedAdminRelationships";
 /// The one resource a generated tenant does not share: its own identity.
 const ORGANIZATION: &str = "v1.0/organization";
 
@@ -178,16 +181,27 @@ impl RawFleet {
             let partner = &mut explicit[p];
             let partner_id = partner.tenant_id.clone();
             let resources = Arc::make_mut(&mut partner.resources);
-            let listing = resources
-                .entry(DELEGATED_ADMIN_CUSTOMERS.to_string())
-                .or_insert_with(|| Resource::Collection(Vec::new()));
-            let Resource::Collection(items) = listing else {
-                return Err(key_error(
-                    format!("{key}.partner"),
-                    format!("tenant {partner_id} declares {DELEGATED_ADMIN_CUSTOMERS} as an entity or null; it must be a sequence to list customers"),
-                ));
-            };
-            items.extend(generated.iter().map(delegated_admin_customer));
+            let customers = generated.iter().map(delegated_admin_customer).collect();
+            let relationships = generated
+                .iter()
+                .enumerate()
+                .map(|(i, t)| delegated_admin_relationship(t, guid(!self.seed, i + 1), i + 1))
+                .collect();
+            for (path, elements) in [
+                (DELEGATED_ADMIN_CUSTOMERS, customers),
+                (DELEGATED_ADMIN_RELATIONSHIPS, relationships),
+            ] {
+                let listing = resources
+                    .entry(path.to_string())
+                    .or_insert_with(|| Resource::Collection(Vec::new()));
+                let Resource::Collection(items) = listing else {
+                    return Err(key_error(
+                        format!("{key}.partner"),
+                        format!("tenant {partner_id} declares {path} as an entity or null; it must be a sequence to list the fleet"),
+                    ));
+                };
+                items.extend::<Vec<Template>>(elements);
+            }
         }
         Ok(generated)
     }
@@ -272,6 +286,48 @@ fn delegated_admin_customer(t: &TenantScenario) -> Template {
             "displayName".into(),
             text(t.display_name.as_deref().unwrap_or_default()),
         ),
+    ])
+}
+
+/// One element of `delegatedAdminRelationships` for customer number `n`, shaped like Graph's
+/// documented example (its id is a GUID joined to the customer's tenant id). Most auto-extend
+/// by 180 days, as partners set them up to; customer 2, 12, 22, ... has one ending in 5 days
+/// that does not (`PT0S`, Graph's default), and customer 3, 13, 23, ... one that expired 10 days
+/// ago.
+fn delegated_admin_relationship(t: &TenantScenario, guid: String, n: usize) -> Template {
+    let text = |s: &str| Template::Scalar(Value::String(s.to_string()));
+    let day = Duration::from_secs(86_400);
+    let (status, end, auto_extend) = match n % 10 {
+        2 => ("active", Template::In(5 * day), "PT0S"),
+        3 => ("expired", Template::Ago(10 * day), "PT0S"),
+        _ => ("active", Template::In(400 * day), "P180D"),
+    };
+    let name = t.display_name.as_deref().unwrap_or_default();
+    Template::Object(vec![
+        (
+            "@odata.type".into(),
+            text("#microsoft.graph.delegatedAdminRelationship"),
+        ),
+        ("@odata.etag".into(), text(&format!("W/\"{}\"", &guid[..8]))),
+        ("id".into(), text(&format!("{guid}-{}", t.tenant_id))),
+        (
+            "displayName".into(),
+            text(&format!("{name} admin relationship")),
+        ),
+        ("duration".into(), text("P730D")),
+        (
+            "customer".into(),
+            Template::Object(vec![
+                ("tenantId".into(), text(&t.tenant_id)),
+                ("displayName".into(), text(name)),
+            ]),
+        ),
+        ("status".into(), text(status)),
+        ("autoExtendDuration".into(), text(auto_extend)),
+        ("createdDateTime".into(), Template::Ago(330 * day)),
+        ("activatedDateTime".into(), Template::Ago(329 * day)),
+        ("lastModifiedDateTime".into(), Template::Ago(329 * day)),
+        ("endDateTime".into(), end),
     ])
 }
 
