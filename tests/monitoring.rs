@@ -295,6 +295,12 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
         ),
         (
+            "IntuneConnectorExpired",
+            "critical",
+            "ios_app_provisioning_profile",
+            "5a1d8e3c-7f2b-4a94-b6e0-3c9a7d1f5e28",
+        ),
+        (
             "IntuneAppleVppTokenExpiring",
             "critical",
             "vpp_token",
