@@ -368,6 +368,32 @@ local promql = import 'lib/promql.libsonnet';
           // One alert per certificate, however many tenants sign in with it.
           credentialExpiring({ days: l.expiryNoticeDays, severity: 'warning' }),
           credentialExpiring({ days: l.expiryWarningDays, severity: 'critical' }),
+          // The app registration's own credentials (with app_credentials configured), one
+          // alert per secret or certificate, however many replicas read it. Ended ones stay on
+          // the app until removed, so only those still to end count: once the one in use has
+          // lapsed, IntuneExporterSignInFailing fires for every tenant.
+          alert(
+            'IntuneExporterAppCredentialExpiring',
+            |||
+              max by (job, client_id, key_id) (%s) - time()
+                < %d * 86400
+                > 0
+            ||| % [m('intune_exporter_app_credential_end_timestamp_seconds'), c.appCredentialDays],
+            c.holds.default,
+            'critical',
+            'A client secret or certificate of the intune-exporter app ends in less than %d days.' % c.appCredentialDays,
+            'The {{ with printf "intune_exporter_app_credential_info{client_id=%q,key_id=%q}" $labels.client_id $labels.key_id | query }}{{ . | first | label "kind" }} "{{ . | first | label "display_name" }}" {{ end }}({{ $labels.key_id }}) of app {{ $labels.client_id }} (job {{ $labels.job }})\nends in {{ $value | humanizeDuration }}. If the exporter signs in with it, every tenant that uses the app stops being read then. Add a new secret or certificate to the app, give it to the exporter, then remove the old one.',
+            exporterDashboard(false),
+          ),
+          alert(
+            'IntuneExporterAppCredentialsUnreadable',
+            '%s == 0\n' % m('intune_exporter_app_credentials_up'),
+            c.holds.discovery,
+            'warning',
+            'intune-exporter cannot read its app registration.',
+            'Reading the secrets and certificates of app {{ $labels.client_id }} in its home tenant has failed for 30 minutes\n({{ $labels.instance }}). Their end dates are not watched: grant Application.Read.All there, or remove app_credentials from the configuration.',
+            exporterDashboard(false),
+          ),
           // A failed reload keeps the previous configuration running: nothing breaks yet, but
           // the change someone made is not in effect.
           alert(

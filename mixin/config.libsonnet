@@ -41,6 +41,9 @@ local connectors = import 'generated/connectors.json';
     exporterDownLookback: '1d',
     // Other alert thresholds.
     licenceUtilisationRatio: 0.95,
+    // IntuneExporterAppCredentialExpiring: days before a secret or certificate of the
+    // exporter's app registration ends (one lapsed secret stops every tenant at once).
+    appCredentialDays: 14,
     dataStaleWarningSeconds: 3600,
     dataStaleCriticalSeconds: 86400,
 

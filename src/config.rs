@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
+mod app_credentials;
 mod auth;
 mod problems;
 mod tenants;
@@ -27,6 +28,7 @@ pub use problems::floors;
 pub use problems::{is_guid, process_env, ConfigError, EnvLookup, Problem, SecretString};
 use problems::{read_config_text, read_pem_certificates, unknown_keys, Problems};
 
+pub use app_credentials::AppCredentialsConfig;
 pub use auth::Auth;
 use auth::RawWorkloadIdentity;
 pub(crate) use auth::{validate_auth, RawAuth};
@@ -57,6 +59,8 @@ pub struct Config {
     pub tenant_files: Vec<PathBuf>,
     /// GDAP discovery of a partner's customer tenants.
     pub discovery: Option<DiscoveryConfig>,
+    /// Reading the expiry dates of the exporter's own app registration; off when `None`.
+    pub app_credentials: Option<AppCredentialsConfig>,
 }
 
 /// One enabled source and how often to poll it.
@@ -117,7 +121,7 @@ pub struct PollSettings {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(
-    expecting = "a mapping with the keys graph, poll, health, sources, service_communications, tenants"
+    expecting = "a mapping with the keys graph, poll, health, sources, service_communications, defaults, tenants, tenant_files, discovery, app_credentials"
 )]
 struct RawConfig {
     #[serde(default)]
@@ -138,6 +142,7 @@ struct RawConfig {
     tenant_files: Vec<PathBuf>,
     #[serde(default)]
     discovery: RawDiscovery,
+    app_credentials: Option<app_credentials::RawAppCredentials>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -501,6 +506,13 @@ fn validate(
     }
     let discovery =
         tenants::validate_discovery(raw.discovery, defaults_auth.as_ref(), base, env, &mut p);
+    let app_credentials = app_credentials::validate(
+        raw.app_credentials,
+        defaults_auth.as_ref(),
+        base,
+        env,
+        &mut p,
+    );
 
     Some(Config {
         graph: GraphSettings {
@@ -527,6 +539,7 @@ fn validate(
         defaults_auth,
         tenant_files,
         discovery,
+        app_credentials,
     })
 }
 

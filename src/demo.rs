@@ -125,5 +125,6 @@ pub fn config(
         defaults_auth: None,
         tenant_files: Vec::new(),
         discovery: None,
+        app_credentials: None,
     })
 }

@@ -14,7 +14,10 @@
 //! - [`health`]: the Tenant status page's healthy / warning / unhealthy rules, pure.
 //! - [`metrics`]: the catalog of every family, each tenant's render (made when its data is
 //!   polled), the cache that assembles `/metrics` from renders by copying bytes, the encoder.
-//! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding.
+//! - [`fleet`]: which tenants to read: config, tenant files, GDAP discovery, sharding; and
+//!   the partner's GDAP relationships, listed with the customers.
+//! - [`app_credentials`]: when the exporter's own app registration's secrets and certificates
+//!   end (optional, `app_credentials:`).
 //! - [`supervisor`]: one poller per tenant, started and stopped as the fleet changes.
 //! - [`poller`]: one tenant's schedule: polls its due sources together, publishes snapshots.
 //! - [`snapshot`]: what one (tenant, source)'s polls left behind, immutable.
@@ -44,6 +47,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod app_credentials;
 pub mod cli;
 pub mod clients;
 pub mod config;

@@ -8,6 +8,7 @@
 //! tenant shares (sources, intervals, thresholds) reach the running pollers through a watch
 //! channel, so their schedules and last data are kept.
 
+use crate::app_credentials;
 use crate::clients::ClientFactory;
 use crate::config::{Config, DiscoveryConfig, TenantConfig};
 use crate::fleet::files::TenantFiles;
@@ -25,7 +26,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The exporter's own gauges about its tenants and their discovery.
+/// The exporter's own gauges about its tenants, their discovery, the partner's GDAP
+/// relationships and its own app registration.
 #[derive(Debug, Clone)]
 pub struct FleetMetrics {
     /// `intune_exporter_tenants{origin}`.
@@ -36,6 +38,8 @@ pub struct FleetMetrics {
     pub discovery_last_success: prometheus::GaugeVec,
     /// The partner's GDAP relationships, `intune_gdap_relationship_*`.
     pub relationships: Listed,
+    /// The exporter's own app registration, `intune_exporter_app_credential*`.
+    pub app_credentials: app_credentials::Metrics,
 }
 
 impl FleetMetrics {
@@ -67,6 +71,7 @@ impl FleetMetrics {
                 ],
                 registry,
             )?,
+            app_credentials: app_credentials::Metrics::register(registry)?,
         };
         registry.register(Box::new(m.tenants.clone()))?;
         registry.register(Box::new(m.discovery_up.clone()))?;
@@ -156,6 +161,7 @@ impl Supervisor {
         let mut discovered: Vec<TenantConfig> = Vec::new();
         let mut discovery = self.start_discovery(&events_tx, &shutdown);
         let mut discovery_pending = discovery.is_some();
+        let mut app_reader = self.start_app_credentials(&shutdown);
         let mut refresh = tokio::time::interval(fleet::files::REFRESH);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut dirty = true;
@@ -207,6 +213,15 @@ impl Supervisor {
                         discovery = self.start_discovery(&events_tx, &shutdown);
                         discovery_pending = discovery.is_some();
                     }
+                    let same_app = match (&old.app_credentials, &new.app_credentials) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => a.same_as(b),
+                        _ => false,
+                    };
+                    if graph_changed || !same_app {
+                        if let Some((cancel, _)) = app_reader.take() { cancel.cancel(); }
+                        app_reader = self.start_app_credentials(&shutdown);
+                    }
                     dirty = true;
                 }
             }
@@ -227,7 +242,7 @@ impl Supervisor {
                 self.state.set_initialised();
             }
         }
-        if let Some((cancel, task)) = discovery {
+        for (cancel, task) in [discovery, app_reader].into_iter().flatten() {
             cancel.cancel();
             let _ = task.await;
         }
@@ -331,6 +346,27 @@ impl Supervisor {
                 }
             }
         });
+        Some((cancel, task))
+    }
+
+    /// Starts reading the app registration's credentials, when `app_credentials` is set.
+    fn start_app_credentials(
+        &self,
+        shutdown: &CancellationToken,
+    ) -> Option<(CancellationToken, JoinHandle<()>)> {
+        let metrics = self.metrics.app_credentials.clone();
+        metrics.clear();
+        let config = self.config.app_credentials.clone()?;
+        let client = match self.factory.client(&config.home_tenant_id, &config.auth) {
+            Ok(c) => c,
+            Err(err) => {
+                tracing::error!(error = %err, "app_credentials: cannot build the home tenant's client");
+                return None;
+            }
+        };
+        let cancel = shutdown.child_token();
+        let task =
+            tokio::spawn(metrics.run(client, config.client_id, config.interval, cancel.clone()));
         Some((cancel, task))
     }
 

@@ -26,7 +26,7 @@ fn check(file: &str) -> (i32, String, String) {
 fn invalid_configs_exit_2_naming_every_problem() {
     let dir = common::root().join("tests/fixtures/config/invalid");
     let files = common::files_in(&dir);
-    assert_eq!(files.len(), 14);
+    assert_eq!(files.len(), 15);
     for file in files {
         let name = file.file_stem().unwrap().to_string_lossy().to_string();
         let rel = format!("tests/fixtures/config/invalid/{name}.yaml");

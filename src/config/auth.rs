@@ -184,6 +184,29 @@ impl Kind {
     }
 }
 
+/// The credential at `key` (`...auth`): its own when given, else `defaults.auth`; a problem
+/// when there is neither.
+pub(super) fn own_or_defaults(
+    raw: Option<RawAuth>,
+    key: &str,
+    defaults: Option<&Arc<Auth>>,
+    base: &Path,
+    env: EnvLookup<'_>,
+    p: &mut Problems<'_>,
+) -> Option<Arc<Auth>> {
+    match (raw, defaults) {
+        (Some(a), _) => validate_auth(a, key, base, env, p).map(Arc::new),
+        (None, Some(d)) => Some(Arc::clone(d)),
+        (None, None) => {
+            p.add(
+                key,
+                "no credential: set auth here or defaults.auth".to_string(),
+            );
+            None
+        }
+    }
+}
+
 pub(crate) fn validate_auth(
     a: RawAuth,
     key: &str,

@@ -11,7 +11,7 @@
 //! This module owns the raw shapes of those keys and their validation; it does no I/O except
 //! reading tenant files when asked to, and knows nothing about polling.
 
-use super::auth::{validate_auth, Auth, RawAuth};
+use super::auth::{own_or_defaults, validate_auth, Auth, RawAuth};
 use super::problems::{ConfigError, EnvLookup, Problems};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -208,17 +208,7 @@ pub(super) fn validate_discovery(
     let partner = tenant_identifier(&raw.partner_tenant_id)
         .map_err(|e| p.add(&key("partner_tenant_id"), e))
         .ok();
-    let auth = match (raw.auth, defaults) {
-        (Some(a), _) => validate_auth(a, &key("auth"), base, env, p).map(Arc::new),
-        (None, Some(d)) => Some(Arc::clone(d)),
-        (None, None) => {
-            p.add(
-                &key("auth"),
-                "no credential: set auth here or defaults.auth".to_string(),
-            );
-            None
-        }
-    };
+    let auth = own_or_defaults(raw.auth, &key("auth"), defaults, base, env, p);
     let interval = p.duration_at_least(
         &key("interval"),
         raw.interval.as_deref(),

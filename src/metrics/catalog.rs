@@ -237,6 +237,15 @@ family!(LIMITER_WAIT, "intune_exporter_graph_limiter_wait_seconds_total", Counte
 family!(CREDENTIAL_EXPIRY, "intune_exporter_credential_expiry_timestamp_seconds", Gauge, Instrument,
     ["client_id", "thumbprint"],
     "When a certificate the exporter signs in with expires (its notAfter), as a Unix timestamp; one series per certificate (SHA-1 thumbprint, as the Entra portal shows it), however many tenants use it.");
+family!(APP_CREDENTIALS_UP, "intune_exporter_app_credentials_up", Gauge, Instrument,
+    ["client_id"],
+    "With app_credentials configured: 1 if the last read of the exporter's app registration in its home tenant succeeded, 0 if it failed (a 403 means Application.Read.All is not granted there; the last credentials read are kept).");
+family!(APP_CREDENTIAL_INFO, "intune_exporter_app_credential_info", Gauge, Instrument,
+    ["client_id", "key_id", "kind", "display_name", "hint", "thumbprint"],
+    "A client secret (`kind` password) or certificate (`kind` certificate) of the exporter's app registration, read with app_credentials; always 1. `hint` is the first three characters of a secret, as Entra shows them; `thumbprint` the SHA-1 thumbprint of a certificate (as on intune_exporter_credential_expiry_timestamp_seconds), empty when Graph does not give one.");
+family!(APP_CREDENTIAL_END, "intune_exporter_app_credential_end_timestamp_seconds", Gauge, Instrument,
+    ["client_id", "key_id"],
+    "When a client secret or certificate of the exporter's app registration ends (its endDateTime), as a Unix timestamp (read with app_credentials); ended ones stay until they are removed from the app.");
 family!(TENANTS, "intune_exporter_tenants", Gauge, Instrument,
     ["origin"],
     "Tenants this exporter (this shard) reads, by where they come from: config, file (tenant_files), discovery (GDAP).");
@@ -292,6 +301,9 @@ pub static ALL: &[&FamilyDef] = &[
     &GRAPH_REQUEST_DURATION,
     &LIMITER_WAIT,
     &CREDENTIAL_EXPIRY,
+    &APP_CREDENTIALS_UP,
+    &APP_CREDENTIAL_INFO,
+    &APP_CREDENTIAL_END,
     &TENANTS,
     &DISCOVERY_UP,
     &DISCOVERY_LAST_SUCCESS,
