@@ -75,17 +75,26 @@ fn rules_without_holds(dir: &TempDir) -> Vec<String> {
     out
 }
 
-/// Families the demo cannot have: its one tenant is in its config, with no tenant files and
-/// no GDAP discovery, so a panel about discovery rightly shows nothing there.
+/// Families the demo cannot have: its one tenant is in its config, with no tenant files, no
+/// GDAP discovery (so no relationships either) and no `app_credentials`, so a panel about them
+/// rightly shows nothing there.
 fn not_in_demo() -> Vec<String> {
-    vec![
-        intune_exporter::metrics::catalog::DISCOVERY_UP
-            .name
-            .to_string(),
-        intune_exporter::metrics::catalog::DISCOVERY_LAST_SUCCESS
-            .name
-            .to_string(),
+    use intune_exporter::metrics::catalog::{
+        APP_CREDENTIAL_END, APP_CREDENTIAL_INFO, DISCOVERY_LAST_SUCCESS, DISCOVERY_UP,
+        GDAP_RELATIONSHIP_AUTO_EXTEND, GDAP_RELATIONSHIP_END, GDAP_RELATIONSHIP_INFO,
+    };
+    [
+        &DISCOVERY_UP,
+        &DISCOVERY_LAST_SUCCESS,
+        &GDAP_RELATIONSHIP_END,
+        &GDAP_RELATIONSHIP_AUTO_EXTEND,
+        &GDAP_RELATIONSHIP_INFO,
+        &APP_CREDENTIAL_END,
+        &APP_CREDENTIAL_INFO,
     ]
+    .iter()
+    .map(|f| f.name.to_string())
+    .collect()
 }
 
 /// Alertmanager with `am_config` and Prometheus scraping `target` as job `job` with the

@@ -1,6 +1,7 @@
 // The fleet view for MSPs: every tenant of the selected exporters, worst first, with counts
-// per status, what expires in the next 7 and 30 days across all tenants, the top offenders
-// and Microsoft issues by how many tenants they affect. Tenants link to the tenant dashboard.
+// per status, what expires in the next 7 and 30 days across all tenants, the top offenders,
+// Microsoft issues by how many tenants they affect and the partner's GDAP relationships.
+// Tenants link to the tenant dashboard.
 local g = import '../lib/dashboard.libsonnet';
 local common = import '../lib/common.libsonnet';
 
@@ -119,6 +120,22 @@ local common = import '../lib/common.libsonnet';
             [12, 8],
             [g.column('Tenant', { links: [tenantLink] }), g.column('Used', { unit: 'percentunit', thresholds: g.thresholds([[null, 'green'], [c.licenceUtilisationRatio, 'orange'], [1, 'red']]), 'custom.cellOptions': { type: 'color-text' } })],
             sort=['Value', true],
+          ),
+          // Listed from the partner tenant with GDAP discovery; empty without it.
+          g.table(
+            'GDAP relationships', "The partner's delegated admin relationships with the selected customers, soonest end first: at the end the partner's technicians lose the admin roles unless the relationship auto-extends (0: it does not). IntuneGdapRelationshipExpiring and IntuneGdapRelationshipEnded alert on them.",
+            [
+              g.instant('min by (tenant_id, relationship_id) (intune_gdap_relationship_end_timestamp_seconds{%s}) * 1000' % s, 'A', table=true),
+              g.instant('(min by (tenant_id, relationship_id) (intune_gdap_relationship_end_timestamp_seconds{%s}) - time()) / 86400' % s, 'B', table=true),
+              g.instant('max by (tenant_id, relationship_id) (intune_gdap_relationship_auto_extend_seconds{%s}) / 86400' % s, 'C', table=true),
+              g.instant('max by (tenant_id, relationship_id, customer_name, display_name, status) (intune_gdap_relationship_info{%s})' % s, 'D', table=true),
+            ],
+            [['customer_name', 'Customer'], ['display_name', 'Relationship'], ['status', 'Status'], ['Value #B', 'Days left'], ['Value #C', 'Auto-extends by (days)'],
+             ['Value #A', 'Ends'], ['tenant_id', 'Tenant ID'], ['relationship_id', 'ID']],
+            [12, 8],
+            [g.column('Days left', { unit: 'd', decimals: 0, thresholds: g.thresholds(common.expiryDays(c)), 'custom.cellOptions': { type: 'color-text' } }),
+             g.column('Ends', { unit: 'dateTimeAsIso' })],
+            sort=['Value #B', false],
           ),
         ]),
         g.row('Trends', [
