@@ -38,6 +38,22 @@ fn app_lines(text: &str) -> String {
         .collect()
 }
 
+/// The exporter's config: the demo tenant's organization, and the app read from the home
+/// tenant when `read_app`.
+fn config(sim: &intune_graph_simulator::Simulator, read_app: bool) -> String {
+    format!(
+        "{}{}{}tenants:\n  - tenant_id: {DEMO_TENANT}\n{}",
+        config_text::graph(sim.base_url()),
+        demo_app_defaults(),
+        only_sources(&[Source::Organization]),
+        if read_app {
+            format!("app_credentials:\n  home_tenant_id: {HOME}\n")
+        } else {
+            String::new()
+        }
+    )
+}
+
 /// Starts the simulator (the demo tenant, and the home tenant with `home_lines`) and an
 /// exporter reading the demo tenant's organization and the app in the home tenant.
 async fn start(
@@ -46,16 +62,7 @@ async fn start(
 ) -> (intune_graph_simulator::Simulator, Exporter, common::TempDir) {
     let scenario = Scenario::from_yaml(&sim::demo_and_partner(HOME, home_lines)).unwrap();
     let (sim, dir) = sim::start_with_dir(scenario, name).await;
-    std::fs::write(
-        dir.0.join("config.yml"),
-        format!(
-            "{}{}{}tenants:\n  - tenant_id: {DEMO_TENANT}\napp_credentials:\n  home_tenant_id: {HOME}\n",
-            config_text::graph(sim.base_url()),
-            demo_app_defaults(),
-            only_sources(&[Source::Organization]),
-        ),
-    )
-    .unwrap();
+    std::fs::write(dir.0.join("config.yml"), config(&sim, true)).unwrap();
     let exporter = Exporter::start(&["--config.file", dir.0.join("config.yml").to_str().unwrap()]);
     exporter.wait_ready().await;
     (sim, exporter, dir)
@@ -147,5 +154,53 @@ async fn a_refused_read_names_the_permission_and_leaves_the_tenants_alone() {
     }
     let log = exporter.log();
     assert_eq!(refusals(&log), 1, "{log}");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_that_removes_app_credentials_drops_its_series() {
+    let (sim, exporter, dir) = start(
+        &format!("    resources:\n      v1.0/applications(appId='{DEMO_CLIENT}'):\n        passwordCredentials:\n          - {{keyId: k1, hint: dem, endDateTime: {{in: 10d}}}}\n"),
+        "app-credentials-reload",
+    )
+    .await;
+    let end = (sim.anchor() + chrono::Duration::days(10)).timestamp();
+    let read = format!(
+        "intune_exporter_app_credential_end_timestamp_seconds{{client_id=\"{DEMO_CLIENT}\",key_id=\"k1\"}} {end}\n\
+         intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"k1\",kind=\"password\",display_name=\"\",hint=\"dem\",thumbprint=\"\"}} 1\n\
+         intune_exporter_app_credentials_up{{client_id=\"{DEMO_CLIENT}\"}} 1\n"
+    );
+    common::scrape::scrape_until(
+        &exporter,
+        Duration::from_secs(10),
+        "the app was not read",
+        |t| app_lines(t) == read,
+    )
+    .await;
+    std::fs::write(dir.0.join("config.yml"), config(&sim, false)).unwrap();
+    exporter.signal("HUP");
+    common::scrape::scrape_until(
+        &exporter,
+        Duration::from_secs(10),
+        "the app's series outlived its reader",
+        |t| app_lines(t).is_empty(),
+    )
+    .await;
+    // And back: read again at once, not after an interval.
+    std::fs::write(dir.0.join("config.yml"), config(&sim, true)).unwrap();
+    exporter.signal("HUP");
+    common::scrape::scrape_until(
+        &exporter,
+        Duration::from_secs(10),
+        "the app was not read again",
+        |t| app_lines(t) == read,
+    )
+    .await;
+    let reads = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/applications"))
+        .count();
+    assert_eq!(reads, 2);
     sim.shutdown().await;
 }

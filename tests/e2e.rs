@@ -252,9 +252,20 @@ async fn demo_flag_needs_no_configuration() {
     assert_eq!(states, ["healthy", "unhealthy", "warning"]);
     assert!(text.contains("connector=\"chromebook\",status=\"not_configured\"} 1"));
     // The demo shows every family of the catalog with data, the credential expiry of its
-    // certificate included, except the discovery's: the demo's one tenant is in its config.
+    // certificate included, except the discovery's and the GDAP relationships listed with it
+    // (the demo's one tenant is in its config) and the app registration's, which only
+    // `app_credentials` reads.
     use intune_exporter::metrics::catalog::{self, Kind};
-    let not_in_demo = [&catalog::DISCOVERY_UP, &catalog::DISCOVERY_LAST_SUCCESS];
+    let not_in_demo = [
+        &catalog::DISCOVERY_UP,
+        &catalog::DISCOVERY_LAST_SUCCESS,
+        &catalog::GDAP_RELATIONSHIP_INFO,
+        &catalog::GDAP_RELATIONSHIP_END,
+        &catalog::GDAP_RELATIONSHIP_AUTO_EXTEND,
+        &catalog::APP_CREDENTIALS_UP,
+        &catalog::APP_CREDENTIAL_INFO,
+        &catalog::APP_CREDENTIAL_END,
+    ];
     for family in catalog::ALL {
         let sample = match family.kind {
             Kind::Histogram => format!("{}_bucket", family.name),
