@@ -96,6 +96,9 @@ local promql = import 'lib/promql.libsonnet';
     local relationship = '{{ with printf "intune_gdap_relationship_info{tenant_id=%q,relationship_id=%q}" $labels.tenant_id $labels.relationship_id | query }}"{{ . | first | label "display_name" }}" {{ end }}({{ $labels.relationship_id }})',
     local customer = '{{ with printf "intune_gdap_relationship_info{tenant_id=%q}" $labels.tenant_id | query }}{{ . | first | label "customer_name" }} ({{ $labels.tenant_id }}){{ else }}{{ $labels.tenant_id }}{{ end }}',
     local gdapKeys = 'job, tenant_id, relationship_id',
+    // The fleet dashboard's GDAP table: a customer the exporter does not read has no tenant
+    // status page.
+    local gdapDashboard = dashboardURL(c.dashboardUIDs.fleet),
     local gdapEnd = m('intune_gdap_relationship_end_timestamp_seconds'),
     // Termination is someone's decision, partner's or customer's, not a lapse.
     local unlessTerminated = '  unless on (%s) %s\n' % [gdapKeys, m('intune_gdap_relationship_info', ['status=~"terminated|terminating|termination_requested"'])],
@@ -243,7 +246,7 @@ local promql = import 'lib/promql.libsonnet';
             step.severity,
             'A GDAP relationship ends in less than %d days and does not auto-extend.' % step.days,
             'The GDAP relationship ' + relationship + ' with customer ' + customer + '\nends in {{ $value | humanizeDuration }} and does not extend itself. Then the partner\'s technicians lose the admin roles it grants in that tenant. Extend it, or set auto-extend (P180D) in Partner Center.',
-            tenantDashboard,
+            gdapDashboard,
           )
           for step in [
             { days: l.expiryNoticeDays, severity: 'warning' },
@@ -260,7 +263,7 @@ local promql = import 'lib/promql.libsonnet';
             'critical',
             'A GDAP relationship has ended and the customer has no other active one.',
             'The GDAP relationship ' + relationship + ' with customer ' + customer + '\nended {{ $value | humanizeDuration }} ago and no other relationship with that customer is active: the partner\'s technicians have lost their admin roles there. Ask the customer to approve a new relationship.',
-            tenantDashboard,
+            gdapDashboard,
           ),
         ],
       },
