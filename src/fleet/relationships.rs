@@ -106,6 +106,9 @@ pub async fn list(
 pub fn families(items: Vec<serde_json::Value>, shard: Shard, now: DateTime<Utc>) -> MetricSet {
     let mut set = MetricSet::new();
     let mut skipped = 0usize;
+    // A relationship listed twice (pages that shifted while they were read) must not give
+    // duplicate series, which Prometheus refuses.
+    let mut seen = std::collections::HashSet::new();
     for value in items {
         let Ok(r) = serde_json::from_value::<Relationship>(value) else {
             skipped += 1;
@@ -123,7 +126,7 @@ pub fn families(items: Vec<serde_json::Value>, shard: Shard, now: DateTime<Utc>)
             skipped += 1;
             continue;
         };
-        if !shard.owns(&tenant_id) {
+        if !shard.owns(&tenant_id) || !seen.insert(id.clone()) {
             continue;
         }
         let status = r
