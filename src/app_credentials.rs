@@ -6,10 +6,13 @@
 //! customer with the same secret: when it lapses, every tenant's sign-in fails at once
 //! (AADSTS7000222), and only the home tenant's application object knows the date beforehand.
 //!
-//! Only dates, ids and names are selected: `secretText` and `key` are never asked for (Graph
-//! sends no property that is not selected). A password credential's `hint` is the first three
-//! characters of the secret, which Entra shows to anyone who can read the app: it is exported
-//! so that an operator can tell which secret the exporter uses.
+//! Only the credential collections are selected, never `secretText` or `key` on their own.
+//! Graph never returns a password's `secretText` after it was created (it is `null` on reads).
+//! A certificate's `key`, its public part, comes with a single application's `keyCredentials`
+//! (Graph documents it so); it is no secret, and it is neither decoded nor kept: only ids,
+//! names, hints, thumbprints and dates are read. A password credential's `hint` is the first
+//! three characters of the secret, which Entra shows to anyone who can read the app: it is
+//! exported so that an operator can tell which secret the exporter uses.
 //!
 //! [`families`] is a pure function of the application and the client id; [`read`] fetches it.
 
@@ -29,7 +32,7 @@ pub const NAME: &str = "app_credentials";
 /// The application permission the request needs.
 pub const PERMISSION: &str = "Application.Read.All";
 
-/// What is selected: never `secretText` nor `key`.
+/// What is selected: the credential collections whole (Graph cannot select inside them).
 const SELECT: &[&str] = &[
     "id",
     "appId",
