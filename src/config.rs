@@ -539,7 +539,10 @@ fn validate(
     for source in Source::ALL {
         let spec = source.spec();
         let settings = raw.sources.get(source.name());
-        if settings.and_then(|s| s.enabled) == Some(false) {
+        if !settings
+            .and_then(|s| s.enabled)
+            .unwrap_or(source.enabled_by_default())
+        {
             continue;
         }
         let interval = match settings.and_then(|s| s.interval.as_deref()) {

@@ -155,7 +155,7 @@ tenants:
         .collect();
     assert_eq!(
         up.len(),
-        5 * intune_exporter::sources::Source::ALL.len(),
+        5 * intune_exporter::sources::Source::defaults().len(),
         "{text}"
     );
     let down: Vec<&&str> = up.iter().filter(|l| l.ends_with(" 0")).collect();

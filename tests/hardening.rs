@@ -124,6 +124,8 @@ async fn setup(tenants: &[TenantSpec], sources: &[Source], graph_extra: &str) ->
     for s in Source::ALL {
         if !sources.contains(&s) {
             enabled.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        } else if !s.enabled_by_default() {
+            enabled.push_str(&format!("  {}: {{enabled: true}}\n", s.name()));
         }
     }
     let config = format!(

@@ -368,8 +368,9 @@ async fn demo_tenant() -> Arc<TenantInput> {
 }
 
 /// What a tenant costs in series, with every source polled: its data and its `up` and
-/// last-success series. The exporter's other families are not per tenant.
-const SERIES_BUDGET_PER_TENANT: usize = 300;
+/// last-success series. The exporter's other families are not per tenant. The figure is argued
+/// in docs/performance.md ("Series budget").
+const SERIES_BUDGET_PER_TENANT: usize = 323;
 
 #[tokio::test]
 async fn the_demo_tenant_stays_within_the_series_budget() {

@@ -576,7 +576,7 @@ async fn api_agrees_with_metrics() {
     }
     assert_eq!(instances, 14);
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
-    assert_eq!(page["sources"].as_array().unwrap().len(), 22);
+    assert_eq!(page["sources"].as_array().unwrap().len(), 23);
     assert_eq!(page["sources"][0]["source"], "organization");
     assert_eq!(page["sources"][0]["up"], true);
     assert_eq!(page["sources"][0]["last_error"], serde_json::Value::Null);
