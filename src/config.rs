@@ -840,6 +840,17 @@ mod tests {
         let interval = |s: Source| c.sources.iter().find(|x| x.source == s).map(|x| x.interval);
         assert_eq!(c.sources.len(), Source::ALL.len() - 1);
         assert_eq!(interval(Source::DeviceAppManagement), None);
+        // Off by default, on when asked, at its own default interval.
+        assert_eq!(
+            interval(Source::Subscriptions),
+            Some(Duration::from_secs(3600))
+        );
+        let plain = Config::load(&dir.join("byte_order_mark.yaml")).unwrap();
+        assert!(plain
+            .sources
+            .iter()
+            .all(|x| x.source != Source::Subscriptions));
+        assert_eq!(plain.sources.len(), Source::defaults().len());
         assert_eq!(interval(Source::Messages), Some(Duration::from_secs(3600)));
         assert_eq!(
             interval(Source::ServiceHealth),
