@@ -285,8 +285,8 @@ async fn dashboards_alerts_and_routing(job: &str) {
     );
     let planned = not_in_demo();
 
-    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id or
-    // message_id).
+    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id,
+    // message_id or subscription_id).
     let expected: BTreeSet<(String, String, String, String)> = [
         (
             "IntuneConnectorExpired",
@@ -376,6 +376,27 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "",
             "MC900104",
         ),
+        // Of the demo's commercial subscriptions: the one in Warning pages, the trial that ends
+        // in 5 days pages and is due within 30; the paid one renewing in 150 days and Power BI
+        // (no Intune plan) raise nothing.
+        (
+            "IntuneCommercialSubscriptionLapsed",
+            "critical",
+            "",
+            "2d9f6b3a-8e1c-4a57-b0d2-7c4e9a1f3b68",
+        ),
+        (
+            "IntuneTrialSubscriptionEnding",
+            "critical",
+            "",
+            "3f7a9c2e-6b1d-4e58-a0c3-9d2f4b8e1a67",
+        ),
+        (
+            "IntuneCommercialSubscriptionRenewalDue",
+            "warning",
+            "",
+            "3f7a9c2e-6b1d-4e58-a0c3-9d2f4b8e1a67",
+        ),
     ]
     .iter()
     .map(|(a, s, c, i)| (a.to_string(), s.to_string(), c.to_string(), i.to_string()))
@@ -410,7 +431,7 @@ async fn dashboards_alerts_and_routing(job: &str) {
                     s("alertname"),
                     s("severity"),
                     s("connector"),
-                    s("connector_id") + &s("message_id"),
+                    s("connector_id") + &s("message_id") + &s("subscription_id"),
                 ));
             }
             if seen != expected {
