@@ -354,6 +354,13 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "dep_token",
             "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
         ),
+        // The demo's 2025 iOS provisioning profile lapsed two days ago.
+        (
+            "IntuneConnectorExpired",
+            "critical",
+            "ios_app_provisioning_profile",
+            "5a1d8e3c-7f2b-4a94-b6e0-3c9a7d1f5e28",
+        ),
         (
             "IntuneConnectorOutOfSupport",
             "critical",
