@@ -257,7 +257,6 @@ fn demo_source_count() -> usize {
 
 /// The connector collections of a simulated tenant that has none of those kinds, and no
 /// service issue.
-
 macro_rules! no_other_connectors {
     () => {
         r#"      beta/deviceManagement/depOnboardingSettings: []
