@@ -47,6 +47,8 @@ local promql = import 'lib/promql.libsonnet';
     },
 
     // Expiring Apple tokens: one alert name per kind, two steps of the ladder each.
+    // IntuneConnectorExpiring covers every other kind with an expiry date.
+    local appleExpiringKinds = ['apns', 'vpp_token', 'dep_token'],
     local appleExpiring(name, connector, what, consequence) = [
       alert(
         name,
@@ -128,6 +130,28 @@ local promql = import 'lib/promql.libsonnet';
           'Apple automated device enrollment (DEP) token',
           'If it expires, new Apple devices stop syncing from Apple Business Manager and cannot enrol.',
         ) + [
+          // Every other kind with an expiry date (Android Enterprise enrollment tokens, iOS
+          // in-house apps and their provisioning profiles, and any kind added later): the same
+          // two steps under one name, so a kind added to the exporter is covered without an
+          // edit here. The Apple kinds keep their own names and words above.
+          alert(
+            'IntuneConnectorExpiring',
+            |||
+              (%s - time())
+                < %d * 86400
+                > 0
+            ||| % [m('intune_connector_expiry_timestamp_seconds', ['connector!~"%s"' % std.join('|', appleExpiringKinds)]), step.days],
+            c.holds.default,
+            step.severity,
+            'An Intune connector, token or in-house app expires in less than %d days.' % step.days,
+            'The {{ $labels.connector }} ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. Intune stops using it when it lapses: renew it as the runbook says for its kind.',
+            tenantDashboard,
+          )
+          for step in [
+            { days: l.expiryNoticeDays, severity: 'warning' },
+            { days: l.expiryWarningDays, severity: 'critical' },
+          ]
+        ] + [
           // The hour of `for` keeps a connector that syncs about once a day from opening
           // and closing tickets.
           staleSync({ op: '>', days: l.syncWarningDays, hold: c.holds.syncWarning, severity: 'warning', words: 'more than a day', page: 'warning' }),

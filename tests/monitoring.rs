@@ -354,6 +354,26 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "dep_token",
             "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
         ),
+        // Beyond the Apple tokens: the demo's Android enrollment token expires within 7 days
+        // (a page, and the 30-day ticket it inhibits), one in-house iOS app within 30.
+        (
+            "IntuneConnectorExpiring",
+            "critical",
+            "android_enrollment_token",
+            "6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93",
+        ),
+        (
+            "IntuneConnectorExpiring",
+            "warning",
+            "android_enrollment_token",
+            "6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93",
+        ),
+        (
+            "IntuneConnectorExpiring",
+            "warning",
+            "ios_lob_app",
+            "1d4b7e2a-5c8f-4a31-9e06-3b2d7f1c8a54",
+        ),
         // The demo's 2025 iOS provisioning profile lapsed two days ago.
         (
             "IntuneConnectorExpired",
