@@ -26,6 +26,24 @@ fn main() {
     println!("cargo:rustc-env=INTUNE_EXPORTER_REVISION={revision}");
     println!("cargo:rustc-env=INTUNE_EXPORTER_RUSTC_VERSION={rustc_version}");
     println!("cargo:rerun-if-env-changed=INTUNE_EXPORTER_REVISION");
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
+    // Run again when the checked-out commit changes. Git says where its files are: in a linked
+    // worktree `.git` is a file and HEAD lives elsewhere, and a path that does not exist would
+    // make cargo run this script on every build. Without git (a source tarball, a Docker
+    // context without .git) nothing is watched but the variable above.
+    for name in ["HEAD", "refs/heads", "packed-refs"] {
+        if let Some(path) = git_path(name).filter(|p| std::path::Path::new(p).exists()) {
+            println!("cargo:rerun-if-changed={path}");
+        }
+    }
+}
+
+/// Where git keeps `name` for this checkout (`git rev-parse --git-path`), if git is here.
+fn git_path(name: &str) -> Option<String> {
+    Command::new("git")
+        .args(["rev-parse", "--git-path", name])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
 }

@@ -22,6 +22,8 @@ local promql = import 'lib/promql.libsonnet';
     // info series, so a page says "Contoso" rather than a GUID.
     local tenant = '{{ with printf "intune_tenant_info{tenant_id=%q}" $labels.tenant_id | query }}{{ . | first | label "tenant_name" }} ({{ $labels.tenant_id }}){{ else }}{{ $labels.tenant_id }}{{ end }}',
     local instanceName = '{{ with printf "intune_connector_info{tenant_id=%q,connector_id=%q}" $labels.tenant_id $labels.connector_id | query }}"{{ . | first | label "display_name" }}" {{ end }}({{ $labels.connector_id }})',
+    local subscription = '{{ with printf "intune_subscription_info{tenant_id=%q,subscription_id=%q}" $labels.tenant_id $labels.subscription_id | query }}{{ . | first | label "sku" }}{{ end }}',
+    local subscriptionKey = std.join(', ', c.exporterLabels + ['tenant_id', 'subscription_id']),
     local dashboardURL(uid, withTenant=true) =
       c.grafanaURL + '/d/' + uid + '/' + uid + (if withTenant then '?var-tenant={{ $labels.tenant_id }}' else ''),
     local tenantDashboard = dashboardURL(c.dashboardUIDs.tenantStatus),
@@ -45,6 +47,8 @@ local promql = import 'lib/promql.libsonnet';
     },
 
     // Expiring Apple tokens: one alert name per kind, two steps of the ladder each.
+    // IntuneConnectorExpiring covers every other kind with an expiry date.
+    local appleExpiringKinds = ['apns', 'vpp_token', 'dep_token'],
     local appleExpiring(name, connector, what, consequence) = [
       alert(
         name,
@@ -138,6 +142,28 @@ local promql = import 'lib/promql.libsonnet';
           'Apple automated device enrollment (DEP) token',
           'If it expires, new Apple devices stop syncing from Apple Business Manager and cannot enrol.',
         ) + [
+          // Every other kind with an expiry date (Android Enterprise enrollment tokens, iOS
+          // in-house apps and their provisioning profiles, and any kind added later): the same
+          // two steps under one name, so a kind added to the exporter is covered without an
+          // edit here. The Apple kinds keep their own names and words above.
+          alert(
+            'IntuneConnectorExpiring',
+            |||
+              (%s - time())
+                < %d * 86400
+                > 0
+            ||| % [m('intune_connector_expiry_timestamp_seconds', ['connector!~"%s"' % std.join('|', appleExpiringKinds)]), step.days],
+            c.holds.default,
+            step.severity,
+            'An Intune connector, token or in-house app expires in less than %d days.' % step.days,
+            'The {{ $labels.connector }} ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. Intune stops using it when it lapses: renew it as the runbook says for its kind.',
+            tenantDashboard,
+          )
+          for step in [
+            { days: l.expiryNoticeDays, severity: 'warning' },
+            { days: l.expiryWarningDays, severity: 'critical' },
+          ]
+        ] + [
           // The hour of `for` keeps a connector that syncs about once a day from opening
           // and closing tickets.
           staleSync({ op: '>', days: l.syncWarningDays, hold: c.holds.syncWarning, severity: 'warning', words: 'more than a day', page: 'warning' }),
@@ -215,6 +241,62 @@ local promql = import 'lib/promql.libsonnet';
             'The Intune subscription of tenant ' + tenant + ' is in the warning state: it has lapsed\nand will be disabled at the end of the grace period.',
             tenantDashboard,
           ),
+        ] + [
+          // Commercial subscriptions that carry Intune. Warning, Suspended and LockedOut mean
+          // users are losing (or have lost) Intune: page. A trial's next lifecycle date is its
+          // end: page a week before. Any other date may be an automatic renewal, which Graph
+          // cannot tell apart: a ticket a month before, so someone checks.
+          alert(
+            'IntuneCommercialSubscriptionLapsed',
+            '%s == 1\n' % m('intune_subscription_status', ['status=~"warning|suspended|locked_out"']),
+            c.holds.default,
+            'critical',
+            'A commercial subscription that carries Intune has lapsed.',
+            'The ' + subscription + ' subscription {{ $labels.subscription_id }} of tenant ' + tenant + ' is {{ $labels.status }}.\nIts users lose Intune at the end of the grace period, if they have not already.',
+            tenantDashboard,
+          ),
+          alert(
+            'IntuneTrialSubscriptionEnding',
+            |||
+              (%s - time())
+                < %d * 86400
+                > 0
+              and on (%s) (%s == 1)
+              and on (%s) %s
+            ||| % [
+              m('intune_subscription_next_lifecycle_timestamp_seconds'),
+              c.trialEndingDays,
+              subscriptionKey,
+              m('intune_subscription_status', ['status="enabled"']),
+              subscriptionKey,
+              m('intune_subscription_info', ['trial="true"']),
+            ],
+            c.holds.default,
+            'critical',
+            'A trial that carries Intune ends in less than %d days.' % c.trialEndingDays,
+            'The ' + subscription + ' trial {{ $labels.subscription_id }} of tenant ' + tenant + '\nends in {{ $value | humanizeDuration }}. Unless a paid subscription replaces it, its users lose Intune.',
+            tenantDashboard,
+          ),
+          alert(
+            'IntuneCommercialSubscriptionRenewalDue',
+            |||
+              (%s - time())
+                < %d * 86400
+                > 0
+              and on (%s) (%s == 1)
+            ||| % [
+              m('intune_subscription_next_lifecycle_timestamp_seconds'),
+              c.subscriptionNoticeDays,
+              subscriptionKey,
+              m('intune_subscription_status', ['status="enabled"']),
+            ],
+            c.holds.default,
+            'warning',
+            'A commercial subscription that carries Intune reaches its renewal date in less than %d days.' % c.subscriptionNoticeDays,
+            'The ' + subscription + ' subscription {{ $labels.subscription_id }} of tenant ' + tenant + '\nmoves to its next lifecycle state in {{ $value | humanizeDuration }} unless it is renewed. Graph does not say whether it renews by itself: check.',
+            tenantDashboard,
+          ),
+        ] + [
           // One alert per tenant and issue. The issue_id label lets Alertmanager group one
           // Microsoft (or third-party) incident across every tenant into one notification (see
           // deploy/alertmanager/alertmanager.yml); the description counts the tenants. The

@@ -44,6 +44,12 @@ local connectors = import 'generated/connectors.json';
     // IntuneExporterAppCredentialExpiring: days before a secret or certificate of the
     // exporter's app registration ends (one lapsed secret stops every tenant at once).
     appCredentialDays: 14,
+    // Commercial subscriptions (the `subscriptions` source): a trial ending within
+    // trialEndingDays pages, any Enabled subscription's next lifecycle date within
+    // subscriptionNoticeDays opens a ticket (Graph has no auto-renew flag, so the date alone
+    // never pages). The status page uses the same numbers.
+    trialEndingDays: 7,
+    subscriptionNoticeDays: 30,
     dataStaleWarningSeconds: 3600,
     dataStaleCriticalSeconds: 86400,
 

@@ -436,7 +436,10 @@ fn validate(
     for source in Source::ALL {
         let spec = source.spec();
         let settings = raw.sources.get(source.name());
-        if settings.and_then(|s| s.enabled) == Some(false) {
+        if !settings
+            .and_then(|s| s.enabled)
+            .unwrap_or(source.enabled_by_default())
+        {
             continue;
         }
         let interval = match settings.and_then(|s| s.interval.as_deref()) {
@@ -581,6 +584,17 @@ mod tests {
         let interval = |s: Source| c.sources.iter().find(|x| x.source == s).map(|x| x.interval);
         assert_eq!(c.sources.len(), Source::ALL.len() - 1);
         assert_eq!(interval(Source::DeviceAppManagement), None);
+        // Off by default, on when asked, at its own default interval.
+        assert_eq!(
+            interval(Source::Subscriptions),
+            Some(Duration::from_secs(3600))
+        );
+        let plain = Config::load(&dir.join("byte_order_mark.yaml")).unwrap();
+        assert!(plain
+            .sources
+            .iter()
+            .all(|x| x.source != Source::Subscriptions));
+        assert_eq!(plain.sources.len(), Source::defaults().len());
         assert_eq!(interval(Source::Messages), Some(Duration::from_secs(3600)));
         assert_eq!(
             interval(Source::ServiceHealth),

@@ -131,7 +131,7 @@ async fn every_credential_kind_polls_and_no_log_line_shows_a_secret() {
         .collect();
     assert_eq!(
         up.len(),
-        5 * intune_exporter::sources::Source::ALL.len(),
+        5 * intune_exporter::sources::Source::defaults().len(),
         "{text}"
     );
     let down: Vec<&&str> = up.iter().filter(|l| l.ends_with(" 0")).collect();

@@ -116,7 +116,7 @@ tenants:
     );
     let up = up_by_tenant(&text);
     let sources = up[&ids[0]];
-    assert_eq!(sources, intune_exporter::sources::Source::ALL.len());
+    assert_eq!(sources, intune_exporter::sources::Source::defaults().len());
     let expected: BTreeSet<&String> = ids
         .iter()
         .filter(|id| **id != excluded)
@@ -345,7 +345,7 @@ poll:
         assert_eq!((t.token_requests, t.graph_round_trips), (1, 2), "{id}");
         assert_eq!(
             t.batch_items,
-            intune_exporter::sources::Source::ALL.len() as u64,
+            intune_exporter::sources::Source::defaults().len() as u64,
             "{id}"
         );
     }
@@ -420,7 +420,7 @@ sources:
         "reload not applied",
         |text| {
             let added = up_by_tenant(text).get(&ids[3]).copied().unwrap_or(0);
-            added == intune_exporter::sources::Source::ALL.len()
+            added == intune_exporter::sources::Source::defaults().len()
                 && last(text, &ids[0], "apns").is_some_and(|t| t > apns_before)
                 && last(text, &ids[0], "organization").is_some_and(|t| t > org_before)
         },

@@ -294,20 +294,14 @@ async fn dashboards_alerts_and_routing(job: &str) {
     );
     let planned = not_in_demo();
 
-    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id or
-    // message_id).
+    // Expected alerts from the demo scenario: (alertname, severity, connector, connector_id,
+    // message_id or subscription_id).
     let expected: BTreeSet<(String, String, String, String)> = [
         (
             "IntuneConnectorExpired",
             "critical",
             "vpp_token",
             "c4f7a0b9-2e6d-4813-b9a2-5f1e7d3c8a04",
-        ),
-        (
-            "IntuneConnectorExpired",
-            "critical",
-            "ios_app_provisioning_profile",
-            "5a1d8e3c-7f2b-4a94-b6e0-3c9a7d1f5e28",
         ),
         (
             "IntuneAppleVppTokenExpiring",
@@ -369,6 +363,33 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "dep_token",
             "e8b1c5d2-4a7f-4e39-86d0-1b3a9c5e7f28",
         ),
+        // Beyond the Apple tokens: the demo's Android enrollment token expires within 7 days
+        // (a page, and the 30-day ticket it inhibits), one in-house iOS app within 30.
+        (
+            "IntuneConnectorExpiring",
+            "critical",
+            "android_enrollment_token",
+            "6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93",
+        ),
+        (
+            "IntuneConnectorExpiring",
+            "warning",
+            "android_enrollment_token",
+            "6c1d9e4a-3b7f-4a28-9e05-d2f8a4c61b93",
+        ),
+        (
+            "IntuneConnectorExpiring",
+            "warning",
+            "ios_lob_app",
+            "1d4b7e2a-5c8f-4a31-9e06-3b2d7f1c8a54",
+        ),
+        // The demo's 2025 iOS provisioning profile lapsed two days ago.
+        (
+            "IntuneConnectorExpired",
+            "critical",
+            "ios_app_provisioning_profile",
+            "5a1d8e3c-7f2b-4a94-b6e0-3c9a7d1f5e28",
+        ),
         (
             "IntuneConnectorOutOfSupport",
             "critical",
@@ -390,6 +411,27 @@ async fn dashboards_alerts_and_routing(job: &str) {
             "warning",
             "",
             "MC900104",
+        ),
+        // Of the demo's commercial subscriptions: the one in Warning pages, the trial that ends
+        // in 5 days pages and is due within 30; the paid one renewing in 150 days and Power BI
+        // (no Intune plan) raise nothing.
+        (
+            "IntuneCommercialSubscriptionLapsed",
+            "critical",
+            "",
+            "2d9f6b3a-8e1c-4a57-b0d2-7c4e9a1f3b68",
+        ),
+        (
+            "IntuneTrialSubscriptionEnding",
+            "critical",
+            "",
+            "3f7a9c2e-6b1d-4e58-a0c3-9d2f4b8e1a67",
+        ),
+        (
+            "IntuneCommercialSubscriptionRenewalDue",
+            "warning",
+            "",
+            "3f7a9c2e-6b1d-4e58-a0c3-9d2f4b8e1a67",
         ),
     ]
     .iter()
@@ -425,7 +467,7 @@ async fn dashboards_alerts_and_routing(job: &str) {
                     s("alertname"),
                     s("severity"),
                     s("connector"),
-                    s("connector_id") + &s("message_id"),
+                    s("connector_id") + &s("message_id") + &s("subscription_id"),
                 ));
             }
             if seen != expected {

@@ -241,13 +241,22 @@ async fn demo_pages_in_chromium() {
     screenshot(&browser, &page_url, "tenant-demo.png");
 }
 
-/// The connector collections of a simulated tenant that has none of those kinds, and no
-/// service issue.
-/// How many sources every tenant has.
+/// How many sources a tenant has when its config turns none on or off: every source but those
+/// off by default.
 fn source_count() -> usize {
+    intune_exporter::sources::Source::ALL
+        .into_iter()
+        .filter(|s| s.enabled_by_default())
+        .count()
+}
+
+/// How many sources the demo tenant has: every one, as the demo config turns them all on.
+fn demo_source_count() -> usize {
     intune_exporter::sources::Source::ALL.len()
 }
 
+/// The connector collections of a simulated tenant that has none of those kinds, and no
+/// service issue.
 macro_rules! no_other_connectors {
     () => {
         r#"      beta/deviceManagement/depOnboardingSettings: []
@@ -592,7 +601,58 @@ async fn api_agrees_with_metrics() {
     }
     assert_eq!(instances, 19);
     assert_eq!(page["messages"].as_array().unwrap().len(), 10);
-    assert_eq!(page["sources"].as_array().unwrap().len(), source_count());
+    assert_eq!(
+        page["sources"].as_array().unwrap().len(),
+        demo_source_count()
+    );
+    // Beyond the page: the demo's commercial subscriptions that carry Intune (Power BI has no
+    // Intune plan), worst first, each with the date its series gives.
+    let beyond: Vec<[String; 4]> = page["beyond"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| ["kind", "name", "status", "detail"].map(|k| r[k].as_str().unwrap().to_string()))
+        .collect();
+    let subscriptions = [
+        (
+            "2d9f6b3a-8e1c-4a57-b0d2-7c4e9a1f3b68",
+            "SPE_E5",
+            "unhealthy",
+            "Warning",
+        ),
+        (
+            "3f7a9c2e-6b1d-4e58-a0c3-9d2f4b8e1a67",
+            "EMSPREMIUM",
+            "warning",
+            "Enabled, trial",
+        ),
+        (
+            "8c2e5a1f-3b7d-4e90-a6c4-1f9d2b8e5a73",
+            "EMS",
+            "healthy",
+            "Enabled",
+        ),
+    ];
+    let expected: Vec<[String; 4]> = subscriptions
+        .iter()
+        .map(|(id, sku, status, detail)| {
+            [
+                "commercial_subscription".to_string(),
+                sku.to_string(),
+                status.to_string(),
+                format!("{detail}; subscription {id}"),
+            ]
+        })
+        .collect();
+    assert_eq!(beyond, expected);
+    for (row, (id, ..)) in page["beyond"].as_array().unwrap().iter().zip(subscriptions) {
+        let date: chrono::DateTime<chrono::Utc> = row["date"].as_str().unwrap().parse().unwrap();
+        let series = format!(
+            "intune_subscription_next_lifecycle_timestamp_seconds{{tenant_id=\"{DEMO_TENANT}\",subscription_id=\"{id}\"}} {}\n",
+            date.timestamp()
+        );
+        assert!(metrics.contains(&series), "{series} not in /metrics");
+    }
     assert_eq!(page["sources"][0]["source"], "organization");
     assert_eq!(page["sources"][0]["up"], true);
     assert_eq!(page["sources"][0]["last_error"], serde_json::Value::Null);

@@ -4,7 +4,8 @@
 Every family of the metric API appears with plausible values for two tenants; timestamps are
 computed from the current time on each scrape, so the expiry and staleness rules behave as
 they would against a real exporter. Tenant 1 has an APNs certificate expiring in 20 days, a
-stale DEP token with Apple terms pending and an active incident; tenant 2 is healthy.
+stale DEP token with Apple terms pending, a lapsed (Warning) commercial subscription and an
+active incident; tenant 2 is healthy.
 This is test data, not the exporter: the exporter's own --demo mode is the reference.
 
 Usage: fake_exposition.py [--listen 127.0.0.1:0]   (prints "listening on HOST:PORT")
@@ -40,6 +41,21 @@ def page(now):
         for s, v in (("enabled", en), ("suspended", 0), ("warning", 5), ("locked_out", 0)):
             add(f'intune_license_prepaid_units{{tenant_id="{t}",sku="EMSPREMIUM",state="{s}"}} {v}')
         add(f'intune_license_consumed_units{{tenant_id="{t}",sku="EMSPREMIUM"}} {used}')
+    subs = [  # tenant, subscription id, sku, trial, status, next lifecycle offset (days)
+        (T1, "sub-1", "EMSPREMIUM", "false", "enabled", 200),
+        (T1, "sub-2", "SPE_E5", "false", "warning", 20),
+        (T2, "sub-3", "EMSPREMIUM", "false", "enabled", 100),
+    ]
+    add('# TYPE intune_subscription_info gauge')
+    for t, i, sku, trial, _, _ in subs:
+        add(f'intune_subscription_info{{tenant_id="{t}",subscription_id="{i}",sku="{sku}",trial="{trial}"}} 1')
+    add('# TYPE intune_subscription_status gauge')
+    for t, i, _, _, status, _ in subs:
+        stateset(L, "intune_subscription_status", f'tenant_id="{t}",subscription_id="{i}"',
+                 ("enabled", "warning", "suspended", "locked_out", "deleted"), status)
+    add('# TYPE intune_subscription_next_lifecycle_timestamp_seconds gauge')
+    for t, i, _, _, _, days in subs:
+        add(f'intune_subscription_next_lifecycle_timestamp_seconds{{tenant_id="{t}",subscription_id="{i}"}} {int(now + days * DAY)}')
     conns = [  # tenant, connector, id, name, expiry offset (days) or None, last sync offset (days) or None, health
         (T1, "apns", "apns-1", "it@contoso.example", 20, None, "healthy"),
         (T1, "vpp_token", "vpp-1", "Contoso VPP", 200, 0.1, "healthy"),

@@ -51,7 +51,7 @@ else
   expect=(--expect-alert IntuneApplePushCertificateExpiring --expect-alert IntuneConnectorSyncStale
           --expect-alert IntuneAppleEnrollmentTermsPending --expect-alert IntuneLicensesNearlyExhausted
           --expect-alert IntuneServiceIncidentActive --expect-alert IntuneExporterSourceFailing
-          --expect-alert IntuneExporterDataStale
+          --expect-alert IntuneExporterDataStale --expect-alert IntuneCommercialSubscriptionLapsed
           --expect-text 'of tenant Contoso (11111111-1111-1111-1111-111111111111)'
           --expect-text '"Contoso ADE" (dep-1)')
 fi

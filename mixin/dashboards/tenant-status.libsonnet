@@ -102,6 +102,20 @@ local connectors = import '../generated/connectors.json';
             [24, 6],
             overrides=[g.column('Used', { unit: 'percentunit', thresholds: g.thresholds([[null, 'green'], [c.licenceUtilisationRatio, 'orange'], [1, 'red']]), 'custom.cellOptions': { type: 'color-text' } })],
           ),
+          g.table(
+            'Commercial subscriptions', 'Subscriptions that carry Intune (the subscriptions source, off by default): status and days until the next lifecycle date, when it moves to its next state unless renewed. Orange within the renewal ticket window (or the trial page window for trials), red when lapsed (warning, suspended, locked out).',
+            [
+              g.instant('max by (subscription_id, sku, trial) (intune_subscription_info{%s})' % s, 'A', table=true),
+              g.instant('max by (subscription_id, status) (intune_subscription_status{%s} == 1)' % s, 'B', table=true),
+              g.instant('max by (subscription_id) ((intune_subscription_next_lifecycle_timestamp_seconds{%s} - time()) / 86400)' % s, 'C', table=true),
+            ],
+            [['sku', 'SKU'], ['subscription_id', 'Subscription ID'], ['trial', 'Trial'], ['status', 'Status'], ['Value #C', 'Days to next lifecycle date']],
+            [24, 5],
+            overrides=[
+              g.column('Status', { mappings: g.valueMap([['enabled', 'enabled', 'green'], ['warning', 'warning', 'red'], ['suspended', 'suspended', 'red'], ['locked_out', 'locked out', 'red'], ['deleted', 'deleted', 'text']]), 'custom.cellOptions': { type: 'color-text' } }),
+              g.column('Days to next lifecycle date', { decimals: 0, thresholds: g.thresholds([[null, 'orange'], [c.subscriptionNoticeDays, 'green']]), 'custom.cellOptions': { type: 'color-text' } }),
+            ],
+          ),
         ]),
         g.row('Connector status', [
           g.stat(

@@ -89,6 +89,15 @@ family!(LICENSE_PREPAID_UNITS, "intune_license_prepaid_units", Gauge, Snapshot,
 family!(LICENSE_CONSUMED_UNITS, "intune_license_consumed_units", Gauge, Snapshot,
     ["tenant_id", "sku"],
     "Licence units assigned to users for a subscribed SKU that carries an Intune service plan (polled).");
+family!(SUBSCRIPTION_INFO, "intune_subscription_info", Gauge, Snapshot,
+    ["tenant_id", "subscription_id", "sku", "trial"],
+    "A commercial subscription that carries an Intune service plan, from Graph /directory/subscriptions (polled); always 1. `trial` is true, false or unknown.");
+family!(SUBSCRIPTION_STATUS, "intune_subscription_status", Gauge, Snapshot,
+    ["tenant_id", "subscription_id", "status"],
+    "Lifecycle status of a commercial subscription that carries Intune (polled); stateset over enabled, warning, suspended, locked_out, deleted.");
+family!(SUBSCRIPTION_NEXT_LIFECYCLE_TIMESTAMP, "intune_subscription_next_lifecycle_timestamp_seconds", Gauge, Snapshot,
+    ["tenant_id", "subscription_id"],
+    "When a commercial subscription that carries Intune moves to its next lifecycle state if not renewed, as Unix time (polled); Graph does not say whether it renews by itself.");
 
 // Connectors.
 family!(
@@ -273,6 +282,9 @@ pub static ALL: &[&FamilyDef] = &[
     &TENANT_SUBSCRIPTION_STATE,
     &LICENSE_PREPAID_UNITS,
     &LICENSE_CONSUMED_UNITS,
+    &SUBSCRIPTION_INFO,
+    &SUBSCRIPTION_STATUS,
+    &SUBSCRIPTION_NEXT_LIFECYCLE_TIMESTAMP,
     &CONNECTOR_INFO,
     &CONNECTOR_HEALTH,
     &CONNECTOR_TYPE_HEALTH,

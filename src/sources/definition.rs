@@ -14,6 +14,10 @@ use serde::de::DeserializeOwned;
 pub trait Definition {
     /// Permissions, request, default interval and connector kinds.
     const SPEC: Spec;
+    /// Whether it is polled when the config does not say (`sources.<name>.enabled`). A source
+    /// that needs a permission earlier versions did not ask for is off by default, so that an
+    /// upgrade does not take it down for a missing grant.
+    const ENABLED_BY_DEFAULT: bool = true;
     /// The decoded answer: `Vec<T>` for a collection, `Option<T>` for a singleton (`None`
     /// when Graph has none).
     type Data: Decode + std::fmt::Debug + Clone + PartialEq + Send + Sync + 'static;

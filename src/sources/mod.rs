@@ -77,6 +77,13 @@ macro_rules! registry {
                 }
             }
 
+            /// Whether it is polled when the config does not say.
+            pub fn enabled_by_default(self) -> bool {
+                match self {
+                    $(Source::$variant => <$module::Source as Definition>::ENABLED_BY_DEFAULT,)+
+                }
+            }
+
             /// Decodes a raw response into this source's data.
             pub fn decode(self, raw: Raw) -> Result<SourceData, GraphError> {
                 let path = self.request().path;
@@ -120,6 +127,8 @@ registry! {
     ConnectorStatus => connector_status,
     /// User licences.
     SubscribedSkus => subscribed_skus,
+    /// Commercial subscriptions that carry Intune (off by default).
+    Subscriptions => subscriptions,
     /// The Apple MDM push certificate.
     Apns => apns,
     /// Apple VPP tokens.
@@ -175,6 +184,14 @@ impl Source {
         self.spec().request
     }
 
+    /// The sources polled when the config does not say, in polling order.
+    pub fn defaults() -> Vec<Source> {
+        Source::ALL
+            .into_iter()
+            .filter(|s| s.enabled_by_default())
+            .collect()
+    }
+
     /// The source called `name`.
     pub fn from_name(name: &str) -> Option<Source> {
         Source::ALL.into_iter().find(|s| s.name() == name)
@@ -210,8 +227,13 @@ pub fn markdown_permissions() -> String {
             .map(|p| format!("`{p}`"))
             .collect();
         out.push_str(&format!(
-            "| `{}` | `GET /{}` | `{}` | {} |\n",
+            "| `{}`{} | `GET /{}` | `{}` | {} |\n",
             s.name(),
+            if s.enabled_by_default() {
+                ""
+            } else {
+                " (off by default)"
+            },
             spec.request.path,
             spec.permission,
             if others.is_empty() {

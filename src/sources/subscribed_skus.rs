@@ -80,7 +80,8 @@ pub struct PrepaidUnits {
     pub locked_out: Option<i64>,
 }
 
-/// Graph's `servicePlanInfo`, the properties used.
+/// Graph's `servicePlanInfo`, the properties used (also the items of a commercial
+/// subscription's `serviceStatus`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePlan {
@@ -90,6 +91,34 @@ pub struct ServicePlan {
     /// The plan's name, e.g. `INTUNE_A`.
     #[serde(default, deserialize_with = "lenient")]
     pub service_plan_name: Option<String>,
+    /// `User` or `Company`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub applies_to: Option<String>,
+}
+
+impl ServicePlan {
+    /// Whether this plan is Intune's, by id or name (see the module docs).
+    pub fn is_intune(&self) -> bool {
+        let name = self
+            .service_plan_name
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let id = self.service_plan_id.as_deref().unwrap_or_default();
+        INTUNE_PLAN_IDS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(id))
+            || (name.starts_with("INTUNE_")
+                && !name.starts_with("INTUNE_O365")
+                && !name.starts_with("INTUNE_DEFENDER"))
+    }
+
+    /// Whether it applies to users (or does not say).
+    pub fn for_users(&self) -> bool {
+        self.applies_to
+            .as_deref()
+            .is_none_or(|a| a.eq_ignore_ascii_case("user"))
+    }
 }
 
 impl SubscribedSku {
@@ -99,21 +128,7 @@ impl SubscribedSku {
             .applies_to
             .as_deref()
             .is_none_or(|a| a.eq_ignore_ascii_case("user"));
-        for_users
-            && self.service_plans.iter().any(|p| {
-                let name = p
-                    .service_plan_name
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_ascii_uppercase();
-                let id = p.service_plan_id.as_deref().unwrap_or_default();
-                INTUNE_PLAN_IDS
-                    .iter()
-                    .any(|known| known.eq_ignore_ascii_case(id))
-                    || (name.starts_with("INTUNE_")
-                        && !name.starts_with("INTUNE_O365")
-                        && !name.starts_with("INTUNE_DEFENDER"))
-            })
+        for_users && self.service_plans.iter().any(ServicePlan::is_intune)
     }
 
     /// The `sku` label: the part number, else the SKU's id.

@@ -7,8 +7,8 @@
 //! prefix a reverse proxy adds.
 
 use super::view::{
-    ConnectorView, FleetView, SourceView, Status, StatusCounts, TenantLink, TenantSummary,
-    TenantView, SIGN_IN_FAILED,
+    BeyondRow, ConnectorView, FleetView, SourceView, Status, StatusCounts, TenantLink,
+    TenantSummary, TenantView, SIGN_IN_FAILED,
 };
 use crate::state::{PollError, SignIn};
 use chrono::{DateTime, Utc};
@@ -319,6 +319,40 @@ fn connector_rows(b: &mut String, rows: &[ConnectorView], now: DateTime<Utc>) {
     b.push_str("</tbody>\n");
 }
 
+/// "Beyond the page": what the exporter reads that Intune's page does not show, worst first.
+fn beyond(b: &mut String, rows: &[BeyondRow], now: DateTime<Utc>) {
+    b.push_str("<section id=\"beyond\"><h2>Beyond the page</h2>\n");
+    if rows.is_empty() {
+        b.push_str(
+            "<p class=\"muted\">Nothing read beyond Intune's page (commercial subscriptions \
+             need the <code>subscriptions</code> source, off by default).</p>\n</section>\n",
+        );
+        return;
+    }
+    b.push_str(
+        "<table id=\"beyond-table\"><thead><tr><th>Status</th><th>Kind</th><th>Name</th>\
+         <th>Date</th><th>Detail</th></tr></thead>\n<tbody>\n",
+    );
+    for r in rows {
+        let date = r.date.map_or_else(
+            || "<span class=\"muted\">–</span>".to_string(),
+            |t| when(Some(t), now),
+        );
+        let _ = writeln!(
+            b,
+            "<tr data-kind=\"{kind}\" data-status=\"{}\"><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{date}</td><td>{}</td></tr>",
+            r.status.as_str(),
+            pill(r.status),
+            esc(&words(&r.kind.replace('_', " "))),
+            esc(&r.name),
+            esc(&r.detail),
+            kind = r.kind,
+        );
+    }
+    b.push_str("</tbody></table>\n</section>\n");
+}
+
 fn error_cell(e: &PollError, up: Option<bool>, now: DateTime<Utc>) -> String {
     let mut out = String::new();
     let old = up == Some(true);
@@ -557,6 +591,8 @@ pub fn tenant(v: &TenantView, telemetry_path: &str) -> String {
         b.push_str("</tbody></table>\n");
     }
     b.push_str("</section>\n");
+
+    beyond(&mut b, &v.beyond, now);
 
     // The exporter's own view: how each source's polls went, and why one is down.
     let _ = write!(

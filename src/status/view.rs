@@ -8,7 +8,9 @@
 use crate::graph::Cloud;
 use crate::health::{Facts, Health, TypeHealth};
 use crate::sources::connector::KindHealth;
-use crate::sources::{messages, service_health, service_issues, Context, Horizon, SourceData};
+use crate::sources::{
+    messages, service_health, service_issues, subscriptions, Context, Horizon, SourceData,
+};
 use crate::state::{PollError, SignIn, Slot, SourceState, State, TenantState};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -241,6 +243,8 @@ pub struct TenantView {
     pub issues: Vec<IssueView>,
     /// The latest active Message center posts, newest first.
     pub messages: Vec<MessageView>,
+    /// What the exporter reads beyond Intune's page, worst first.
+    pub beyond: Vec<BeyondRow>,
     /// Every source polled for this tenant, those that are down first.
     pub sources: Vec<SourceView>,
     /// Every tenant, by name (the id where the name is not known), for the tenant picker.
@@ -344,6 +348,48 @@ pub struct MessageView {
     pub last_modified: Option<DateTime<Utc>>,
     /// The deadline for an action, if any.
     pub action_required_by: Option<DateTime<Utc>>,
+}
+
+/// One row of the "Beyond the page" area: something Intune's Tenant status page does not show
+/// that a source reads, such as a commercial subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BeyondRow {
+    /// What it is, in snake_case: e.g. `commercial_subscription`.
+    pub kind: &'static str,
+    /// Its display name.
+    pub name: String,
+    /// Healthy, warning, unhealthy, or unknown when its source does not say.
+    pub status: Status,
+    /// The date that matters for it, if any (a subscription's next lifecycle date).
+    pub date: Option<DateTime<Utc>>,
+    /// What the status rests on, in words.
+    pub detail: String,
+}
+
+/// A commercial subscription that carries Intune, as a "Beyond the page" row at `now`.
+fn subscription_row(s: &subscriptions::CompanySubscription, now: DateTime<Utc>) -> BeyondRow {
+    let status = match (s.attention(now), s.state().as_deref()) {
+        (Some(true), _) => Status::Unhealthy,
+        (Some(false), _) => Status::Warning,
+        (None, Some("enabled")) => Status::Healthy,
+        (None, _) => Status::Unknown,
+    };
+    let trial = if s.is_trial == Some(true) {
+        ", trial"
+    } else {
+        ""
+    };
+    BeyondRow {
+        kind: "commercial_subscription",
+        name: s.sku().to_string(),
+        status,
+        date: s.next_lifecycle_date_time,
+        detail: format!(
+            "{}{trial}; subscription {}",
+            s.status.as_deref().unwrap_or("no status"),
+            s.id.as_deref().unwrap_or_default()
+        ),
+    }
 }
 
 /// One source of the tenant: how its polls went.
@@ -531,6 +577,7 @@ fn read_tenant(
         service_health: Vec::new(),
         issues: Vec::new(),
         messages: Vec::new(),
+        beyond: Vec::new(),
         sources: Vec::new(),
         tenants: Vec::new(),
     };
@@ -603,6 +650,13 @@ fn read_tenant(
                     })
                     .collect();
             }
+            SourceData::Subscriptions(subs) => {
+                view.beyond.extend(
+                    subscriptions::intune_subscriptions(subs)
+                        .into_iter()
+                        .map(|s| subscription_row(s, now)),
+                );
+            }
             SourceData::Messages(posts) => {
                 view.messages = messages::active(posts, &ctx)
                     .into_iter()
@@ -667,6 +721,8 @@ fn read_tenant(
     }
     // Sources that are down first, so the reason a tenant is incomplete is the first thing read.
     view.sources.sort_by_key(|s| s.up != Some(false));
+    view.beyond
+        .sort_by(|a, b| (a.status, a.kind, &a.name).cmp(&(b.status, b.kind, &b.name)));
     // The page's order: by status, then the kind's name, then the instance's.
     view.connectors.sort_by(|a, b| {
         a.status

@@ -35,6 +35,8 @@ pub fn only_sources(keep: &[Source]) -> String {
     for s in Source::ALL {
         if !keep.contains(&s) {
             out.push_str(&format!("  {}: {{enabled: false}}\n", s.name()));
+        } else if !s.enabled_by_default() {
+            out.push_str(&format!("  {}: {{enabled: true}}\n", s.name()));
         }
     }
     out
