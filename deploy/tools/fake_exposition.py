@@ -5,7 +5,8 @@ Every family of the metric API appears with plausible values for two tenants; ti
 computed from the current time on each scrape, so the expiry and staleness rules behave as
 they would against a real exporter. Tenant 1 has an APNs certificate expiring in 20 days, a
 stale DEP token with Apple terms pending, a lapsed (Warning) commercial subscription and an
-active incident; tenant 2 is healthy.
+active incident; tenant 2 is healthy. Both have an auto-extending GDAP relationship, and the
+app registration's credentials are far from their end.
 This is test data, not the exporter: the exporter's own --demo mode is the reference.
 
 Usage: fake_exposition.py [--listen 127.0.0.1:0]   (prints "listening on HOST:PORT")
@@ -151,6 +152,25 @@ def page(now):
     add(f'intune_exporter_graph_request_duration_seconds_count{{source="apns"}} {n % 100000}')
     # One certificate for every tenant (a shared app registration).
     add(f'intune_exporter_credential_expiry_timestamp_seconds{{client_id="00000000-0000-0000-0000-0000000000aa",thumbprint="A1B2C3"}} {int(now + 90 * DAY)}')
+    # The app registration (app_credentials): a secret and the certificate, both far off.
+    app = 'client_id="00000000-0000-0000-0000-0000000000aa"'
+    add('# TYPE intune_exporter_app_credentials_up gauge')
+    add(f'intune_exporter_app_credentials_up{{{app}}} 1')
+    add('# TYPE intune_exporter_app_credential_info gauge')
+    add(f'intune_exporter_app_credential_info{{{app},key_id="k-secret",kind="password",display_name="exporter",hint="Ab~",thumbprint=""}} 1')
+    add(f'intune_exporter_app_credential_info{{{app},key_id="k-cert",kind="certificate",display_name="CN=exporter",hint="",thumbprint="A1B2C3"}} 1')
+    add('# TYPE intune_exporter_app_credential_end_timestamp_seconds gauge')
+    add(f'intune_exporter_app_credential_end_timestamp_seconds{{{app},key_id="k-secret"}} {int(now + 200 * DAY)}')
+    add(f'intune_exporter_app_credential_end_timestamp_seconds{{{app},key_id="k-cert"}} {int(now + 90 * DAY)}')
+    # The partner's GDAP relationships with both tenants, auto-extending.
+    add('# TYPE intune_gdap_relationship_info gauge')
+    add('# TYPE intune_gdap_relationship_end_timestamp_seconds gauge')
+    add('# TYPE intune_gdap_relationship_auto_extend_seconds gauge')
+    for t, name in ((T1, "Contoso"), (T2, "Fabrikam")):
+        rel = f'tenant_id="{t}",relationship_id="r-{t[:8]}"'
+        add(f'intune_gdap_relationship_info{{{rel},display_name="{name} admins",customer_name="{name}",status="active"}} 1')
+        add(f'intune_gdap_relationship_end_timestamp_seconds{{{rel}}} {int(now + 400 * DAY)}')
+        add(f'intune_gdap_relationship_auto_extend_seconds{{{rel}}} {180 * DAY}')
     add('# TYPE intune_exporter_tenants gauge')
     add('intune_exporter_tenants{origin="config"} 2')
     add('intune_exporter_tenants{origin="file"} 0')
