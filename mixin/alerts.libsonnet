@@ -82,6 +82,9 @@ local promql = import 'lib/promql.libsonnet';
       tenantDashboard,
     ),
 
+    // The app registration's credentials the exporter may sign in with (see below).
+    local appCredentialInUse = 'max by (job, client_id, key_id) (%s)' % m('intune_exporter_app_credential_info', ['in_use!="false"']),
+
     local credentialExpiring(step) = alert(
       'IntuneExporterCredentialExpiring',
       |||
@@ -453,23 +456,32 @@ local promql = import 'lib/promql.libsonnet';
           // One alert per certificate, however many tenants sign in with it.
           credentialExpiring({ days: l.expiryNoticeDays, severity: 'warning' }),
           credentialExpiring({ days: l.expiryWarningDays, severity: 'critical' }),
+        ] + [
           // The app registration's own credentials (with app_credentials configured), one
           // alert per secret or certificate, however many replicas read it. Ended ones stay on
           // the app until removed, so only those still to end count: once the one in use has
-          // lapsed, IntuneExporterSignInFailing fires for every tenant.
+          // lapsed, IntuneExporterSignInFailing fires for every tenant. The credential the
+          // exporter signs in with (in_use true, or unknown when Graph gave nothing to compare)
+          // pages; another one, such as an old secret left after a rotation, opens a ticket.
           alert(
             'IntuneExporterAppCredentialExpiring',
             |||
               max by (job, client_id, key_id) (%s) - time()
                 < %d * 86400
                 > 0
-            ||| % [m('intune_exporter_app_credential_end_timestamp_seconds'), c.appCredentialDays],
+              %s on (job, client_id, key_id) %s
+            ||| % [m('intune_exporter_app_credential_end_timestamp_seconds'), c.appCredentialDays, step.op, appCredentialInUse],
             c.holds.default,
-            'critical',
+            step.severity,
             'A client secret or certificate of the intune-exporter app ends in less than %d days.' % c.appCredentialDays,
-            'The {{ with printf "intune_exporter_app_credential_info{client_id=%q,key_id=%q}" $labels.client_id $labels.key_id | query }}{{ . | first | label "kind" }} "{{ . | first | label "display_name" }}" {{ end }}({{ $labels.key_id }}) of app {{ $labels.client_id }} (job {{ $labels.job }})\nends in {{ $value | humanizeDuration }}. If the exporter signs in with it, every tenant that uses the app stops being read then. Add a new secret or certificate to the app, give it to the exporter, then remove the old one.',
+            'The {{ with printf "intune_exporter_app_credential_info{client_id=%q,key_id=%q}" $labels.client_id $labels.key_id | query }}{{ . | first | label "kind" }} "{{ . | first | label "display_name" }}" {{ end }}({{ $labels.key_id }}) of app {{ $labels.client_id }} (job {{ $labels.job }})\nends in {{ $value | humanizeDuration }}. ' + step.consequence + ' Add a new secret or certificate to the app, give it to the exporter, then remove the old one.',
             exporterDashboard(false),
-          ),
+          )
+          for step in [
+            { op: 'and', severity: 'critical', consequence: 'The exporter signs in with it: every tenant that uses the app stops being read then.' },
+            { op: 'unless', severity: 'warning', consequence: 'The exporter does not sign in with it; whatever else does stops working then.' },
+          ]
+        ] + [
           alert(
             'IntuneExporterAppCredentialsUnreadable',
             '%s == 0\n' % m('intune_exporter_app_credentials_up'),

@@ -14,8 +14,16 @@
 //! three characters of the secret, which Entra shows to anyone who can read the app: it is
 //! exported so that an operator can tell which secret the exporter uses.
 //!
-//! [`families`] is a pure function of the application and the client id; [`read`] fetches it.
+//! The `in_use` label says which credential the reader itself signs in with
+//! (`app_credentials.auth`, `defaults.auth` unless set): a secret whose hint is the first three
+//! characters of the reader's secret, or a certificate with the reader's thumbprint. The alert
+//! pages for that one (and for any it cannot tell apart) and opens a ticket for the others: an
+//! old secret left on the app after a rotation must not wake anyone.
+//!
+//! [`families`] is a pure function of the application, the client id and the reader's own
+//! credential; [`read`] fetches it.
 
+use crate::config::Auth;
 use crate::graph::odata::{lenient, lenient_list, parse_datetime, Request, Shape};
 use crate::graph::{GraphClient, GraphError};
 use crate::metrics::catalog::{APP_CREDENTIALS_UP, APP_CREDENTIAL_END, APP_CREDENTIAL_INFO};
@@ -24,6 +32,7 @@ use crate::metrics::MetricSet;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 /// The `source` label of the request, and the name in logs.
@@ -74,13 +83,15 @@ impl Metrics {
         self,
         client: GraphClient,
         client_id: String,
+        own: Own,
         interval: std::time::Duration,
         stop: tokio_util::sync::CancellationToken,
     ) {
         loop {
+            let identity = own.identify();
             let result = tokio::select! {
                 _ = stop.cancelled() => return,
-                r = read(&client, &client_id) => r,
+                r = read(&client, &client_id, &identity) => r,
             };
             let tenant_id = client.tenant_id();
             let ok = match result {
@@ -141,7 +152,11 @@ struct Credential {
 /// Reads the application `client_id` from the home tenant `client` signs in to. `Ok(None)`
 /// when Graph has no application with that id there (a wrong home tenant, or the client id of
 /// a managed identity).
-pub async fn read(client: &GraphClient, client_id: &str) -> Result<Option<MetricSet>, GraphError> {
+pub async fn read(
+    client: &GraphClient,
+    client_id: &str,
+    own: &Identity,
+) -> Result<Option<MetricSet>, GraphError> {
     let request = Request {
         path: path(client_id),
         select: SELECT,
@@ -151,7 +166,7 @@ pub async fn read(client: &GraphClient, client_id: &str) -> Result<Option<Metric
     let raw = client.fetch(NAME, &request).await?;
     Ok(raw
         .entity::<serde_json::Value>(request.path)?
-        .map(|app| families(app, client_id)))
+        .map(|app| families(app, client_id, own)))
 }
 
 /// The request path of `client_id`, made once per client id: request paths are `'static`
@@ -165,11 +180,103 @@ fn path(client_id: &str) -> &'static str {
     })
 }
 
+/// The credential the reader signs in with, as it can be recognised among the app's.
+#[derive(Debug, Clone)]
+pub enum Own {
+    /// A client secret, from the config or from a file read again at each read (a rotated
+    /// secret is the new one at once).
+    Secret {
+        /// The secret as the config was loaded.
+        loaded: crate::config::SecretString,
+        /// `client_secret_file`, when it came from one.
+        file: Option<PathBuf>,
+    },
+    /// A certificate: its SHA-1 thumbprint in upper-case hex.
+    Certificate(String),
+    /// A federated credential (workload identity): none of the app's secrets or certificates.
+    Federated,
+}
+
+impl Own {
+    /// The credential `auth` signs in with.
+    pub fn of(auth: &Auth) -> Own {
+        match auth {
+            Auth::ClientSecret {
+                secret,
+                secret_file,
+                ..
+            } => Own::Secret {
+                loaded: secret.clone(),
+                file: secret_file.clone(),
+            },
+            Auth::Certificate { certificate, .. } => Own::Certificate(certificate.thumbprint_hex()),
+            Auth::WorkloadIdentity { .. } | Auth::ManagedIdentity { .. } => Own::Federated,
+        }
+    }
+
+    /// What identifies it now: a secret's first three characters (from its file when it can
+    /// be read, else as loaded), or the thumbprint.
+    pub fn identify(&self) -> Identity {
+        match self {
+            Own::Secret { loaded, file } => {
+                let current = file
+                    .as_ref()
+                    .and_then(|f| std::fs::read_to_string(f).ok())
+                    .map(|s| s.trim().to_string());
+                let secret = current.as_deref().unwrap_or(loaded.expose());
+                Identity::Hint(secret.chars().take(3).collect())
+            }
+            Own::Certificate(thumbprint) => Identity::Thumbprint(thumbprint.clone()),
+            Own::Federated => Identity::Neither,
+        }
+    }
+}
+
+/// How the reader's own credential shows among the app's: Entra's `hint` of a secret (its first
+/// three characters) or a certificate's thumbprint. Debug never shows the hint.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// A secret whose first three characters are these.
+    Hint(String),
+    /// A certificate with this SHA-1 thumbprint (upper-case hex).
+    Thumbprint(String),
+    /// A federated credential: no secret or certificate of the app is the reader's.
+    Neither,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::Hint(_) => f.write_str("Hint(..)"),
+            Identity::Thumbprint(t) => f.debug_tuple("Thumbprint").field(t).finish(),
+            Identity::Neither => f.write_str("Neither"),
+        }
+    }
+}
+
+impl Identity {
+    /// The `in_use` label of a credential of `kind` with this hint or thumbprint (empty when
+    /// Graph gave none): `true`, `false`, or `unknown` when it is of the reader's kind but
+    /// Graph did not say enough to tell.
+    fn in_use(&self, kind: &str, hint: &str, thumbprint: &str) -> &'static str {
+        let (mine, theirs) = match (self, kind) {
+            (Identity::Hint(h), "password") => (h.as_str(), hint),
+            (Identity::Thumbprint(t), "certificate") => (t.as_str(), thumbprint),
+            _ => return "false",
+        };
+        match theirs {
+            "" => "unknown",
+            t if t == mine => "true",
+            _ => "false",
+        }
+    }
+}
+
 /// The series of one application: for each credential with a key id, its info series (kind
-/// `password` or `certificate`, display name, hint, thumbprint) and its end date when it has
-/// one. Credentials already ended are kept: Entra lists them until someone removes them, and
-/// an operator may want to.
-pub fn families(app: serde_json::Value, client_id: &str) -> MetricSet {
+/// `password` or `certificate`, display name, hint, thumbprint, whether the reader signs in
+/// with it) and its end date when it has one. Credentials already ended are kept: Entra lists
+/// them until someone removes them, and an operator may want to.
+pub fn families(app: serde_json::Value, client_id: &str, own: &Identity) -> MetricSet {
     let mut set = MetricSet::new();
     let app: Application = match serde_json::from_value(app) {
         Ok(app) => app,
@@ -194,6 +301,7 @@ pub fn families(app: serde_json::Value, client_id: &str) -> MetricSet {
             .filter(|bytes| bytes.len() == 20)
             .map(|bytes| bytes.iter().map(|b| format!("{b:02X}")).collect::<String>())
             .unwrap_or_default();
+        let hint = c.hint.as_deref().unwrap_or_default();
         set.gauge(
             &APP_CREDENTIAL_INFO,
             &[
@@ -201,8 +309,9 @@ pub fn families(app: serde_json::Value, client_id: &str) -> MetricSet {
                 &key_id,
                 kind,
                 c.display_name.as_deref().unwrap_or_default(),
-                c.hint.as_deref().unwrap_or_default(),
+                hint,
                 &thumbprint,
+                own.in_use(kind, hint, &thumbprint),
             ],
             1.0,
         );

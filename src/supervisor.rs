@@ -365,8 +365,14 @@ impl Supervisor {
             }
         };
         let cancel = shutdown.child_token();
-        let task =
-            tokio::spawn(metrics.run(client, config.client_id, config.interval, cancel.clone()));
+        let own = app_credentials::Own::of(&config.auth);
+        let task = tokio::spawn(metrics.run(
+            client,
+            config.client_id,
+            own,
+            config.interval,
+            cancel.clone(),
+        ));
         Some((cancel, task))
     }
 

@@ -8,7 +8,7 @@ mod common;
 use common::config_text::{self, demo_app_defaults, only_sources};
 use common::sim::{self, DEMO_CLIENT, DEMO_TENANT};
 use common::{assert_golden, assert_promtool_clean, Exporter};
-use intune_exporter::app_credentials::families;
+use intune_exporter::app_credentials::{families, Identity};
 use intune_exporter::sources::Source;
 use intune_graph_simulator::Scenario;
 use std::time::Duration;
@@ -25,9 +25,51 @@ fn fixture() -> serde_json::Value {
 
 #[test]
 fn secrets_and_certificates_become_series_without_their_values() {
-    let text = families(fixture(), DEMO_CLIENT).to_text();
+    // The reader signs in with the secret whose first three characters are "Ab~".
+    let text = families(fixture(), DEMO_CLIENT, &Identity::Hint("Ab~".into())).to_text();
     assert_promtool_clean(&text, "app credentials");
     assert_golden("tests/golden/app_credentials/application.prom", &text);
+}
+
+/// The credentials of the fixture whose `in_use` is not false, as (key id, in_use).
+fn in_use(own: Identity) -> Vec<(String, String)> {
+    let text = families(fixture(), DEMO_CLIENT, &own).to_text();
+    let label = |line: &str, name: &str| {
+        let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        line[start..].split('"').next().unwrap().to_string()
+    };
+    text.lines()
+        .filter(|l| l.starts_with("intune_exporter_app_credential_info{"))
+        .filter(|l| !l.contains("in_use=\"false\""))
+        .map(|l| (label(l, "key_id"), label(l, "in_use")))
+        .collect()
+}
+
+#[test]
+fn in_use_is_the_secret_or_certificate_the_reader_signs_in_with() {
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        in_use(Identity::Hint("Ab~".into())),
+        [pair("f1a2b3c4-0000-4000-8000-000000000001", "true")]
+    );
+    // The lapsed secret's hint is "xY7"; hints are compared exactly.
+    assert_eq!(
+        in_use(Identity::Hint("xy7".into())),
+        Vec::<(String, String)>::new()
+    );
+    // The certificate with the reader's thumbprint; the other one's identifier is no SHA-1
+    // thumbprint, so whether it is the reader's cannot be told.
+    assert_eq!(
+        in_use(Identity::Thumbprint(
+            "1F2E3D4C5B6A79880716253443526170ABCDEF01".into()
+        )),
+        [
+            pair("c0ffee00-0000-4000-8000-000000000003", "true"),
+            pair("c0ffee00-0000-4000-8000-000000000004", "unknown"),
+        ]
+    );
+    // A federated credential is none of them.
+    assert_eq!(in_use(Identity::Neither), Vec::<(String, String)>::new());
 }
 
 /// The exporter's app-credential families and their `up` in an exposition.
@@ -91,8 +133,8 @@ async fn the_apps_credentials_are_read_from_its_home_tenant_without_secrets() {
         format!(
             "intune_exporter_app_credential_end_timestamp_seconds{{client_id=\"{DEMO_CLIENT}\",key_id=\"c0ffee00-0000-4000-8000-000000000003\"}} {}\n\
              intune_exporter_app_credential_end_timestamp_seconds{{client_id=\"{DEMO_CLIENT}\",key_id=\"f1a2b3c4-0000-4000-8000-000000000001\"}} {}\n\
-             intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"c0ffee00-0000-4000-8000-000000000003\",kind=\"certificate\",display_name=\"CN=intune-exporter\",hint=\"\",thumbprint=\"1F2E3D4C5B6A79880716253443526170ABCDEF01\"}} 1\n\
-             intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"f1a2b3c4-0000-4000-8000-000000000001\",kind=\"password\",display_name=\"current\",hint=\"dem\",thumbprint=\"\"}} 1\n\
+             intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"c0ffee00-0000-4000-8000-000000000003\",kind=\"certificate\",display_name=\"CN=intune-exporter\",hint=\"\",thumbprint=\"1F2E3D4C5B6A79880716253443526170ABCDEF01\",in_use=\"false\"}} 1\n\
+             intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"f1a2b3c4-0000-4000-8000-000000000001\",kind=\"password\",display_name=\"current\",hint=\"dem\",thumbprint=\"\",in_use=\"true\"}} 1\n\
              intune_exporter_app_credentials_up{{client_id=\"{DEMO_CLIENT}\"}} 1\n",
             at(300),
             at(10)
@@ -167,7 +209,7 @@ async fn a_reload_that_removes_app_credentials_drops_its_series() {
     let end = (sim.anchor() + chrono::Duration::days(10)).timestamp();
     let read = format!(
         "intune_exporter_app_credential_end_timestamp_seconds{{client_id=\"{DEMO_CLIENT}\",key_id=\"k1\"}} {end}\n\
-         intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"k1\",kind=\"password\",display_name=\"\",hint=\"dem\",thumbprint=\"\"}} 1\n\
+         intune_exporter_app_credential_info{{client_id=\"{DEMO_CLIENT}\",key_id=\"k1\",kind=\"password\",display_name=\"\",hint=\"dem\",thumbprint=\"\",in_use=\"true\"}} 1\n\
          intune_exporter_app_credentials_up{{client_id=\"{DEMO_CLIENT}\"}} 1\n"
     );
     common::scrape::scrape_until(

@@ -250,8 +250,8 @@ family!(APP_CREDENTIALS_UP, "intune_exporter_app_credentials_up", Gauge, Instrum
     ["client_id"],
     "With app_credentials configured: 1 if the last read of the exporter's app registration in its home tenant succeeded, 0 if it failed (a 403 means Application.Read.All is not granted there; the last credentials read are kept).");
 family!(APP_CREDENTIAL_INFO, "intune_exporter_app_credential_info", Gauge, Instrument,
-    ["client_id", "key_id", "kind", "display_name", "hint", "thumbprint"],
-    "A client secret (`kind` password) or certificate (`kind` certificate) of the exporter's app registration, read with app_credentials; always 1. `hint` is the first three characters of a secret, as Entra shows them; `thumbprint` the SHA-1 thumbprint of a certificate (as on intune_exporter_credential_expiry_timestamp_seconds), empty when Graph does not give one.");
+    ["client_id", "key_id", "kind", "display_name", "hint", "thumbprint", "in_use"],
+    "A client secret (`kind` password) or certificate (`kind` certificate) of the exporter's app registration, read with app_credentials; always 1. `hint` is the first three characters of a secret, as Entra shows them; `thumbprint` the SHA-1 thumbprint of a certificate (as on intune_exporter_credential_expiry_timestamp_seconds), empty when Graph does not give one. `in_use` is true for the credential app_credentials signs in with (a secret with its first three characters, a certificate with its thumbprint), unknown when Graph gave no hint or thumbprint to compare, else false.");
 family!(APP_CREDENTIAL_END, "intune_exporter_app_credential_end_timestamp_seconds", Gauge, Instrument,
     ["client_id", "key_id"],
     "When a client secret or certificate of the exporter's app registration ends (its endDateTime), as a Unix timestamp (read with app_credentials); ended ones stay until they are removed from the app.");
