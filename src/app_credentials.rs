@@ -220,10 +220,9 @@ impl Own {
         match self {
             Own::Secret { loaded, file } => {
                 let current = file
-                    .as_ref()
-                    .and_then(|f| std::fs::read_to_string(f).ok())
-                    .map(|s| s.trim().to_string());
-                let secret = current.as_deref().unwrap_or(loaded.expose());
+                    .as_deref()
+                    .and_then(|f| crate::config::read_secret(f).ok());
+                let secret = current.as_ref().unwrap_or(loaded).expose();
                 Identity::Hint(secret.chars().take(3).collect())
             }
             Own::Certificate(thumbprint) => Identity::Thumbprint(thumbprint.clone()),

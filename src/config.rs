@@ -29,8 +29,8 @@ pub use problems::{is_guid, process_env, ConfigError, EnvLookup, Problem, Secret
 use problems::{read_config_text, read_pem_certificates, unknown_keys, Problems};
 
 pub use app_credentials::AppCredentialsConfig;
-pub use auth::Auth;
 use auth::RawWorkloadIdentity;
+pub use auth::{read_secret, Auth};
 pub(crate) use auth::{validate_auth, RawAuth};
 
 pub use tenants::{

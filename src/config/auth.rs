@@ -411,7 +411,9 @@ fn load_pem_certificate(
     })
 }
 
-fn read_secret(path: &Path) -> Result<SecretString, String> {
+/// Reads a client secret file as the config does: bounded, without the line ending editors and
+/// `echo` add, and refused when empty.
+pub fn read_secret(path: &Path) -> Result<SecretString, String> {
     let text = files::read_text(path, files::SECRET_MAX_BYTES).map_err(|e| e.to_string())?;
     // Files written by editors and `echo` end with a newline that is not part of the secret.
     let secret = text.trim_end_matches(['\r', '\n']).to_string();
