@@ -46,27 +46,48 @@ local promql = import 'lib/promql.libsonnet';
       },
     },
 
-    // Expiring Apple tokens: one alert name per kind, two steps of the ladder each.
-    // IntuneConnectorExpiring covers every other kind with an expiry date.
-    local appleExpiringKinds = ['apns', 'vpp_token', 'dep_token'],
-    local appleExpiring(name, connector, what, consequence) = [
+    // An expiry alert on the connectors `matcher` selects: the two steps of the ladder, a
+    // ticket at the notice and a page at the page's warning. `summary` takes the days.
+    local expiring(name, matcher, summary, description) = [
       alert(
         name,
         |||
           (%s - time())
             < %d * 86400
             > 0
-        ||| % [m('intune_connector_expiry_timestamp_seconds', ['connector="%s"' % connector]), step.days],
+        ||| % [m('intune_connector_expiry_timestamp_seconds', [matcher]), step.days],
         c.holds.default,
         step.severity,
-        'The %s expires in less than %d days.' % [what, step.days],
-        'The ' + what + ' ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. ' + consequence,
+        summary(step.days),
+        description,
         tenantDashboard,
       )
       for step in [
         { days: l.expiryNoticeDays, severity: 'warning' },
         { days: l.expiryWarningDays, severity: 'critical' },
       ]
+    ],
+    // The Apple tokens: an alert name and words of their own each. IntuneConnectorExpiring
+    // covers every other kind with an expiry date.
+    local appleTokens = [
+      {
+        name: 'IntuneApplePushCertificateExpiring',
+        connector: 'apns',
+        what: 'Apple MDM push certificate',
+        consequence: 'If it expires, every Apple device must be enrolled again. Renew it with the same Apple ID.',
+      },
+      {
+        name: 'IntuneAppleVppTokenExpiring',
+        connector: 'vpp_token',
+        what: 'Apple VPP (Apps and Books) token',
+        consequence: 'If it expires, Apple apps and licences stop syncing to Intune.',
+      },
+      {
+        name: 'IntuneAppleDepTokenExpiring',
+        connector: 'dep_token',
+        what: 'Apple automated device enrollment (DEP) token',
+        consequence: 'If it expires, new Apple devices stop syncing from Apple Business Manager and cannot enrol.',
+      },
     ],
 
     local staleSync(step) = alert(
@@ -129,44 +150,24 @@ local promql = import 'lib/promql.libsonnet';
             'The {{ $labels.connector }} connector ' + instanceName + ' of tenant ' + tenant + '\nexpired {{ $value | humanizeDuration }} ago. Intune stops using it until it is renewed.',
             tenantDashboard,
           ),
-        ] + appleExpiring(
-          'IntuneApplePushCertificateExpiring',
-          'apns',
-          'Apple MDM push certificate',
-          'If it expires, every Apple device must be enrolled again. Renew it with the same Apple ID.',
-        ) + appleExpiring(
-          'IntuneAppleVppTokenExpiring',
-          'vpp_token',
-          'Apple VPP (Apps and Books) token',
-          'If it expires, Apple apps and licences stop syncing to Intune.',
-        ) + appleExpiring(
-          'IntuneAppleDepTokenExpiring',
-          'dep_token',
-          'Apple automated device enrollment (DEP) token',
-          'If it expires, new Apple devices stop syncing from Apple Business Manager and cannot enrol.',
-        ) + [
+        ] + std.flattenArrays([
+          expiring(
+            t.name,
+            'connector="%s"' % t.connector,
+            function(days) 'The %s expires in less than %d days.' % [t.what, days],
+            'The ' + t.what + ' ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. ' + t.consequence,
+          )
+          for t in appleTokens
+        ]) + expiring(
           // Every other kind with an expiry date (Android Enterprise enrollment tokens, iOS
           // in-house apps and their provisioning profiles, and any kind added later): the same
           // two steps under one name, so a kind added to the exporter is covered without an
-          // edit here. The Apple kinds keep their own names and words above.
-          alert(
-            'IntuneConnectorExpiring',
-            |||
-              (%s - time())
-                < %d * 86400
-                > 0
-            ||| % [m('intune_connector_expiry_timestamp_seconds', ['connector!~"%s"' % std.join('|', appleExpiringKinds)]), step.days],
-            c.holds.default,
-            step.severity,
-            'An Intune connector, token or in-house app expires in less than %d days.' % step.days,
-            'The {{ $labels.connector }} ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. Intune stops using it when it lapses: renew it as the runbook says for its kind.',
-            tenantDashboard,
-          )
-          for step in [
-            { days: l.expiryNoticeDays, severity: 'warning' },
-            { days: l.expiryWarningDays, severity: 'critical' },
-          ]
-        ] + [
+          // edit here.
+          'IntuneConnectorExpiring',
+          'connector!~"%s"' % std.join('|', [t.connector for t in appleTokens]),
+          function(days) 'An Intune connector, token or in-house app expires in less than %d days.' % days,
+          'The {{ $labels.connector }} ' + instanceName + ' of tenant ' + tenant + '\nexpires in {{ $value | humanizeDuration }}. Intune stops using it when it lapses: renew it as the runbook says for its kind.',
+        ) + [
           // The hour of `for` keeps a connector that syncs about once a day from opening
           // and closing tickets.
           staleSync({ op: '>', days: l.syncWarningDays, hold: c.holds.syncWarning, severity: 'warning', words: 'more than a day', page: 'warning' }),
